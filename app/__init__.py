@@ -1,0 +1,1 @@
+"""Yijian (意见箱): feedback collection with an anonymous mailbox."""
