@@ -1,0 +1,118 @@
+"""JSON API v1: submissions and receipt lookups."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from app.deps import LookupLimit, SessionDep, SettingsDep, SubmitLimit, WriterDep
+from app.models import Channel, Status
+from app.services import receipts
+from app.services.submissions import (
+    NewSubmission,
+    lookup_receipt,
+    validate_idempotency_key,
+    validate_submission,
+)
+from app.web.public import store_via_writer
+
+router = APIRouter(prefix="/api/v1", tags=["v1"])
+
+RoleName = Literal["家长", "离退休干部", "上级领导", "教职工", "群众代表", "其他"]
+
+
+class ErrorOut(BaseModel):
+    detail: str
+    code: str
+    field: str | None = None
+
+
+class SubmissionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(
+        min_length=1,
+        max_length=20000,
+        pattern=r"\S",
+        description="The suggestion; the server limit is YIJIAN_MAX_TEXT_CHARS.",
+    )
+    role: RoleName = "其他"
+    anonymous: bool = True
+    name: str | None = Field(default=None, max_length=50)
+    contact: str | None = Field(default=None, max_length=100)
+    idempotency_key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{8,100}$")
+
+
+class ReceiptOut(BaseModel):
+    receipt: str
+    replayed: bool
+
+
+class ReplyOut(BaseModel):
+    body: str
+    created_at: datetime
+
+
+class StatusOut(BaseModel):
+    unit: str
+    status: Status
+    status_label: str
+    created_at: datetime
+    check: int | None
+    replies: list[ReplyOut]
+
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorOut} for code in (403, 404, 409, 413, 422, 429, 503)
+}
+
+
+@router.post(
+    "/units/{slug}/submissions",
+    status_code=201,
+    response_model=ReceiptOut,
+    responses=ERRORS,
+    dependencies=[SubmitLimit],
+)
+async def create_submission(
+    slug: str, body: SubmissionIn, settings: SettingsDep, writer: WriterDep
+) -> ReceiptOut:
+    """Store a suggestion; the 201 means it is on disk. Same idempotency key, same receipt."""
+    data = validate_submission(
+        text=body.text,
+        role=body.role,
+        anonymous=body.anonymous,
+        name=body.name,
+        contact=body.contact,
+        max_chars=settings.max_text_chars,
+    )
+    new = NewSubmission(
+        slug=slug,
+        channel=Channel.web,
+        data=data,
+        idempotency_key=validate_idempotency_key(body.idempotency_key),
+    )
+    stored = await store_via_writer(writer, settings.secret_key, new)
+    return ReceiptOut(receipt=receipts.format_receipt(stored.receipt), replayed=stored.replayed)
+
+
+@router.get(
+    "/receipts/{receipt}", response_model=StatusOut, responses=ERRORS, dependencies=[LookupLimit]
+)
+async def get_receipt(receipt: str, session: SessionDep, settings: SettingsDep) -> StatusOut:
+    """Status and replies for a receipt code (spaces or dashes allowed)."""
+    view = await run_in_threadpool(
+        lookup_receipt, session, secret=settings.secret_key, receipt=receipt
+    )
+    return StatusOut(
+        unit=view.unit_name,
+        status=view.status,
+        status_label=view.status_label,
+        created_at=view.created_at,
+        check=view.check,
+        replies=[ReplyOut(body=r.body, created_at=r.created_at) for r in view.replies],
+    )

@@ -1,0 +1,61 @@
+"""FastAPI dependencies as Annotated aliases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from app.config import Settings
+from app.db import Writer
+from app.i18n import pick_locale
+from app.ratelimit import RateLimiter
+from app.services.errors import TooMany
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
+def _writer(request: Request) -> Writer:
+    writer: Writer = request.app.state.writer
+    return writer
+
+
+def _locale(request: Request) -> str:
+    return pick_locale(request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
+def _client_key(request: Request) -> str:
+    # Only ever used as a key in the in-memory limiter; never stored or logged.
+    return request.client.host if request.client else "unknown"
+
+
+def limit_submissions(request: Request) -> None:
+    """Refuse a client past the submission limit with 429."""
+    limiter: RateLimiter = request.app.state.submit_limiter
+    if not limiter.hit(_client_key(request)):
+        raise TooMany("提交太频繁了，请稍等几分钟再试。")
+
+
+def limit_lookups(request: Request) -> None:
+    """Refuse a client past the receipt lookup limit with 429 (guards against guessing)."""
+    limiter: RateLimiter = request.app.state.lookup_limiter
+    if not limiter.hit(_client_key(request)):
+        raise TooMany("查询太频繁了，请稍等几分钟再试。")
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+SessionDep = Annotated[Session, Depends(_session)]
+WriterDep = Annotated[Writer, Depends(_writer)]
+LocaleDep = Annotated[str, Depends(_locale)]
+SubmitLimit = Depends(limit_submissions)
+LookupLimit = Depends(limit_lookups)

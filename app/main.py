@@ -1,0 +1,118 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.api import v1
+from app.config import Settings, get_settings
+from app.db import Writer, make_engine
+from app.ratelimit import RateLimiter
+from app.services.errors import UserError
+from app.web import public
+from app.web.middleware import AccessLogMiddleware, SecurityMiddleware
+from app.web.render import render_error
+
+HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the ASGI app; the database must already be migrated (`yijian db upgrade`)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        # SQLite: a second engine whose transactions take the write lock up front.
+        write_engine = (
+            make_engine(settings.database_url, immediate=True) if settings.is_sqlite else engine
+        )
+        app.state.engine = engine
+        app.state.writer = Writer(write_engine, max_batch=settings.writer_batch)
+        try:
+            yield
+        finally:
+            app.state.writer.close()
+            write_engine.dispose()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Yijian 意见箱 API",
+        version="1",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.submit_limiter = RateLimiter(settings.rate(settings.rate_limit), namespace="submit")
+    app.state.lookup_limiter = RateLimiter(
+        settings.rate(settings.receipt_lookup_limit), namespace="lookup"
+    )
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(public.router)
+    app.include_router(v1.router)
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(
+        SecurityMiddleware, max_body=settings.max_files * settings.max_upload_bytes + 1024 * 1024
+    )
+
+    @app.exception_handler(UserError)
+    async def _user_error(request: Request, exc: UserError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(
+                {"detail": exc.message, "code": exc.code, "field": exc.field},
+                status_code=exc.status,
+            )
+        return render_error(request, exc.message, exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(
+                {
+                    "detail": "请求内容不符合要求：" + _first_error(errors),
+                    "code": "invalid",
+                    "errors": errors,
+                },
+                status_code=422,
+            )
+        return render_error(request, "提交的内容不完整或格式不对，请返回检查后再试。", 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/api/") or request.url.path.startswith("/docs"):
+            messages = {404: "没有这个接口", 405: "不支持这种请求方式"}
+            return JSONResponse(
+                {"detail": messages.get(exc.status_code, str(exc.detail)), "code": "http_error"},
+                status_code=exc.status_code,
+                headers=getattr(exc, "headers", None),
+            )
+        messages = {404: "没有找到这个页面。", 405: "不支持这种请求方式。"}
+        return render_error(
+            request, messages.get(exc.status_code, "请求无法处理。"), exc.status_code
+        )
+
+    return app
+
+
+def _first_error(errors: list[dict[str, object]]) -> str:
+    if not errors:
+        return ""
+    first = errors[0]
+    loc = first.get("loc") or []
+    where = ".".join(str(p) for p in loc if p != "body") if isinstance(loc, list) else ""
+    return f"{where} {first.get('msg', '')}".strip()

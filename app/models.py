@@ -1,0 +1,210 @@
+"""Tables. Created only by Alembic migrations (migrations/versions)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, DateTime, Dialect, LargeBinary, String, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC: SQLite keeps no offset, so both databases agree."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Channel(StrEnum):
+    web = "web"
+    email = "email"
+    letter = "letter"
+    meeting = "meeting"
+
+
+class Role(StrEnum):
+    parent = "家长"
+    retiree = "离退休干部"
+    superior = "上级领导"
+    staff = "教职工"
+    community = "群众代表"
+    other = "其他"
+
+
+class Status(StrEnum):
+    new = "new"
+    classified = "classified"
+    forwarded = "forwarded"
+    replied = "replied"
+    closed = "closed"
+    invalid = "invalid"
+    duplicate = "duplicate"
+
+
+class Kind(StrEnum):
+    opinion = "opinion"
+    idea = "idea"
+
+
+class PhaseKind(StrEnum):
+    mobilize = "mobilize"  # 宣传发动·学习讨论
+    solicit = "solicit"  # 查找差距·征求意见
+    rectify = "rectify"  # 整改提高·完善机制
+
+
+class AdminRole(StrEnum):
+    bureau_admin = "bureau_admin"
+    unit_admin = "unit_admin"
+    reviewer = "reviewer"
+
+
+class Bureau(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class Unit(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    bureau_id: int = Field(foreign_key="bureau.id", index=True)
+    slug: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class Campaign(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    bureau_id: int = Field(foreign_key="bureau.id", index=True)
+    title: str = Field(max_length=200)
+    intro: str = ""
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class CampaignPhase(SQLModel, table=True):
+    __tablename__ = "campaign_phase"
+    __table_args__ = (UniqueConstraint("campaign_id", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    kind: PhaseKind = Field(sa_type=String(16))
+    starts_on: date
+    ends_on: date
+    # Space-separated channel names (web email letter meeting) open for intake in this phase.
+    channels: str = ""
+    evaluation_open: bool = False
+
+
+class Submission(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
+    channel: Channel = Field(sa_type=String(16), index=True)
+    kind: Kind = Field(default=Kind.opinion, sa_type=String(16))
+    role: str = Field(max_length=20)
+    anonymous: bool = True
+    name: str | None = Field(default=None, max_length=100)
+    contact: str | None = Field(default=None, max_length=200)
+    text: str
+    check: int | None = Field(default=None, index=True)
+    check_score: float | None = None
+    check_evidence: str | None = None  # JSON list of the phrases that decided the tag
+    tagger: str | None = Field(default=None, max_length=64)
+    status: Status = Field(default=Status.new, sa_type=String(16), index=True)
+    receipt_hash: str = Field(max_length=64, unique=True)
+    idempotency_hash: str | None = Field(default=None, max_length=64, unique=True)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow, index=True)
+    updated_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class Attachment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class Reply(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    author_id: int | None = Field(default=None, foreign_key="admin_user.id")
+    body: str
+    is_public: bool = False
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class AdminUser(SQLModel, table=True):
+    __tablename__ = "admin_user"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    password_hash: str = Field(max_length=255)
+    role: AdminRole = Field(sa_type=String(16))
+    bureau_id: int = Field(foreign_key="bureau.id", index=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    display_name: str = Field(default="", max_length=100)
+    active: bool = True
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="admin_user.id", index=True)
+    action: str = Field(max_length=64, index=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    submission_id: int | None = Field(default=None, foreign_key="submission.id")
+    detail: str = ""
+
+
+CHECK_NAMES: dict[int, str] = {
+    0: "未归类",
+    1: "思想解放",
+    2: "发展思路",
+    3: "工作作风",
+    4: "工作纪律",
+    5: "服务社会",
+}
+
+STATUS_LABELS: dict[Status, str] = {
+    Status.new: "新收",
+    Status.classified: "已分类",
+    Status.forwarded: "已转办",
+    Status.replied: "已答复",
+    Status.closed: "已办结",
+    Status.invalid: "无效",
+    Status.duplicate: "重复",
+}
+
+CHANNEL_LABELS: dict[Channel, str] = {
+    Channel.web: "网页",
+    Channel.email: "邮件",
+    Channel.letter: "信件",
+    Channel.meeting: "座谈会",
+}
+
+PHASE_LABELS: dict[PhaseKind, str] = {
+    PhaseKind.mobilize: "宣传发动·学习讨论",
+    PhaseKind.solicit: "查找差距·征求意见",
+    PhaseKind.rectify: "整改提高·完善机制",
+}

@@ -1,0 +1,1 @@
+"""Business logic. No FastAPI here: callers are routers, the CLI and worker jobs."""

@@ -1,0 +1,167 @@
+"""Campaigns and their phases: what is open for a unit on a given day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from app.models import (
+    PHASE_LABELS,
+    Campaign,
+    CampaignPhase,
+    Channel,
+    PhaseKind,
+    Unit,
+)
+from app.services.errors import Closed, NotFound
+
+TZ = ZoneInfo("Asia/Shanghai")
+ALL_CHANNELS = " ".join(c.value for c in Channel)
+
+
+def today_local() -> date:
+    """Today's date in China, where every campaign date is meant."""
+    return datetime.now(TZ).date()
+
+
+@dataclass(frozen=True)
+class PhaseView:
+    kind: PhaseKind
+    label: str
+    starts_on: date
+    ends_on: date
+    channels: frozenset[str]
+
+
+@dataclass(frozen=True)
+class IntakeState:
+    unit_id: int
+    unit_name: str
+    unit_slug: str
+    unit_email: str | None
+    campaign_id: int | None
+    campaign_title: str | None
+    phases: tuple[PhaseView, ...]
+    current: PhaseView | None
+    open_channels: frozenset[str]
+
+    def require_open(self, channel: Channel) -> None:
+        """Refuse intake on a channel that is closed today."""
+        if channel.value in self.open_channels:
+            return
+        if not self.phases:
+            raise Closed("本单位目前没有开放意见征集。")
+        first, last = self.phases[0], self.phases[-1]
+        today = today_local()
+        if today < first.starts_on:
+            raise Closed(f"意见征集尚未开始（{first.starts_on:%Y年%m月%d日}起）。")
+        if today > last.ends_on:
+            raise Closed("本次意见征集已经结束，感谢关注。")
+        raise Closed("当前阶段不接收这一渠道的意见，请查看各阶段时间安排。")
+
+
+def get_unit(session: Session, *, slug: str) -> Unit:
+    """The unit with this slug, or NotFound."""
+    unit = session.exec(select(Unit).where(Unit.slug == slug)).first()
+    if unit is None:
+        raise NotFound("没有找到这个单位，请核对链接或二维码。")
+    return unit
+
+
+def get_intake_state(session: Session, *, slug: str, today: date | None = None) -> IntakeState:
+    """Which channels of a unit are open today, from its bureau's latest campaign."""
+    unit = get_unit(session, slug=slug)
+    assert unit.id is not None
+    day = today or today_local()
+    campaign = session.exec(
+        select(Campaign)
+        .where(Campaign.bureau_id == unit.bureau_id)
+        .order_by(col(Campaign.id).desc())
+    ).first()
+    if campaign is None:
+        # No campaign set up: the unit's mailbox is simply always open.
+        return IntakeState(
+            unit.id,
+            unit.name,
+            unit.slug,
+            unit.email,
+            None,
+            None,
+            (),
+            None,
+            frozenset(ALL_CHANNELS.split()),
+        )
+    rows = session.exec(
+        select(CampaignPhase)
+        .where(CampaignPhase.campaign_id == campaign.id)
+        .order_by(col(CampaignPhase.starts_on))
+    ).all()
+    phases = tuple(
+        PhaseView(
+            p.kind, PHASE_LABELS[p.kind], p.starts_on, p.ends_on, frozenset(p.channels.split())
+        )
+        for p in rows
+    )
+    current = next((p for p in phases if p.starts_on <= day <= p.ends_on), None)
+    return IntakeState(
+        unit.id,
+        unit.name,
+        unit.slug,
+        unit.email,
+        campaign.id,
+        campaign.title,
+        phases,
+        current,
+        current.channels if current else frozenset(),
+    )
+
+
+def create_campaign(
+    session: Session,
+    *,
+    bureau_id: int,
+    title: str,
+    intro: str,
+    solicit_start: date,
+    solicit_days: int = 21,
+    mobilize_days: int = 24,
+    rectify_days: int = 15,
+) -> Campaign:
+    """Create a campaign with the plan's three phases around the solicitation window."""
+    campaign = Campaign(bureau_id=bureau_id, title=title, intro=intro)
+    session.add(campaign)
+    session.flush()
+    assert campaign.id is not None
+    solicit_end = solicit_start + timedelta(days=solicit_days - 1)
+    spans = [
+        (
+            PhaseKind.mobilize,
+            solicit_start - timedelta(days=mobilize_days),
+            solicit_start - timedelta(days=1),
+            "",
+            False,
+        ),
+        (PhaseKind.solicit, solicit_start, solicit_end, ALL_CHANNELS, False),
+        (
+            PhaseKind.rectify,
+            solicit_end + timedelta(days=1),
+            solicit_end + timedelta(days=rectify_days),
+            "",
+            True,
+        ),
+    ]
+    for kind, start, end, channels, evaluation in spans:
+        session.add(
+            CampaignPhase(
+                campaign_id=campaign.id,
+                kind=kind,
+                starts_on=start,
+                ends_on=end,
+                channels=channels,
+                evaluation_open=evaluation,
+            )
+        )
+    return campaign

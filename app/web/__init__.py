@@ -1,0 +1,1 @@
+"""Server-rendered pages: the public intake and, later, the admin."""

@@ -1,0 +1,208 @@
+"""Public pages: the intake form, the receipt, and the status lookup."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import text as sql_text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.config import Settings
+from app.db import Writer
+from app.deps import LookupLimit, SessionDep, SettingsDep, SubmitLimit, WriterDep
+from app.models import Channel, Role, Unit
+from app.services import receipts
+from app.services.campaigns import IntakeState, get_intake_state
+from app.services.errors import Invalid, NotFound, TooLarge, Unavailable, Unsupported
+from app.services.submissions import (
+    NewSubmission,
+    Stored,
+    lookup_receipt,
+    store_submission,
+    validate_idempotency_key,
+    validate_submission,
+)
+from app.services.uploads import CleanFile, clean_upload
+from app.web.render import render
+
+router = APIRouter()
+
+# Audience codes for printed QR codes: they pre-select a role and identify no one.
+AUDIENCES = {
+    "parent": Role.parent,
+    "retiree": Role.retiree,
+    "superior": Role.superior,
+    "staff": Role.staff,
+    "community": Role.community,
+}
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def index(request: Request, session: SessionDep) -> HTMLResponse:
+    units = session.exec(select(Unit).order_by(col(Unit.name))).all()
+    return render(request, "index.html", {"units": units}, private=False)
+
+
+@router.get("/healthz", tags=["ops"])
+def healthz(session: SessionDep) -> dict[str, str]:
+    """Liveness and database reachability."""
+    session.exec(sql_text("SELECT 1"))  # type: ignore[call-overload]
+    return {"status": "ok"}
+
+
+def _form_context(
+    state: IntakeState,
+    settings: Settings,
+    *,
+    role: str,
+    key: str,
+    form: dict[str, str],
+    error: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "state": state,
+        "open": Channel.web.value in state.open_channels,
+        "key": key,
+        "role": role,
+        "max_chars": settings.max_text_chars,
+        "max_files": settings.max_files,
+        "max_mb": settings.max_upload_mb,
+        "form": form,
+        "error": error,
+    }
+
+
+@router.get("/u/{slug}", response_class=HTMLResponse, include_in_schema=False)
+def intake_form(
+    request: Request, slug: str, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    state = get_intake_state(session, slug=slug)
+    audience = AUDIENCES.get(request.query_params.get("a", ""))
+    return render(
+        request,
+        "form.html",
+        _form_context(
+            state,
+            settings,
+            role=audience.value if audience else "",
+            key=secrets.token_urlsafe(18),
+            form={"anonymous": "1"},
+        ),
+    )
+
+
+@router.post(
+    "/u/{slug}", response_class=HTMLResponse, include_in_schema=False, dependencies=[SubmitLimit]
+)
+async def submit_form(
+    request: Request, slug: str, settings: SettingsDep, writer: WriterDep
+) -> HTMLResponse:
+    try:
+        form = await request.form(
+            max_files=settings.max_files, max_fields=20, max_part_size=256 * 1024
+        )
+    except StarletteHTTPException as exc:
+        message = f"最多上传 {settings.max_files} 个文件；表单内容不完整，请返回重试。"
+        raise Invalid(message) from exc
+    fields: dict[str, str] = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    anonymous = fields.get("anonymous") == "1"
+    try:
+        data = validate_submission(
+            text=fields.get("text"),
+            role=fields.get("role"),
+            anonymous=anonymous,
+            name=fields.get("name"),
+            contact=fields.get("contact"),
+            max_chars=settings.max_text_chars,
+        )
+        key = validate_idempotency_key(fields.get("key"))
+        uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+        files = await _clean_files(
+            uploads, anonymous=anonymous, max_bytes=settings.max_upload_bytes
+        )
+        new = NewSubmission(
+            slug=slug, channel=Channel.web, data=data, idempotency_key=key, files=files
+        )
+        stored = await store_via_writer(writer, settings.secret_key, new)
+    except (Invalid, TooLarge, Unsupported) as exc:
+        # Show the form again with what they wrote: a parent should never retype a long text.
+        state = await run_in_threadpool(_intake_state, request, slug)
+        context = _form_context(
+            state,
+            settings,
+            role=fields.get("role", ""),
+            key=fields.get("key") or secrets.token_urlsafe(18),
+            form=fields,
+            error=exc.message,
+        )
+        return render(request, "form.html", context, status=exc.status)
+    return render(
+        request,
+        "receipt.html",
+        {
+            "receipt": receipts.format_receipt(stored.receipt),
+            "anonymous": data.anonymous,
+            "replayed": stored.replayed,
+            "slug": slug,
+        },
+    )
+
+
+def _intake_state(request: Request, slug: str) -> IntakeState:
+    with Session(request.app.state.engine) as session:
+        return get_intake_state(session, slug=slug)
+
+
+async def _clean_files(uploads: list[Any], *, anonymous: bool, max_bytes: int) -> list[CleanFile]:
+    files = []
+    for index, upload in enumerate(uploads, start=1):
+        if upload.size is not None and upload.size > max_bytes:
+            raise TooLarge(f"单个文件不能超过 {max_bytes // (1024 * 1024)} MB。")
+        data = await upload.read(max_bytes + 1)
+        files.append(
+            await run_in_threadpool(
+                clean_upload,
+                filename=upload.filename or "",
+                data=data,
+                index=index,
+                anonymous=anonymous,
+                max_bytes=max_bytes,
+            )
+        )
+    return files
+
+
+async def store_via_writer(writer: Writer, secret: str, new: NewSubmission) -> Stored:
+    try:
+        return await writer.run(lambda s: store_submission(s, secret=secret, new=new))
+    except SQLAlchemyError as exc:
+        raise Unavailable("系统繁忙，您的意见尚未保存，请稍后再提交一次。") from exc
+
+
+@router.get("/r", response_class=HTMLResponse, include_in_schema=False)
+def receipt_form(request: Request) -> HTMLResponse:
+    return render(request, "lookup.html", {"error": None, "value": ""})
+
+
+@router.post("/r", response_class=HTMLResponse, include_in_schema=False, dependencies=[LookupLimit])
+async def receipt_status(
+    request: Request, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    form = await request.form(max_files=0, max_fields=5)
+    value = str(form.get("receipt") or "")
+    try:
+        view = await run_in_threadpool(
+            lookup_receipt, session, secret=settings.secret_key, receipt=value
+        )
+    except (Invalid, NotFound) as exc:
+        return render(
+            request, "lookup.html", {"error": exc.message, "value": value[:40]}, status=exc.status
+        )
+    return render(request, "status.html", {"view": view})
