@@ -38,7 +38,7 @@ def iter_export_rows(session: Session, *, unit_slug: str | None = None) -> Itera
             .limit(1000)
         )
         if unit_slug is not None:
-            query = query.where(Unit.slug == unit_slug)
+            query = query.where(col(Unit.slug) == unit_slug)
         rows = session.execute(query).all()
         if not rows:
             return
@@ -49,6 +49,13 @@ def iter_export_rows(session: Session, *, unit_slug: str | None = None) -> Itera
         last_id = rows[-1][0] or last_id
 
 
+def neutralize(value: Any) -> Any:
+    """Defuse text a spreadsheet would run as a formula (=, +, -, @, tab, CR first)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def write_export(rows: Iterator[dict[str, Any]], out: io.TextIOBase | Any, *, fmt: str) -> int:
     """Write rows as jsonl or csv; return how many were written."""
     count = 0
@@ -56,7 +63,7 @@ def write_export(rows: Iterator[dict[str, Any]], out: io.TextIOBase | Any, *, fm
         writer = csv.DictWriter(out, fieldnames=FIELDS)
         writer.writeheader()
         for row in rows:
-            writer.writerow(row)
+            writer.writerow({k: neutralize(v) for k, v in row.items()})
             count += 1
         return count
     for row in rows:

@@ -11,7 +11,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import Settings
@@ -111,6 +111,16 @@ async def submit_form(
     except StarletteHTTPException as exc:
         message = f"最多上传 {settings.max_files} 个文件；表单内容不完整，请返回重试。"
         raise Invalid(message) from exc
+    try:
+        return await _submit(request, slug, settings, writer, form)
+    finally:
+        # Uploaded files spool to temporary files; close them whatever happened.
+        await form.close()
+
+
+async def _submit(
+    request: Request, slug: str, settings: Settings, writer: Writer, form: FormData
+) -> HTMLResponse:
     fields: dict[str, str] = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     anonymous = fields.get("anonymous") == "1"
     try:

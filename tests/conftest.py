@@ -1,0 +1,205 @@
+"""Fixtures: a migrated database (SQLite, or PostgreSQL when YIJIAN_TEST_DATABASE_URL is set),
+the app, a live server process, and headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+from alembic import command
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlmodel import Session, SQLModel
+
+from app.cli import alembic_config
+from app.config import Settings
+from app.db import make_engine, session_scope
+from app.main import create_app
+from app.services.units import ensure_demo
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+PG_URL = os.environ.get("YIJIAN_TEST_DATABASE_URL")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The PostgreSQL pass re-runs only what touches the database.
+    if not PG_URL:
+        return
+    keep = [i for i in items if "database_url" in getattr(i, "fixturenames", ())]
+    dropped = [i for i in items if i not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+def fresh_database_url(tmp: Path) -> str:
+    """An empty database: a new SQLite file, or a new database on the test PostgreSQL."""
+    if not PG_URL:
+        return f"sqlite:///{tmp / f'yijian-{uuid.uuid4().hex[:8]}.db'}"
+    name = f"yijian_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = fresh_database_url(tmp_path_factory.mktemp("db"))
+    migrate(url)
+    return url
+
+
+def clear_tables(engine: Engine) -> None:
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            quoted = ", ".join(f'"{t}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    clear_tables(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine) as s:
+        yield s
+
+
+@pytest.fixture
+def demo(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        ensure_demo(s)
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "env": "test",
+        "secret_key": TEST_SECRET,
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "rate_limit": "off",
+        "receipt_lookup_limit": "off",
+        "_env_file": None,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path)
+
+
+@pytest.fixture
+def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """`yijian serve` in a child process, as operators run it."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, workers: int = 1) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--port", str(self.port),
+             "--workers", str(workers)],
+            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(log_path.read_text(errors="replace"))
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("server did not start: " + log_path.read_text(errors="replace"))
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+def server_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YIJIAN_")}
+    env.update({
+        "YIJIAN_ENV": "test",
+        "YIJIAN_SECRET_KEY": TEST_SECRET,
+        "YIJIAN_DATABASE_URL": database_url,
+        "YIJIAN_DATA_DIR": str(data_dir),
+        "YIJIAN_RATE_LIMIT": "off",
+        "YIJIAN_RECEIPT_LOOKUP_LIMIT": "off",
+    })
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def live_server(database_url: str, engine: Engine, demo: None,
+                tmp_path: Path) -> Iterator[LiveServer]:
+    server = LiveServer(server_env(database_url, tmp_path), tmp_path / "server.log")
+    yield server
+    server.stop()
+
+
+# Module scope: Playwright's sync API keeps an event loop running while it is alive, which
+# would break later tests that run their own asyncio loop.
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("Debian chromium is not installed (scripts/system-deps.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(chromium),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"],
+        )
+        yield b
+        b.close()

@@ -1,0 +1,73 @@
+from datetime import UTC, datetime
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.models import Reply, Submission
+
+URL = "/api/v1/units/demo/submissions"
+
+
+def test_create_and_lookup(client: TestClient, demo: None, session: Session) -> None:
+    r = client.post(URL, json={"text": "校车太挤，建议增加班次。", "role": "家长"})
+    assert r.status_code == 201
+    receipt = r.json()["receipt"]
+    assert len(receipt.replace(" ", "")) == 16 and r.json()["replayed"] is False
+    row = session.exec(select(Submission)).one()
+    session.add(Reply(submission_id=row.id, body="已增加一班校车。", is_public=False,
+                      created_at=datetime.now(UTC)))
+    session.commit()
+    got = client.get(f"/api/v1/receipts/{receipt.replace(' ', '-')}")
+    assert got.status_code == 200
+    body = got.json()
+    assert body["status"] == "new" and body["status_label"] == "新收"
+    assert body["unit"] == "示范县第一初级中学"
+    assert [x["body"] for x in body["replies"]] == ["已增加一班校车。"]
+
+
+def test_idempotency_key_replays(client: TestClient, demo: None, session: Session) -> None:
+    payload = {"text": "作业太多", "idempotency_key": "abc-123-def-456"}
+    a = client.post(URL, json=payload).json()
+    b = client.post(URL, json=payload).json()
+    assert a["receipt"] == b["receipt"] and b["replayed"] is True
+    assert len(session.exec(select(Submission)).all()) == 1
+    conflict = client.post(URL, json=payload | {"text": "别的内容"})
+    assert conflict.status_code == 409 and conflict.json()["code"] == "conflict"
+
+
+def test_bad_input_is_json_4xx(client: TestClient, demo: None, session: Session) -> None:
+    cases = [
+        client.post(URL, content=b"{not json", headers={"content-type": "application/json"}),
+        client.post(URL, content=b"text=hi", headers={"content-type": "text/plain"}),
+        client.post(URL, json={"text": ""}),
+        client.post(URL, json={"text": "   "}),
+        client.post(URL, json={"text": "x" * 6000}),
+        client.post(URL, json={"text": "hi", "role": "外星人"}),
+        client.post(URL, json={"text": "hi", "anonymous": False}),
+        client.post(URL, json={"text": "hi", "extra": 1}),
+        client.post(URL, json=["text"]),
+    ]
+    for r in cases:
+        assert 400 <= r.status_code < 500, r.text
+        assert "detail" in r.json()
+    assert session.exec(select(Submission)).all() == []
+    r = client.post("/api/v1/units/nowhere/submissions", json={"text": "hi"})
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+
+
+def test_unknown_receipt(client: TestClient, demo: None) -> None:
+    assert client.get("/api/v1/receipts/1234567812345678").status_code == 404
+    assert client.get("/api/v1/receipts/12").status_code == 422
+
+
+def test_nul_bytes_are_dropped(client: TestClient, demo: None, session: Session) -> None:
+    r = client.post(URL, json={"text": "有\x00空字符"})
+    assert r.status_code == 201
+    assert session.exec(select(Submission)).one().text == "有空字符"
+
+
+def test_openapi_and_health(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    spec = client.get("/openapi.json").json()
+    assert "/api/v1/units/{slug}/submissions" in spec["paths"]
+    assert client.get("/docs").status_code == 200
