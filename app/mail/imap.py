@@ -136,8 +136,9 @@ class Mailbox:
             try:
                 responses = self._client.idle_check(timeout=timeout)
             finally:
-                self._client.idle_done()
-        return bool(responses)
+                # Changes that raced with the end of IDLE arrive with its completion.
+                _text, trailing = self._client.idle_done()
+        return bool(responses or trailing)
 
 
 def _str(flag: bytes | str) -> str:
