@@ -12,15 +12,41 @@ import re
 # Every label of the GB family is decoded as GB18030, a superset of GB2312 and GBK; clients
 # label GBK text as gb2312 and strict gb2312 decoding would fail on it.
 _GB_LABELS = frozenset(
-    {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "euc-cn", "x-euc-cn", "csgb2312", "ms936",
-     "windows-936", "gb_2312-80", "chinese", "iso-ir-58", "csiso58gb231280"}
+    {
+        "gb2312",
+        "gbk",
+        "gb18030",
+        "x-gbk",
+        "cp936",
+        "euc-cn",
+        "x-euc-cn",
+        "csgb2312",
+        "ms936",
+        "windows-936",
+        "gb_2312-80",
+        "chinese",
+        "iso-ir-58",
+        "csiso58gb231280",
+    }
 )
 # Big5-HKSCS is a superset of Big5 and decodes the extra characters that Hong Kong and Taiwan
 # clients emit under the plain "big5" label.
 _BIG5_LABELS = frozenset({"big5", "big-5", "cn-big5", "csbig5", "x-x-big5", "big5-hkscs", "cp950"})
 # ASCII labels are treated as "unknown": 8-bit bytes under them are common and must not be lost.
-_ASCII_LABELS = frozenset({"us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us", "us", "x-unknown",
-                           "unknown", "unknown-8bit", "default", "x-user-defined"})
+_ASCII_LABELS = frozenset(
+    {
+        "us-ascii",
+        "ascii",
+        "ansi_x3.4-1968",
+        "iso646-us",
+        "us",
+        "x-unknown",
+        "unknown",
+        "unknown-8bit",
+        "default",
+        "x-user-defined",
+    }
+)
 
 _HIGH_PAIR = re.compile(rb"[\x80-\xff]{2}")
 

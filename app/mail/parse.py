@@ -69,8 +69,9 @@ class ParsedMail:
 
 # --- headers -----------------------------------------------------------------------------
 
-_ENCODED_WORD = re.compile(r"=\?([^?\s]*)\?([qQbB])\?([^?\s]*)\?=")
-_SPACE_BETWEEN_WORDS = re.compile(r"(=\?[^?\s]*\?[qQbB]\?[^?\s]*\?=)\s+(?==\?)")
+# The payload may contain whitespace: some clients fold long headers inside an encoded word.
+_ENCODED_WORD = re.compile(r"=\?([^?\s]*)\?([qQbB])\?([^?]*)\?=")
+_SPACE_BETWEEN_WORDS = re.compile(r"(=\?[^?\s]*\?[qQbB]\?[^?]*\?=)\s+(?==\?)")
 
 
 def _decode_encoded_word(encoding: str, payload: str) -> bytes:
@@ -243,9 +244,10 @@ def _automated(
         reason = _PART_TYPES.get(part.get_content_type())
         if reason:
             return reason
-    if _header(msg, "X-Failed-Recipients") is not None or _header(
-        msg, "X-MS-Exchange-Message-Is-Ndr"
-    ) is not None:
+    if (
+        _header(msg, "X-Failed-Recipients") is not None
+        or _header(msg, "X-MS-Exchange-Message-Is-Ndr") is not None
+    ):
         return "bounce"
     local = from_addr.split("@", 1)[0] if from_addr else ""
     if local in _BOUNCE_LOCALPARTS:
@@ -253,8 +255,10 @@ def _automated(
     auto_submitted = (_header(msg, "Auto-Submitted") or "").strip().lower()
     if auto_submitted and not auto_submitted.startswith("no"):
         return "auto-reply" if auto_submitted.startswith("auto-replied") else "auto-submitted"
-    if any(_header(msg, h) is not None for h in ("X-Autoreply", "X-Autorespond", "X-Autoreply-From",
-                                                 "X-Mail-Autoreply")):
+    if any(
+        _header(msg, h) is not None
+        for h in ("X-Autoreply", "X-Autorespond", "X-Autoreply-From", "X-Mail-Autoreply")
+    ):
         return "auto-reply"
     # Outlook sets X-Auto-Response-Suppress on ordinary mail too, so it only counts together with
     # the headers Exchange adds to rule-generated and out-of-office messages.
@@ -267,9 +271,11 @@ def _automated(
     precedence = (_header(msg, "Precedence") or "").strip().lower()
     if precedence in {"bulk", "junk"}:
         return "bulk"
-    if precedence == "list" or _header(msg, "List-Id") is not None or _header(
-        msg, "List-Unsubscribe"
-    ) is not None:
+    if (
+        precedence == "list"
+        or _header(msg, "List-Id") is not None
+        or _header(msg, "List-Unsubscribe") is not None
+    ):
         return "list"
     if precedence == "auto_reply":
         return "auto-reply"

@@ -13,10 +13,48 @@ _INVISIBLE = ("script", "style", "head", "title", "noscript", "template", "objec
 # Elements that start a new line in a browser; without newlines around them, table cells and
 # paragraphs of Chinese mail run together into one unreadable line.
 _BLOCKS = (
-    "address", "article", "aside", "blockquote", "center", "dd", "div", "dl", "dt", "fieldset",
-    "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
-    "li", "main", "nav", "ol", "p", "pre", "section", "table", "tr", "ul", "td", "th",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "center",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "tr",
+    "ul",
+    "td",
+    "th",
 )
+_PARAGRAPHS = frozenset(
+    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "ul", "ol"}
+)
+# Private-use characters mark block boundaries until they are turned into newlines.
+_BLOCK = "\ue000"
+_PARA = "\ue001"
+_BREAK_RUN = re.compile(r"[ \t\n\ue000\ue001]*[\n\ue000\ue001][ \t\n\ue000\ue001]*")
 _SPACE_RUN = re.compile(r"[ \t\r\n\f\v\u00a0\u3000]+")
 
 
@@ -26,7 +64,7 @@ def html_to_text(html: str) -> str:
         # Short bodies such as "Hello" look like a file name to bs4, which then warns; that is
         # expected input here, not a mistake.
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        soup = BeautifulSoup(html, "html.parser")
+        soup = BeautifulSoup(html.replace(_BLOCK, "").replace(_PARA, ""), "html.parser")
     for tag in soup.find_all(_INVISIBLE):
         tag.decompose()
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
@@ -39,9 +77,23 @@ def html_to_text(html: str) -> str:
         br.replace_with("\n")
     for tag in soup.find_all(_BLOCKS):
         if isinstance(tag, Tag):
-            tag.insert_before("\n")
-            tag.insert_after("\n")
-    return normalise_lines(soup.get_text())
+            marker = _PARA if tag.name in _PARAGRAPHS else _BLOCK
+            tag.insert_before(marker)
+            tag.insert_after(marker)
+    return normalise_lines(_BREAK_RUN.sub(_render_break, soup.get_text()))
+
+
+def _render_break(match: re.Match[str]) -> str:
+    """Adjacent block boundaries make one line break, as in a browser: <div>a</div><div>b</div>
+    is two lines, not two paragraphs. Paragraphs get a blank line; <br>s inside the run add
+    their own lines (QQ Mail writes empty lines as <div><br></div>)."""
+    run = match.group(0)
+    hard = run.count("\n")
+    if _PARA in run:
+        return "\n" * max(2, hard + 1)
+    if _BLOCK in run:
+        return "\n" * (hard + 1)
+    return "\n" * hard
 
 
 def normalise_lines(text: str) -> str:

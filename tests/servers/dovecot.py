@@ -158,9 +158,22 @@ class DovecotServer:
     def flags(self) -> dict[int, set[str]]:
         """UID -> flags of INBOX, read with doveadm, independent of the code under test."""
         out = subprocess.run(
-            ["doveadm", "-c", str(self.config), "fetch", "-u", self.user, "uid flags",
-             "mailbox", "INBOX", "ALL"],
-            check=True, capture_output=True, text=True, timeout=30,
+            [
+                "doveadm",
+                "-c",
+                str(self.config),
+                "fetch",
+                "-u",
+                self.user,
+                "uid flags",
+                "mailbox",
+                "INBOX",
+                "ALL",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=30,
         ).stdout
         result: dict[int, set[str]] = {}
         uid: int | None = None
