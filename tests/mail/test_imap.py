@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import threading
+from email.message import EmailMessage
+
+import pytest
+
+from app.mail.imap import MailboxError, connect
+from tests.servers.dovecot import DovecotServer
+
+
+def _raw(n: int) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = f"student{n}@example.test"
+    msg["To"] = "inbox@school.test"
+    msg["Subject"] = f"意见 {n}"
+    msg["Message-ID"] = f"<m{n}@example.test>"
+    msg.set_content(f"第 {n} 条意见")
+    return msg.as_bytes()
+
+
+def _connect(server: DovecotServer):  # type: ignore[no-untyped-def]
+    return connect(server.host, server.port, "none", server.user, server.password, timeout=10)
+
+
+def test_fetch_peek_seen_uidvalidity(dovecot: DovecotServer) -> None:
+    for n in (1, 2, 3):
+        dovecot.deliver(_raw(n))
+    with _connect(dovecot) as box:
+        validity = box.select("INBOX")
+        uids = box.uids_after(0)
+        assert len(uids) == 3
+        assert box.unseen_uids() == uids
+        fetched = dict(box.fetch(uids, batch_size=2))
+        for n, uid in zip((1, 2, 3), uids, strict=True):
+            # The LDA prepends Return-Path; IMAP serves CRLF line ends.
+            assert fetched[uid].replace(b"\r\n", b"\n").endswith(_raw(n))
+        # BODY.PEEK[] must not set \Seen: an interrupted import loses nothing.
+        assert all("\\Seen" not in f for f in dovecot.flags().values())
+        box.mark_seen(uids[:2])
+        assert box.unseen_uids() == uids[2:]
+        assert "\\Seen" in box.flags(uids)[uids[0]]
+    flags = dovecot.flags()
+    assert "\\Seen" in flags[uids[0]] and "\\Seen" in flags[uids[1]]
+    assert "\\Seen" not in flags[uids[2]]
+
+    with _connect(dovecot) as box:
+        assert box.select("INBOX") == validity
+        # "UID n:*" returns the highest UID even when it is below n; it must be filtered out.
+        assert box.uids_after(uids[-1]) == []
+        assert box.uids_after(uids[0]) == uids[1:]
+
+
+def test_sends_imap_id(dovecot: DovecotServer) -> None:
+    with _connect(dovecot) as box:
+        box.select()
+    assert "yijian" in dovecot.log()
+
+
+def test_idle_wakes_on_new_mail(dovecot: DovecotServer) -> None:
+    with _connect(dovecot) as box:
+        box.select()
+        assert box.has_idle
+        assert box.idle(0.3) is False
+        timer = threading.Timer(0.3, dovecot.deliver, args=(_raw(9),))
+        timer.start()
+        try:
+            assert box.idle(10) is True
+        finally:
+            timer.join()
+        assert len(box.uids_after(0)) == 1
+
+
+def test_wrong_password(dovecot: DovecotServer) -> None:
+    with pytest.raises(MailboxError):
+        connect(dovecot.host, dovecot.port, "none", dovecot.user, "wrong", timeout=10)
+
+
+def test_connection_refused() -> None:
+    from tests.servers.dovecot import free_port
+
+    with pytest.raises(MailboxError):
+        connect("127.0.0.1", free_port(), "none", "u", "p", timeout=5)

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import asyncio
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+
+import pytest
+
+from app.mail.compose import build_ack
+from app.mail.outbound import MailSender, MailSendError, SmtpMailSender
+from tests.servers.dovecot import free_port
+from tests.servers.smtp import SMTP_PASSWORD, SMTP_USER, SmtpServer
+
+
+def _ack() -> EmailMessage:
+    return build_ack(
+        to_addr="student@example.test",
+        in_reply_to="<orig@example.test>",
+        references=[],
+        subject="食堂饭菜太咸",
+        receipt="1234567890123456",
+        status_url="https://yijian.example/s/abc",
+        unit_name="第一中学",
+        from_addr="yijian@school.test",
+        message_id_domain="school.test",
+    )
+
+
+def test_delivers_with_login(smtp_server: SmtpServer) -> None:
+    sender: MailSender = SmtpMailSender(
+        smtp_server.host, smtp_server.port, "none", SMTP_USER, SMTP_PASSWORD, timeout=10
+    )
+    msg = _ack()
+    asyncio.run(sender.send(msg))
+    [received] = smtp_server.messages
+    assert received.rcpt_tos == ["student@example.test"]
+    assert received.mail_from == "yijian@school.test"
+    assert received.login == SMTP_USER
+    parsed = message_from_bytes(received.data, policy=default)
+    assert parsed["Auto-Submitted"] == "auto-replied"
+    assert parsed["In-Reply-To"] == "<orig@example.test>"
+
+
+def test_delivers_without_login(smtp_server: SmtpServer) -> None:
+    asyncio.run(SmtpMailSender(smtp_server.host, smtp_server.port, "none").send(_ack()))
+    assert len(smtp_server.messages) == 1
+    assert smtp_server.messages[0].login is None
+
+
+def test_temporary_refusal_raises(smtp_server: SmtpServer) -> None:
+    smtp_server.refuse = "451 4.3.0 Try again later"
+    sender = SmtpMailSender(smtp_server.host, smtp_server.port, "none", timeout=10)
+    with pytest.raises(MailSendError) as info:
+        asyncio.run(sender.send(_ack()))
+    assert info.value.temporary and info.value.code == 451
+    assert smtp_server.messages == []
+
+
+def test_permanent_refusal_raises(smtp_server: SmtpServer) -> None:
+    smtp_server.refuse = "554 5.7.1 Rejected"
+    with pytest.raises(MailSendError) as info:
+        asyncio.run(SmtpMailSender(smtp_server.host, smtp_server.port, "none").send(_ack()))
+    assert not info.value.temporary and info.value.code == 554
+
+
+def test_bad_login_raises(smtp_server: SmtpServer) -> None:
+    sender = SmtpMailSender(smtp_server.host, smtp_server.port, "none", SMTP_USER, "wrong")
+    with pytest.raises(MailSendError) as info:
+        asyncio.run(sender.send(_ack()))
+    assert not info.value.temporary
+
+
+def test_unreachable_server_is_temporary() -> None:
+    sender = SmtpMailSender("127.0.0.1", free_port(), "none", timeout=5)
+    with pytest.raises(MailSendError) as info:
+        asyncio.run(sender.send(_ack()))
+    assert info.value.temporary
