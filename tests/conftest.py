@@ -4,7 +4,6 @@ the app, a live server process, and headless Chromium."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,9 @@ from app.config import Settings
 from app.db import make_engine, session_scope
 from app.main import create_app
 from app.services.units import ensure_demo
+from tests.servers.dovecot import free_port
+
+pytest_plugins = ["tests.servers.dovecot", "tests.servers.smtp"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -119,12 +121,6 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as c:
         yield c
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class LiveServer:
