@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from fpdf import FPDF
-from fpdf.enums import Align, XPos, YPos
+from fpdf.enums import Align, PathPaintRule, XPos, YPos
 
 from app.documents.fonts import CjkFonts
 from app.documents.qr import qr_matrix
@@ -205,20 +205,22 @@ class Document:
         module = size / len(matrix)
         self.pdf.set_fill_color(*WHITE)
         self.pdf.rect(x, y, size, size, style="F")
-        self.pdf.set_fill_color(0, 0, 0)
-        for row_index, row in enumerate(matrix):
-            column = 0
-            # One rectangle per horizontal run keeps the file small and avoids hairline
-            # seams some viewers show between adjacent squares.
-            while column < len(row):
-                if not row[column]:
-                    column += 1
-                    continue
-                start = column
-                while column < len(row) and row[column]:
-                    column += 1
-                self.pdf.rect(x + start * module, y + row_index * module,
-                              (column - start) * module, module, style="F")
+        # All dark modules form one filled path, one rectangle per horizontal run: a single
+        # fill leaves no anti-aliasing seams between neighbouring squares, which otherwise
+        # show as white hairlines on screen and in rasterised prints and can defeat scanners.
+        with self.pdf.new_path(paint_rule=PathPaintRule.FILL_NONZERO) as path:
+            path.style.fill_color = "#000000"
+            for row_index, row in enumerate(matrix):
+                column = 0
+                while column < len(row):
+                    if not row[column]:
+                        column += 1
+                        continue
+                    start = column
+                    while column < len(row) and row[column]:
+                        column += 1
+                    path.rectangle(x + start * module, y + row_index * module,
+                                   (column - start) * module, module)
 
     def fill(self, x: float, y: float, w: float, h: float, colour: Colour) -> None:
         self.pdf.set_fill_color(*colour)
