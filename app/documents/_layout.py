@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from fpdf import FPDF
+from fpdf.drawing import PaintedPath
 from fpdf.enums import Align, PathPaintRule, XPos, YPos
 
 from app.documents.fonts import CjkFonts
@@ -208,19 +209,24 @@ class Document:
         # All dark modules form one filled path, one rectangle per horizontal run: a single
         # fill leaves no anti-aliasing seams between neighbouring squares, which otherwise
         # show as white hairlines on screen and in rasterised prints and can defeat scanners.
-        with self.pdf.new_path(paint_rule=PathPaintRule.FILL_NONZERO) as path:
-            path.style.fill_color = "#000000"
-            for row_index, row in enumerate(matrix):
-                column = 0
-                while column < len(row):
-                    if not row[column]:
-                        column += 1
-                        continue
-                    start = column
-                    while column < len(row) and row[column]:
-                        column += 1
-                    path.rectangle(x + start * module, y + row_index * module,
-                                   (column - start) * module, module)
+        path = PaintedPath()
+        path.style.paint_rule = PathPaintRule.FILL_NONZERO
+        path.style.fill_color = "#000000"
+        for row_index, row in enumerate(matrix):
+            column = 0
+            while column < len(row):
+                if not row[column]:
+                    column += 1
+                    continue
+                start = column
+                while column < len(row) and row[column]:
+                    column += 1
+                path.rectangle(x + start * module, y + row_index * module,
+                               (column - start) * module, module)
+        # The path is built here and never touched again, so fpdf2's defensive deep copy
+        # (most of the rendering time of a page of forms) is skipped.
+        with self.pdf.drawing_context() as context:
+            context.add_item(path, clone=False)
 
     def fill(self, x: float, y: float, w: float, h: float, colour: Colour) -> None:
         self.pdf.set_fill_color(*colour)

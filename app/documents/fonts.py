@@ -64,7 +64,8 @@ def find_cjk_fonts(path: str | os.PathLike[str] | None = None, *, index: int = 0
     """Return the fonts to embed.
 
     ``path`` (from the deployment's configuration) names one font file used for all text, with
-    ``index`` as its face in a collection. Without it the Debian locations are tried.
+    ``index`` as its face in a collection (2 for the SC face of a Noto CJK .ttc). Without it
+    the Debian locations are tried. Any TrueType or OpenType (CFF) outline font works.
     """
     if path is not None:
         face = FontFace(Path(path), index)

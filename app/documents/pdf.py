@@ -329,13 +329,13 @@ def _evaluation_form(doc: Document, x: float, y: float, width: float, *, unit_na
                      campaign_title: str, eval_url: str, code: str, url: str) -> None:
     pad = 10.0
     inner_x, inner_w = x + pad, width - 2 * pad
-    doc.y = y + pad
+    doc.y = y + pad + 5
     doc.text("群众评议表", _FORM_TITLE, align="C", x=inner_x, width=inner_w)
     doc.text(unit_name, _FORM_UNIT, align="C", x=inner_x, width=inner_w)
     doc.text(campaign_title, _FORM_CAMPAIGN, align="C", x=inner_x, width=inner_w,
              space_after=2)
 
-    qr_size = 44.0
+    qr_size = 52.0
     top = doc.y
     doc.qr(url, x=x + (width - qr_size) / 2, y=top, size=qr_size)
     doc.y = top + qr_size + 1
