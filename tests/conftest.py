@@ -23,9 +23,10 @@ from app.config import Settings
 from app.db import make_engine, session_scope
 from app.main import create_app
 from app.services.units import ensure_demo
-from tests.servers.dovecot import free_port
 
 pytest_plugins = ["tests.servers.dovecot", "tests.servers.smtp"]
+pytest.register_assert_rewrite("tests.servers")
+from tests.servers.dovecot import free_port  # noqa: E402 - after the rewrite hook
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -1,0 +1,1 @@
+"""Printable and downloadable documents: QR codes, PDFs and spreadsheet exports."""
