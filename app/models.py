@@ -164,6 +164,19 @@ class AdminUser(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    failed_logins: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AdminSession(SQLModel, table=True):
+    """A server-side login session; the cookie holds a random token, the table its hash."""
+
+    __tablename__ = "admin_session"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="admin_user.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
 
 
 class AuditLog(SQLModel, table=True):
