@@ -221,3 +221,17 @@ PHASE_LABELS: dict[PhaseKind, str] = {
     PhaseKind.solicit: "查找差距·征求意见",
     PhaseKind.rectify: "整改提高·完善机制",
 }
+
+
+# --- Tagging: admin corrections, kept as training data -------------------------------------
+
+
+class TagCorrection(SQLModel, table=True):
+    __tablename__ = "tag_correction"
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    text: str  # a snapshot: the training example stays even if the item is edited
+    old_check: int | None = None
+    new_check: int
+    actor_id: int | None = Field(default=None, foreign_key="admin_user.id")
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
