@@ -18,6 +18,7 @@ from app.api import v1
 from app.config import Settings, get_settings
 from app.db import Writer, make_engine
 from app.ratelimit import RateLimiter
+from app.services.campaigns import IntakeCache
 from app.services.errors import UserError
 from app.web import public
 from app.web.admin import auth as admin_auth
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.rate(settings.receipt_lookup_limit), namespace="lookup"
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.state.intake_cache = IntakeCache(ttl=5.0)
     app.state.login_limiter = RateLimiter((30, 900), namespace="login")
     app.include_router(public.router)
     app.include_router(admin_auth.router)
