@@ -18,7 +18,7 @@ class Suggestion:
     ranked: list[tuple[int, float]]
     evidence: list[str]
 
-    def to_json(self, id: Any = None) -> dict[str, Any]:  # noqa: A002 - "id" is the wire name
+    def to_json(self, id: Any = None) -> dict[str, Any]:
         return {
             "id": id,
             "check": self.check,
@@ -28,8 +28,13 @@ class Suggestion:
 
 
 class Tagger(Protocol):
-    name: str
-    version: str
+    """What the app calls; "name" picks the backend, "version" names the model file."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
 
     def suggest(self, text: str) -> Suggestion: ...
 

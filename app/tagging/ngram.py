@@ -74,7 +74,7 @@ class _Featurizer:
             self.by_head.setdefault(term[:2], []).append(term)
 
     def terms(self, text: str, grams: set[str]) -> list[str]:
-        found = []
+        found: list[str] = []
         for head in grams.intersection(self.by_head):
             found.extend(t for t in self.by_head[head] if t in text)
         return found
@@ -112,12 +112,12 @@ def _batch(feat: _Featurizer, idf: FloatArray, texts: Sequence[str]) -> _Batch:
             lex[row, feat.lexicon[t]] += 1.0
     ids_arr = np.asarray(all_ids, dtype=np.int64)
     starts_arr = np.asarray(starts, dtype=np.int64)
-    vals = idf[ids_arr]
-    norms = np.sqrt(np.add.reduceat(vals * vals, starts_arr)) if len(texts) else vals
+    raw = idf[ids_arr]
+    norms = np.sqrt(np.add.reduceat(raw * raw, starts_arr))
     rows = np.repeat(np.arange(len(texts)), np.diff(np.append(starts_arr, len(ids_arr))))
-    vals = vals / np.maximum(norms, 1e-9)[rows]
+    vals: FloatArray = (raw / np.maximum(norms, 1e-9)[rows]).astype(np.float32)
     # Diminishing returns for many hits of one check's lexicon.
-    return _Batch(ids_arr, vals.astype(np.float32), starts_arr, np.log1p(lex), terms_per_row)
+    return _Batch(ids_arr, vals, starts_arr, np.log1p(lex), terms_per_row)
 
 
 def _softmax(scores: FloatArray) -> FloatArray:
@@ -178,7 +178,9 @@ def train(
     beta1, beta2 = 0.9, 0.999
     for step in range(1, epochs + 1):
         w, lw, b = params
-        scores = np.add.reduceat(w[batch.ids] * batch.vals[:, None], batch.starts) + batch.lex @ lw + b
+        scores = (
+            np.add.reduceat(w[batch.ids] * batch.vals[:, None], batch.starts) + batch.lex @ lw + b
+        )
         g_scores = (_softmax(scores) - target) / n
         g_rows = g_scores[rows] * batch.vals[:, None]
         g_w = np.stack(
@@ -226,6 +228,8 @@ def save(model: NgramModel, directory: Path) -> Path:
                 lex_terms=np.asarray(list(model.lexicon)),
                 lex_checks=np.asarray(list(model.lexicon.values()), dtype=np.int64),
             )
+        # mkstemp creates the file private; a model is not secret and other users may read it.
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -242,9 +246,7 @@ def load(path: Path) -> NgramModel:
             weights=data["weights"].astype(np.float32),
             lex_weights=data["lex_weights"].astype(np.float32),
             bias=data["bias"].astype(np.float32),
-            lexicon=dict(
-                zip(data["lex_terms"].tolist(), data["lex_checks"].tolist(), strict=True)
-            ),
+            lexicon=dict(zip(data["lex_terms"].tolist(), data["lex_checks"].tolist(), strict=True)),
         )
 
 
@@ -274,9 +276,7 @@ class NgramTagger:
         )
         probs = _softmax(scores)
         chosen = probs.argmax(axis=1)
-        rows = np.repeat(
-            np.arange(len(texts)), np.diff(np.append(batch.starts, len(batch.ids)))
-        )
+        rows = np.repeat(np.arange(len(texts)), np.diff(np.append(batch.starts, len(batch.ids))))
         contrib = m.weights[batch.ids, chosen[rows]] * batch.vals
         # One sort groups every row's features by decreasing contribution.
         order = np.lexsort((-contrib, rows))
@@ -317,18 +317,18 @@ def _evidence(orig: str, text: str, top: list[tuple[str, float]]) -> list[str]:
         if pos >= 0:
             spans.append((pos, pos + len(g), weight))
     spans.sort()
-    merged: list[list[float]] = []
+    merged: list[tuple[int, int, float]] = []
     for s, e, w in spans:
         if merged and s <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], e)
-            merged[-1][2] += w
+            ms, me, mw = merged[-1]
+            merged[-1] = (ms, max(me, e), mw + w)
         else:
-            merged.append([s, e, w])
+            merged.append((s, e, w))
     merged.sort(key=lambda m: -m[2])
     src = orig if len(orig) == len(text) else text
     phrases: list[str] = []
     for s, e, _ in merged:
-        phrase = src[int(s) : int(e)].strip(_PUNCT)
+        phrase = src[s:e].strip(_PUNCT)
         if len(phrase) >= 2 and phrase not in phrases:
             phrases.append(phrase)
         if len(phrases) == EVIDENCE_MAX:
