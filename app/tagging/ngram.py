@@ -8,6 +8,7 @@ evidence spans are per-text Python.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,31 +19,42 @@ import numpy as np
 import numpy.typing as npt
 
 from app.tagging.base import CHECKS, Suggestion, make_suggestion
-from app.tagging.text import cjk_count, normalize
+from app.tagging.text import has_cjk, normalize
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 
 NAME = "ngram"
 N_CHECKS = len(CHECKS)
-PAD = "\x00"  # feature 0: zero-weight placeholder so that no text has an empty feature row
-TERM_PREFIX = "~"  # lexicon terms are features of their own, apart from same-looking n-grams
 MIN_DF = 2
 EVIDENCE_MAX = 5
+EVIDENCE_FEATURES = 10  # top features per text considered for evidence phrases
 # Texts without any CJK character ("123", "test", emoji) are never a suggestion about a check.
 NO_CJK_PROBS = (0.95, 0.01, 0.01, 0.01, 0.01, 0.01)
+EVIDENCE_MIN_SHARE = 0.15  # ignore features weaker than this share of the strongest one
+_NON_WORD = re.compile(r"[^\w]")
 _PUNCT = " \t\r\n,.;:!?，。；：！？、…·\"'“”‘’()（）[]【】《》<>-—~～"
+
+# N-grams are numbers, not strings: a code point fits in 21 bits, so a 1-3 char n-gram is
+# exactly its code points side by side in one uint64, and a whole batch is featurised with
+# a few numpy operations instead of a Python loop over every n-gram. Lexicon terms longer
+# than 3 chars are found by a 64-bit polynomial hash of the same-length windows.
+_BITS = 21
+_MASK = (1 << _BITS) - 1
+_HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
+U64Array = npt.NDArray[np.uint64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
 class NgramModel:
     version: str
-    vocab: list[str]
-    idf: FloatArray  # (F,)
+    gram_keys: U64Array  # (G,) sorted; feature 1 + i is n-gram gram_keys[i]
+    lexicon: dict[str, int]  # term -> check; feature 1 + G + j is the j-th term
+    idf: FloatArray  # (F,) with F = 1 + G + T; feature 0 is a zero placeholder
     weights: FloatArray  # (F, 6), centred per feature: a feature's row sums to 0
     lex_weights: FloatArray  # (6, 6): lexicon-hit count of check i -> score of check j
     bias: FloatArray  # (6,)
-    lexicon: dict[str, int]  # term -> check
 
     @property
     def file_name(self) -> str:
@@ -53,71 +65,131 @@ def new_version() -> str:
     return f"{NAME}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
 
 
-def _grams(text: str) -> set[str]:
-    n = len(text)
-    grams = set(text)
-    grams.update([text[i : i + 2] for i in range(n - 1)])
-    grams.update([text[i : i + 3] for i in range(n - 2)])
-    return grams
+def _decode(key: int) -> str:
+    chars = [key >> 2 * _BITS, (key >> _BITS) & _MASK, key & _MASK]
+    return "".join(chr(c) for c in chars if c)
 
 
-class _Featurizer:
-    """Maps normalised text to sparse feature ids and per-check lexicon hit counts."""
+@dataclass
+class _Codes:
+    codes: U64Array  # code points of the texts joined by 0
+    valid: BoolArray  # False at the separators
+    row: IntArray  # text index of each position
 
-    def __init__(self, vocab: Sequence[str], lexicon: dict[str, int]) -> None:
-        self.index = {g: i for i, g in enumerate(vocab)}
-        self.lexicon = lexicon
-        # Terms are found through their first two characters, which are bigrams already
-        # extracted: a set intersection instead of testing every term against every text.
-        self.by_head: dict[str, list[str]] = {}
-        for term in lexicon:
-            self.by_head.setdefault(term[:2], []).append(term)
 
-    def terms(self, text: str, grams: set[str]) -> list[str]:
-        found: list[str] = []
-        for head in grams.intersection(self.by_head):
-            found.extend(t for t in self.by_head[head] if t in text)
-        return found
+def _codes(texts: Sequence[str]) -> _Codes:
+    # normalize() maps NUL to a space, so 0 only ever marks a boundary between texts.
+    joined = "\x00".join(texts).encode("utf-32-le", "surrogatepass")
+    codes = np.frombuffer(joined, dtype=np.uint32).astype(np.uint64)
+    lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    row = np.repeat(np.arange(len(texts)), lens + 1)[: len(codes)]
+    return _Codes(codes, codes != 0, row)
 
-    def features(self, text: str) -> tuple[list[int], list[str]]:
-        grams = _grams(text)
-        terms = self.terms(text, grams)
-        get = self.index.get
-        ids = [0]
-        ids.extend(i for i in map(get, grams) if i is not None)
-        ids.extend(i for i in (get(TERM_PREFIX + t) for t in terms) if i is not None)
-        return ids, terms
+
+def _windows(c: _Codes, length: int) -> tuple[U64Array, IntArray]:
+    """Keys of all windows of `length` chars that do not cross a text boundary, with rows."""
+    n = len(c.codes) - length + 1
+    if n <= 0:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    ok = c.valid[:n].copy()
+    key = c.codes[:n].copy()
+    for i in range(1, length):
+        ok &= c.valid[i : n + i]
+        if length <= 3:
+            key = (key << np.uint64(_BITS)) | c.codes[i : n + i]
+        else:
+            key = key * _HASH_MUL + c.codes[i : n + i]
+    return key[ok], c.row[:n][ok]
+
+
+def _all_grams(c: _Codes) -> tuple[U64Array, IntArray]:
+    parts = [_windows(c, n) for n in (1, 2, 3)]
+    return np.concatenate([k for k, _ in parts]), np.concatenate([r for _, r in parts])
+
+
+def _unique(a: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    # Sort-based: numpy's hash-based np.unique is several times slower on these arrays.
+    a = np.sort(a)
+    keep = np.ones(len(a), dtype=bool)
+    keep[1:] = a[1:] != a[:-1]
+    return a[keep]
+
+
+def _lookup(sorted_keys: U64Array, keys: U64Array) -> tuple[BoolArray, IntArray]:
+    if len(sorted_keys) == 0:
+        return np.zeros(len(keys), dtype=bool), np.zeros(len(keys), dtype=np.int64)
+    pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return sorted_keys[pos] == keys, pos
+
+
+class _Lexicon:
+    """Finds lexicon terms in a batch: per term length, a sorted table of window keys."""
+
+    def __init__(self, lexicon: dict[str, int]) -> None:
+        self.terms = list(lexicon)
+        self.checks = np.asarray(list(lexicon.values()), dtype=np.int64)
+        self.tables: dict[int, tuple[U64Array, IntArray]] = {}
+        by_len: dict[int, list[int]] = {}
+        for j, term in enumerate(self.terms):
+            by_len.setdefault(len(term), []).append(j)
+        for length, idx in by_len.items():
+            keys = np.concatenate([_windows(_codes([self.terms[j]]), length)[0] for j in idx])
+            order = np.argsort(keys)
+            self.tables[length] = (keys[order], np.asarray(idx, dtype=np.int64)[order])
+
+    def hits(self, c: _Codes) -> tuple[IntArray, IntArray]:
+        """Unique (row, term index) pairs, sorted by row."""
+        rows, terms = [], []
+        for length, (keys, idx) in self.tables.items():
+            wkeys, wrows = _windows(c, length)
+            hit, pos = _lookup(keys, wkeys)
+            rows.append(wrows[hit])
+            terms.append(idx[pos[hit]])
+        n_terms = len(self.terms)
+        pairs = _unique(np.concatenate([r * n_terms + t for r, t in zip(rows, terms, strict=True)]))
+        return pairs // n_terms, pairs % n_terms
 
 
 @dataclass
 class _Batch:
-    ids: IntArray  # concatenated feature ids of all rows
+    ids: IntArray  # feature ids of all rows, row after row
     vals: FloatArray  # L2-normalised tf-idf values
     starts: IntArray  # row start offsets into ids
-    lex: FloatArray  # (B, 6) lexicon hit counts
-    terms: list[list[str]]
+    lex: FloatArray  # (B, 6) log(1 + lexicon hits per check)
+    terms: list[list[int]]  # lexicon term indices found in each row
 
 
-def _batch(feat: _Featurizer, idf: FloatArray, texts: Sequence[str]) -> _Batch:
-    all_ids: list[int] = []
-    starts: list[int] = []
-    lex = np.zeros((len(texts), N_CHECKS), dtype=np.float32)
-    terms_per_row = []
-    for row, text in enumerate(texts):
-        ids, terms = feat.features(text)
-        starts.append(len(all_ids))
-        all_ids.extend(ids)
-        terms_per_row.append(terms)
-        for t in terms:
-            lex[row, feat.lexicon[t]] += 1.0
-    ids_arr = np.asarray(all_ids, dtype=np.int64)
-    starts_arr = np.asarray(starts, dtype=np.int64)
-    raw = idf[ids_arr]
-    norms = np.sqrt(np.add.reduceat(raw * raw, starts_arr))
-    rows = np.repeat(np.arange(len(texts)), np.diff(np.append(starts_arr, len(ids_arr))))
-    vals: FloatArray = (raw / np.maximum(norms, 1e-9)[rows]).astype(np.float32)
-    # Diminishing returns for many hits of one check's lexicon.
-    return _Batch(ids_arr, vals, starts_arr, np.log1p(lex), terms_per_row)
+def _batch(gram_keys: U64Array, lex: _Lexicon, idf: FloatArray, texts: Sequence[str]) -> _Batch:
+    b = len(texts)
+    c = _codes(texts)
+    keys, rows = _all_grams(c)
+    hit, pos = _lookup(gram_keys, keys)
+    t_rows, t_idx = lex.hits(c)
+    n_feat = len(idf)
+    term_base = 1 + len(gram_keys)
+    # Each row gets feature 0 so that no row is empty; _unique makes features binary
+    # and sorts them by row.
+    pairs = _unique(
+        np.concatenate(
+            [
+                np.arange(b) * n_feat,
+                rows[hit] * n_feat + pos[hit] + 1,
+                t_rows * n_feat + t_idx + term_base,
+            ]
+        )
+    )
+    row_of, ids = pairs // n_feat, pairs % n_feat
+    starts = np.searchsorted(row_of, np.arange(b))
+    raw = idf[ids]
+    norms = np.sqrt(np.add.reduceat(raw * raw, starts))
+    vals: FloatArray = (raw / np.maximum(norms, 1e-9)[row_of]).astype(np.float32)
+    counts = np.bincount(t_rows * N_CHECKS + lex.checks[t_idx], minlength=b * N_CHECKS)
+    terms: list[list[int]] = [[] for _ in range(b)]
+    for r, t in zip(t_rows.tolist(), t_idx.tolist(), strict=True):
+        terms[r].append(t)
+    # log1p: diminishing returns for many hits of one check's lexicon.
+    lex_feats = np.log1p(counts.reshape(b, N_CHECKS)).astype(np.float32)
+    return _Batch(ids, vals, starts, lex_feats, terms)
 
 
 def _softmax(scores: FloatArray) -> FloatArray:
@@ -143,27 +215,27 @@ def train(
             raise ValueError(f"check must be one of {CHECKS}, got {check!r}")
         labelled[normalize(text)] = check
     texts = list(labelled)
-    y = np.asarray([labelled[t] for t in texts], dtype=np.int64)
-    if len(texts) == 0:
+    if not texts:
         raise ValueError("no training examples")
-
-    df: dict[str, int] = {}
-    probe = _Featurizer([], lexicon)
-    for text in texts:
-        grams = _grams(text)
-        grams.update(TERM_PREFIX + t for t in probe.terms(text, grams))
-        for g in grams:
-            df[g] = df.get(g, 0) + 1
-    vocab = [PAD, *sorted(g for g, n in df.items() if n >= MIN_DF or g.startswith(TERM_PREFIX))]
     n = len(texts)
-    idf = np.asarray(
-        [0.0] + [np.log((1 + n) / (1 + df[g])) + 1.0 for g in vocab[1:]], dtype=np.float32
-    )
-    feat = _Featurizer(vocab, lexicon)
-    batch = _batch(feat, idf, texts)
+    y = np.asarray([labelled[t] for t in texts], dtype=np.int64)
+
+    lex = _Lexicon(lexicon)
+    c = _codes(texts)
+    keys, rows = _all_grams(c)
+    # Document frequency: count each (text, n-gram) pair once.
+    doc_keys = np.unique(np.stack([rows.astype(np.uint64), keys], axis=1), axis=0)[:, 1]
+    uniq, df = np.unique(doc_keys, return_counts=True)
+    gram_keys = uniq[df >= MIN_DF]
+    gram_df = df[df >= MIN_DF]
+    _, t_idx = lex.hits(c)
+    term_df = np.bincount(t_idx, minlength=len(lex.terms))
+    all_df = np.concatenate([gram_df, term_df]).astype(np.float64)
+    idf = np.concatenate([[0.0], np.log((1 + n) / (1 + all_df)) + 1.0]).astype(np.float32)
+    batch = _batch(gram_keys, lex, idf, texts)
     rows = np.repeat(np.arange(n), np.diff(np.append(batch.starts, len(batch.ids))))
 
-    f = len(vocab)
+    f = len(idf)
     target = np.zeros((n, N_CHECKS), dtype=np.float32)
     target[np.arange(n), y] = 1.0
     # The lexicon is a prior: its weights start at, and are pulled towards, "a hit for
@@ -201,12 +273,12 @@ def train(
     w, lw, b = params
     return NgramModel(
         version=new_version(),
-        vocab=vocab,
+        gram_keys=gram_keys,
+        lexicon=dict(lexicon),
         idf=idf,
         weights=(w - w.mean(axis=1, keepdims=True)).astype(np.float32),
         lex_weights=lw.astype(np.float32),
         bias=b.astype(np.float32),
-        lexicon=dict(lexicon),
     )
 
 
@@ -220,7 +292,7 @@ def save(model: NgramModel, directory: Path) -> Path:
             np.savez_compressed(
                 fh,
                 version=np.asarray(model.version),
-                vocab=np.asarray(model.vocab),
+                gram_keys=model.gram_keys,
                 idf=model.idf,
                 weights=model.weights,
                 lex_weights=model.lex_weights,
@@ -241,7 +313,7 @@ def load(path: Path) -> NgramModel:
     with np.load(path, allow_pickle=False) as data:
         return NgramModel(
             version=str(data["version"]),
-            vocab=data["vocab"].tolist(),
+            gram_keys=data["gram_keys"].astype(np.uint64),
             idf=data["idf"].astype(np.float32),
             weights=data["weights"].astype(np.float32),
             lex_weights=data["lex_weights"].astype(np.float32),
@@ -258,7 +330,13 @@ class NgramTagger:
     def __init__(self, model: NgramModel) -> None:
         self.model = model
         self.version = model.version
-        self._feat = _Featurizer(model.vocab, model.lexicon)
+        self._lex = _Lexicon(model.lexicon)
+        self._terms = list(model.lexicon)
+        # Feature texts for evidence, decoded once here rather than per suggestion.
+        self._names = ["", *map(_decode, model.gram_keys.tolist()), *model.lexicon]
+        # lex_vote[i][c]: how much one lexicon hit of check i pushes towards check c.
+        lw = model.lex_weights
+        self._lex_vote = (lw - lw.mean(axis=1, keepdims=True)).tolist()
 
     def suggest(self, text: str) -> Suggestion:
         return self.suggest_many([text])[0]
@@ -268,7 +346,7 @@ class NgramTagger:
             return []
         m = self.model
         norm = [normalize(t) for t in texts]
-        batch = _batch(self._feat, m.idf, norm)
+        batch = _batch(m.gram_keys, self._lex, m.idf, norm)
         scores = (
             np.add.reduceat(m.weights[batch.ids] * batch.vals[:, None], batch.starts)
             + batch.lex @ m.lex_weights
@@ -276,28 +354,36 @@ class NgramTagger:
         )
         probs = _softmax(scores)
         chosen = probs.argmax(axis=1)
-        rows = np.repeat(np.arange(len(texts)), np.diff(np.append(batch.starts, len(batch.ids))))
-        contrib = m.weights[batch.ids, chosen[rows]] * batch.vals
-        # One sort groups every row's features by decreasing contribution.
-        order = np.lexsort((-contrib, rows))
         ends = np.append(batch.starts[1:], len(batch.ids))
-        order_l = order.tolist()
-        contrib_l = contrib.tolist()
-        ids_l = batch.ids.tolist()
+        rows = np.repeat(np.arange(len(texts)), ends - batch.starts)
+        contrib = m.weights[batch.ids, chosen[rows]] * batch.vals
+        # Evidence candidates: each row's best positive contributions. One sort groups
+        # them by row in decreasing order; only the first few per row go back to Python.
+        pos = np.flatnonzero(contrib > 0)
+        pos = pos[np.lexsort((-contrib[pos], rows[pos]))]
+        pos_rows = rows[pos]
+        first = np.searchsorted(pos_rows, np.arange(len(texts)))
+        keep = np.arange(len(pos)) - first[pos_rows] < EVIDENCE_FEATURES
+        top_rows = pos_rows[keep].tolist()
+        top_ids = batch.ids[pos[keep]].tolist()
+        top_contrib = contrib[pos[keep]].tolist()
+        tops: list[list[tuple[str, float]]] = [[] for _ in texts]
+        for r, fid, w in zip(top_rows, top_ids, top_contrib, strict=True):
+            tops[r].append((self._names[fid], w))
+        probs_l = probs.tolist()
+        chosen_l = chosen.tolist()
         out = []
         for i, (orig, text) in enumerate(zip(texts, norm, strict=True)):
-            if cjk_count(text) == 0:
+            if not has_cjk(text):
                 out.append(make_suggestion(NO_CJK_PROBS, []))
                 continue
-            c = int(chosen[i])
-            top = [
-                (m.vocab[ids_l[j]], contrib_l[j])
-                for j in order_l[batch.starts[i] : ends[i]][:10]
-                if contrib_l[j] > 0
-            ]
-            lex_w = m.lex_weights[:, c] - m.lex_weights.mean(axis=1)
-            top.extend((t, float(lex_w[m.lexicon[t]])) for t in batch.terms[i])
-            out.append(make_suggestion(probs[i].tolist(), _evidence(orig, text, top)))
+            c = chosen_l[i]
+            top = tops[i]
+            top.extend(
+                (self._terms[t], self._lex_vote[m.lexicon[self._terms[t]]][c])
+                for t in batch.terms[i]
+            )
+            out.append(make_suggestion(probs_l[i], _evidence(orig, text, top)))
         return out
 
 
@@ -309,13 +395,14 @@ def _evidence(orig: str, text: str, top: list[tuple[str, float]]) -> list[str]:
     traditional-character message gets traditional evidence.
     """
     spans: list[tuple[int, int, float]] = []
+    floor = EVIDENCE_MIN_SHARE * max((w for _, w in top), default=0.0)
     for feature, weight in top:
-        if weight <= 0:
+        # Features with punctuation or symbols would glue phrases across clause breaks.
+        if weight <= 0 or weight < floor or _NON_WORD.search(feature):
             continue
-        g = feature.removeprefix(TERM_PREFIX)
-        pos = text.find(g)
+        pos = text.find(feature)
         if pos >= 0:
-            spans.append((pos, pos + len(g), weight))
+            spans.append((pos, pos + len(feature), weight))
     spans.sort()
     merged: list[tuple[int, int, float]] = []
     for s, e, w in spans:

@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import time
+import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from itertools import chain
@@ -52,20 +53,33 @@ def _model_files(directory: Path, name: str) -> list[Path]:
     return sorted(directory.glob(f"tagger-{name}-*.npz"), key=lambda p: p.name)
 
 
-def latest_model_file(name: str = ngram.NAME, model_dir: Path | None = None) -> Path:
-    """The newest model file: retrained ones in model_dir win over the shipped one only if newer."""
+def _candidates(name: str, model_dir: Path | None) -> list[Path]:
+    """Model files, newest first: retrained ones in model_dir win only if newer than shipped."""
     if name not in TAGGERS:
         raise ValueError(f"unknown tagger {name!r}; available: {', '.join(TAGGERS)}")
-    candidates = _model_files(DATA_DIR, name)
+    found = _model_files(DATA_DIR, name)
     if model_dir is not None and model_dir.is_dir():
-        candidates += _model_files(model_dir, name)
-    if not candidates:
-        raise FileNotFoundError(f"no tagger-{name}-*.npz model in {DATA_DIR} or {model_dir}")
-    return max(candidates, key=lambda p: p.name)
+        found += _model_files(model_dir, name)
+    return sorted(found, key=lambda p: p.name, reverse=True)
+
+
+def _load_newest(name: str, model_dir: Path | None) -> tuple[Path, Tagger]:
+    # A broken or half-copied file must not take tagging down: fall back to an older one.
+    for path in _candidates(name, model_dir):
+        try:
+            return path, ngram.NgramTagger(ngram.load(path))
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            log.exception("tagger: cannot load %s, trying an older model", path)
+    raise FileNotFoundError(f"no loadable tagger-{name}-*.npz in {DATA_DIR} or {model_dir}")
+
+
+def latest_model_file(name: str = ngram.NAME, model_dir: Path | None = None) -> Path:
+    """The model file load_tagger(name, model_dir) uses."""
+    return _load_newest(name, model_dir)[0]
 
 
 def load_tagger(name: str = ngram.NAME, model_dir: Path | None = None) -> Tagger:
-    return ngram.NgramTagger(ngram.load(latest_model_file(name, model_dir)))
+    return _load_newest(name, model_dir)[1]
 
 
 def train(examples: Iterable[tuple[str, int]]) -> ngram.NgramModel:
@@ -107,8 +121,7 @@ class ReloadingTagger:
         self._interval = interval
         self._clock = clock
         self._lock = threading.Lock()
-        self._path = latest_model_file(name, model_dir)
-        self._tagger: Tagger = load_tagger(name, model_dir)
+        self._path, self._tagger = _load_newest(name, model_dir)
         self._dir_stamp = self._stamp()
         self._next_check = clock() + interval
 
@@ -142,14 +155,13 @@ class ReloadingTagger:
             if stamp == self._dir_stamp:
                 return
             self._dir_stamp = stamp
-            path = latest_model_file(self._name, self._model_dir)
-            if path != self._path:
-                tagger = ngram.NgramTagger(ngram.load(path))
+            newest = _candidates(self._name, self._model_dir)[0]
+            if newest != self._path:
+                path, tagger = _load_newest(self._name, self._model_dir)
                 self._tagger, self._path = tagger, path
-                log.info("tagger: loaded %s", path)
-        except (OSError, ValueError, KeyError):
-            # A broken or half-copied file must not take tagging down; try again later.
-            log.exception("tagger: could not load a newer model from %s", self._model_dir)
+                log.info("tagger: now using %s", path)
+        except (OSError, ValueError):
+            log.exception("tagger: could not look for a newer model in %s", self._model_dir)
         finally:
             self._lock.release()
 

@@ -7,24 +7,27 @@ positions in the original: evidence can then be quoted in the submitter's own wo
 
 from __future__ import annotations
 
+import json
+import re
 from functools import cache
+from importlib import resources
 
 MAX_TEXT_CHARS = 20_000
 
 
 @cache
 def _table() -> dict[int, str]:
-    # zhconv is imported lazily: its dictionary takes ~0.1 s to load and only taggers need it.
-    from zhconv import zhconv  # type: ignore[import-untyped]
-
-    zhconv.loaddict()
-    pairs: dict[str, str] = zhconv.zhcdicts["zh2Hans"]
+    # Only zhconv's dictionary data is used (its loader leaves a file open). Read lazily:
+    # parsing takes ~0.1 s and only taggers need it.
+    data = resources.files("zhconv").joinpath("zhcdict.json").read_bytes()
+    pairs: dict[str, str] = json.loads(data)["zh2Hans"]
     # Only single-char mappings keep the mapping length-preserving; the few phrase-level
-    # conversions zhconv has do not matter for tagging.
+    # conversions do not matter for tagging.
     table = {ord(k): v for k, v in pairs.items() if len(k) == 1 and len(v) == 1}
     for code in range(0xFF01, 0xFF5F):  # full-width ASCII block
         table[code] = chr(code - 0xFEE0)
     table[0x3000] = " "  # ideographic space
+    table[0] = " "  # NUL separates texts inside the n-gram featuriser
     for code in range(ord("A"), ord("Z") + 1):
         table[code] = chr(code + 32)
     for code in range(ord("Ａ"), ord("Ｚ") + 1):
@@ -37,8 +40,11 @@ def normalize(text: str) -> str:
     return text.translate(_table())
 
 
-def cjk_count(text: str) -> int:
-    return sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf")
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def has_cjk(text: str) -> bool:
+    return _CJK.search(text) is not None
 
 
 def validate_text(text: object) -> str:
