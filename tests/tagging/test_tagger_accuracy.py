@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from app.tagging import Tagger, evaluate, format_report, read_examples
 
-from .conftest import DEV_SET, HOLDOUT
+REPO = Path(__file__).resolve().parents[2]
+DEV_SET = REPO.parent / "shared" / "data" / "tagging-dev.jsonl"
+HOLDOUT = Path(__file__).parent / "holdout.jsonl"
 
 
 def test_dev_set_accuracy(tagger: Tagger) -> None:
