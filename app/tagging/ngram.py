@@ -417,10 +417,9 @@ def _evidence(orig: str, text: str, top: list[tuple[str, float]]) -> list[str]:
         else:
             merged.append((s, e, w))
     merged.sort(key=lambda m: -m[2])
-    src = orig if len(orig) == len(text) else text
     phrases: list[str] = []
     for s, e, _ in merged:
-        phrase = src[s:e].strip(_PUNCT)
+        phrase = orig[s:e].strip(_PUNCT)
         if len(phrase) >= 2 and phrase not in phrases:
             phrases.append(phrase)
         if len(phrases) == EVIDENCE_MAX:

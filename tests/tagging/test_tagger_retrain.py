@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from app.tagging import ReloadingTagger, load_tagger, retrain
@@ -47,3 +48,28 @@ def test_reloading_tagger_survives_a_broken_file(tmp_path: Path) -> None:
     now[0] = 2.0
     assert reloading.suggest(TEXT).check == 5  # still the shipped model
     assert load_tagger(model_dir=tmp_path).version == reloading.version
+
+
+def test_reloading_tagger_serves_while_swapping(tmp_path: Path) -> None:
+    reloading = ReloadingTagger(model_dir=tmp_path, interval=0.0)
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                assert reloading.suggest_many([TEXT, "你好"])[1].check == 0
+            except BaseException as exc:
+                failures.append(exc)
+                return
+
+    threads = [threading.Thread(target=serve) for _ in range(4)]
+    for t in threads:
+        t.start()
+    retrain(model_dir=tmp_path, extra=[(TEXT, 3)])
+    picked_up = any(reloading.suggest(TEXT).check == 3 for _ in range(100))
+    stop.set()
+    for t in threads:
+        t.join()
+    assert picked_up
+    assert failures == []
