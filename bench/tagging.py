@@ -68,6 +68,8 @@ def cross_validate(folds: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n", type=int, default=20_000, help="texts for the throughput run")
+    ap.add_argument("--min-len", type=int, default=20, help="shortest synthetic text")
+    ap.add_argument("--max-len", type=int, default=300, help="longest synthetic text")
     ap.add_argument("--cv", action="store_true", help="also run 5-fold cross-validation")
     ap.add_argument("--report", action="store_true", help="print the full dev-set report")
     args = ap.parse_args()
@@ -79,12 +81,12 @@ def main() -> None:
     print(f"tagger {tagger.name} {tagger.version}")
     print(f"import: {t1 - t0:.3f} s, model load + first call: {t2 - t1:.3f} s")
 
-    # Realistic 20-300 char texts: corpus sentences joined until a random target length.
+    # Realistic texts (20-300 chars by default): corpus sentences joined up to a random length.
     rng = random.Random(1)
     sentences = [t for t, _ in read_examples(CORPUS_PATH)]
     texts = []
     for _ in range(args.n):
-        target, text = rng.randint(20, 300), ""
+        target, text = rng.randint(args.min_len, args.max_len), ""
         while len(text) < target:
             text += rng.choice(sentences)
         texts.append(text[:target])
