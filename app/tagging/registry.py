@@ -103,9 +103,11 @@ def retrain(*, model_dir: Path, extra: Iterable[tuple[str, int]] = ()) -> Path:
 class ReloadingTagger:
     """A Tagger that switches to a newer model file in model_dir while the server runs.
 
-    At most every `interval` seconds one caller stats model_dir; only if the folder changed
-    does it look for a newer file and load it, then swaps a single reference, so concurrent
-    callers keep using the old model until the new one is ready and no request is lost.
+    At most every `interval` seconds one caller lists the model folders (a few entries);
+    only if a new newest file appeared does it load it, then it swaps a single reference,
+    so concurrent callers keep using the old model until the new one is ready and no
+    request is lost. A listing rather than the folder's mtime: a file written and renamed
+    within one mtime tick would otherwise go unnoticed.
     """
 
     def __init__(
@@ -122,7 +124,8 @@ class ReloadingTagger:
         self._clock = clock
         self._lock = threading.Lock()
         self._path, self._tagger = _load_newest(name, model_dir)
-        self._dir_stamp = self._stamp()
+        # The newest file already tried, loadable or not: a broken file is tried only once.
+        self._seen = _candidates(name, model_dir)[0]
         self._next_check = clock() + interval
 
     @property
@@ -132,12 +135,6 @@ class ReloadingTagger:
     @property
     def version(self) -> str:
         return self._tagger.version
-
-    def _stamp(self) -> int | None:
-        try:
-            return self._model_dir.stat().st_mtime_ns if self._model_dir else None
-        except OSError:
-            return None
 
     def current(self) -> Tagger:
         """The tagger to use now, after a cheap check for a newer model."""
@@ -151,15 +148,13 @@ class ReloadingTagger:
             return
         try:
             self._next_check = self._clock() + self._interval
-            stamp = self._stamp()
-            if stamp == self._dir_stamp:
-                return
-            self._dir_stamp = stamp
             newest = _candidates(self._name, self._model_dir)[0]
-            if newest != self._path:
+            if newest != self._seen:
+                self._seen = newest
                 path, tagger = _load_newest(self._name, self._model_dir)
-                self._tagger, self._path = tagger, path
-                log.info("tagger: now using %s", path)
+                if path != self._path:
+                    self._tagger, self._path = tagger, path
+                    log.info("tagger: now using %s", path)
         except (OSError, ValueError):
             log.exception("tagger: could not look for a newer model in %s", self._model_dir)
         finally:
