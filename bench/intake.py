@@ -38,7 +38,7 @@ def free_port() -> int:
 def wait_up(url: str) -> None:
     for _ in range(200):
         try:
-            urllib.request.urlopen(url, timeout=1)  # noqa: S310 - loopback only
+            urllib.request.urlopen(url, timeout=1)
             return
         except OSError:
             time.sleep(0.05)
