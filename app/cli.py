@@ -17,7 +17,10 @@ from app.services.accounts import create_admin
 from app.services.campaigns import get_unit
 from app.services.errors import UserError
 from app.services.export import iter_export_rows, write_export
+from app.services.tags import iter_corrections
 from app.services.units import add_unit, default_bureau, ensure_demo
+from app.tagging import load_tagger, read_examples, retrain
+from app.tagging.cli import tag_stream, tagger_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,6 +35,7 @@ admin_cli = typer.Typer(help="Admin accounts.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(unit_cli, name="unit")
 cli.add_typer(admin_cli, name="admin")
+cli.add_typer(tagger_app, name="tagger")
 
 LOG_CONFIG: dict[str, Any] = {
     "version": 1,
@@ -215,6 +219,37 @@ def export(
         _fail(exc)
     finally:
         engine.dispose()
+
+
+@tagger_app.command("retrain")
+def tagger_retrain(
+    extra: Annotated[
+        Path | None, typer.Option("--extra", help="More labelled JSON lines to learn from.")
+    ] = None,
+) -> None:
+    """Retrain on the shipped corpus plus every admin correction; running servers pick it up."""
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    with session_scope(engine) as session:
+        corrections = list(iter_corrections(session))
+    engine.dispose()
+    try:
+        examples = corrections + (read_examples(extra) if extra else [])
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    path = retrain(model_dir=settings.data_dir / "models", extra=examples)
+    typer.echo(f"已用 {len(corrections)} 条人工更正重新训练：{path}")
+
+
+@cli.command("tag")
+def tag() -> None:
+    """Tag JSON lines {"id", "text"} from stdin; one JSON line per input on stdout."""
+    settings = get_settings()
+    errors = tag_stream(
+        load_tagger(settings.tagger, settings.data_dir / "models"), sys.stdin, sys.stdout
+    )
+    if errors:
+        typer.echo(f"{errors} 行无法处理", err=True)
 
 
 def main() -> None:

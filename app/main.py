@@ -6,12 +6,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api import v1
@@ -20,6 +22,8 @@ from app.db import Writer, make_engine
 from app.ratelimit import RateLimiter
 from app.services.campaigns import IntakeCache
 from app.services.errors import UserError
+from app.services.submissions import store_submissions
+from app.tagging import ReloadingTagger
 from app.web import public
 from app.web.admin import auth as admin_auth
 from app.web.admin import home as admin_home
@@ -43,7 +47,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             make_engine(settings.database_url, immediate=True) if settings.is_sqlite else engine
         )
         app.state.engine = engine
-        app.state.writer = Writer(write_engine, max_batch=settings.writer_batch)
+        app.state.tagger = tagger = ReloadingTagger(
+            settings.tagger, model_dir=settings.data_dir / "models"
+        )
+
+        def store_batch(session: Session, items: list[Any]) -> list[Any]:
+            return list(
+                store_submissions(session, secret=settings.secret_key, items=items, tagger=tagger)
+            )
+
+        app.state.writer = Writer(
+            write_engine, max_batch=settings.writer_batch, batchers={"submission": store_batch}
+        )
         try:
             yield
         finally:

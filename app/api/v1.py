@@ -12,12 +12,14 @@ from starlette.concurrency import run_in_threadpool
 from app.deps import LookupLimit, SessionDep, SettingsDep, SubmitLimit
 from app.models import Channel, Status
 from app.services import receipts
+from app.services.errors import Invalid
 from app.services.submissions import (
     NewSubmission,
     lookup_receipt,
     validate_idempotency_key,
     validate_submission,
 )
+from app.tagging import MAX_TEXT_CHARS, Tagger, validate_text
 from app.web.intake import store
 
 router = APIRouter(prefix="/api/v1", tags=["v1"])
@@ -116,3 +118,28 @@ async def get_receipt(receipt: str, session: SessionDep, settings: SettingsDep) 
         check=view.check,
         replies=[ReplyOut(body=r.body, created_at=r.created_at) for r in view.replies],
     )
+
+
+class TagIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str | int | None = None
+    text: str = Field(max_length=MAX_TEXT_CHARS)
+
+
+class TagOut(BaseModel):
+    id: str | int | None
+    check: int
+    scores: dict[str, float]
+    evidence: list[str]
+
+
+@router.post("/tag", response_model=TagOut, responses=ERRORS)
+async def tag_text(request: Request, body: TagIn) -> TagOut:
+    """Suggest which of the five checks (0 = none) a text speaks to, with the deciding words."""
+    try:
+        text = validate_text(body.text)
+    except ValueError as exc:
+        raise Invalid(str(exc), field="text") from exc
+    tagger: Tagger = request.app.state.tagger
+    suggestion = await run_in_threadpool(tagger.suggest, text)
+    return TagOut(**suggestion.to_json(body.id))

@@ -11,7 +11,7 @@ import typer
 
 from app.tagging.base import Tagger
 from app.tagging.evaluate import evaluate, format_report
-from app.tagging.registry import TAGGERS, load_tagger, read_examples, retrain
+from app.tagging.registry import TAGGERS, load_tagger, read_examples
 from app.tagging.text import validate_text
 
 __all__ = ["tag_stream", "tagger_app", "validate_text"]
@@ -90,21 +90,6 @@ def eval_command(
     except (OSError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
     typer.echo(format_report(evaluate(load_tagger(tagger, model_dir), examples)))
-
-
-@tagger_app.command("retrain")
-def retrain_command(
-    model_dir: ModelDir = DEFAULT_MODEL_DIR,
-    extra: Annotated[
-        Path | None, typer.Option("--extra", help="JSON lines of corrections to add.")
-    ] = None,
-) -> None:
-    """Train on the shipped corpus plus corrections; write a new model into --model-dir."""
-    try:
-        examples = read_examples(extra) if extra else []
-    except (OSError, ValueError) as exc:
-        raise typer.BadParameter(str(exc)) from exc
-    typer.echo(str(retrain(model_dir=model_dir, extra=examples)))
 
 
 @tagger_app.command("tag")

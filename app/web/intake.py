@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from app.db import Writer
 from app.services.campaigns import IntakeCache, IntakeState
 from app.services.errors import Unavailable
-from app.services.submissions import NewSubmission, Stored, store_submission
+from app.services.submissions import NewSubmission, Stored
 
 BUSY = "系统繁忙，您的意见尚未保存，请稍后再提交一次。"
 
@@ -33,13 +33,12 @@ async def intake_state(request: Request, slug: str) -> IntakeState:
 async def store(request: Request, new: NewSubmission) -> Stored:
     """Store through the group-commit writer; returns once the row is committed."""
     state = await intake_state(request, new.slug)
-    secret = request.app.state.settings.secret_key
     writer: Writer = request.app.state.writer
     for attempt in (1, 2):
         try:
-            return await writer.run(
-                lambda s: store_submission(s, secret=secret, new=new, state=state)
-            )
+            result = await writer.run_batched("submission", (new, state))
+            assert isinstance(result, Stored)
+            return result
         except IntegrityError as exc:
             # The same idempotency key was stored by another process a moment ago:
             # the second run finds it and replays the first receipt.
