@@ -66,14 +66,3 @@ def test_eval_command_bad_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(tagger_app, ["eval", str(data)])
     assert result.exit_code != 0
     assert "bad.jsonl:1" in result.output
-
-
-def test_retrain_command(tmp_path: Path) -> None:
-    extra = tmp_path / "extra.jsonl"
-    extra.write_text('{"text": "希望多开展家长读书会活动", "check": 5}\n', encoding="utf-8")
-    models = tmp_path / "models"
-    result = CliRunner().invoke(
-        tagger_app, ["retrain", "--model-dir", str(models), "--extra", str(extra)]
-    )
-    assert result.exit_code == 0, result.output
-    assert len(list(models.glob("tagger-ngram-*.npz"))) == 1
