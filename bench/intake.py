@@ -65,6 +65,30 @@ def wrk(url: str, script: Path, connections: int, seconds: int) -> dict[str, flo
             "socket_errors": 1.0 if errors else 0.0}
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its children (uvicorn workers), from /proc."""
+    total = 0.0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(c) for c in children.read_text().split()]
+    for p in pids:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def measured(proc: subprocess.Popen[bytes], url: str, script: Path, connections: int,
+             seconds: int) -> dict[str, float]:
+    """wrk figures plus the server's CPU milliseconds per request, which machine load
+    from other processes does not change much."""
+    before = cpu_seconds(proc.pid)
+    result = wrk(url, script, connections, seconds)
+    used = cpu_seconds(proc.pid) - before
+    result["cpu_ms"] = 1000 * used / max(1.0, result["rps"] * seconds)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--connections", type=int, default=32)
@@ -99,10 +123,11 @@ def main() -> None:
         wait_up(f"http://127.0.0.1:{app_port}/healthz")
         time.sleep(0.5)
         wrk(f"http://127.0.0.1:{noop_port}/noop", script, args.connections, 2)  # warm-up
-        base = wrk(f"http://127.0.0.1:{noop_port}/noop", script, args.connections, args.seconds)
+        base = measured(procs[1], f"http://127.0.0.1:{noop_port}/noop", script,
+                        args.connections, args.seconds)
         wrk(f"http://127.0.0.1:{app_port}/u/demo", script, args.connections, 2)
-        real = wrk(f"http://127.0.0.1:{app_port}/u/demo", script, args.connections,
-                   args.seconds)
+        real = measured(procs[0], f"http://127.0.0.1:{app_port}/u/demo", script,
+                        args.connections, args.seconds)
     finally:
         for p in procs:
             p.terminate()
@@ -110,10 +135,11 @@ def main() -> None:
     db_kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite (WAL, synchronous=FULL)"
     print(f"machine: {os.cpu_count()} cores; {db_kind}; workers={args.workers}; "
           f"connections={args.connections}; {args.seconds}s each")
-    print(f"{'':12}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    print(f"{'':12}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}{'CPU ms/req':>12}")
     for name, r in (("no-op POST", base), ("submission", real)):
         print(f"{name:12}{r['rps']:>10.0f}{r['p50']:>10.1f}{r['p99']:>10.1f}"
-              f"{r['non2xx']:>10.0f}")
+              f"{r['non2xx']:>10.0f}{r['cpu_ms']:>12.2f}")
     print(f"ratio submission/no-op: {real['rps'] / base['rps']:.0%}")
     shutil.rmtree(tmp, ignore_errors=True)
 
