@@ -116,7 +116,8 @@ def _poll_one(
                         raw=raw,
                         ack=ack,
                     )
-                    result.statuses[outcome.status.value] += 1
+                    # A replay is a UID recorded by an earlier, interrupted pass.
+                    result.statuses["replayed" if outcome.replayed else outcome.status.value] += 1
                 inbox.advance_mailbox(session, mailbox_id=login.id, last_uid=chunk[-1])
                 _crash_point("before_commit")
             _crash_point("after_commit")
