@@ -141,9 +141,12 @@ def send_due_acks(engine: Engine, sender: MailSender, result: PollResult | None 
     A crash between sending and marking sends that one acknowledgement again: at least once.
     """
     result = result or PollResult()
-    with session_scope(engine) as session:
-        due = inbox.due_acks(session)
-    if due:
+    while True:
+        with session_scope(engine) as session:
+            due = inbox.due_acks(session)
+        if not due:
+            return
+        # Each one sent or failed leaves the due set (a failure is retried later), so this ends.
         asyncio.run(_send(engine, sender, due, result))
 
 
