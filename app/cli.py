@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,7 +34,9 @@ cli = typer.Typer(
 db_cli = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 unit_cli = typer.Typer(help="Schools and other units.", no_args_is_help=True)
 admin_cli = typer.Typer(help="Admin accounts.", no_args_is_help=True)
+inbox_cli = typer.Typer(help="Email intake: mailboxes and polling.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+cli.add_typer(inbox_cli, name="inbox")
 cli.add_typer(unit_cli, name="unit")
 cli.add_typer(admin_cli, name="admin")
 cli.add_typer(tagger_app, name="tagger")
@@ -250,6 +254,161 @@ def tag() -> None:
     )
     if errors:
         typer.echo(f"{errors} 行无法处理", err=True)
+
+
+def _logging() -> None:
+    import logging.config
+
+    LOG_CONFIG["loggers"]["app"]["level"] = get_settings().log_level
+    logging.config.dictConfig(LOG_CONFIG)
+
+
+@inbox_cli.command("poll")
+def inbox_poll(
+    once: Annotated[bool, typer.Option("--once", help="One pass, then exit.")] = False,
+) -> None:
+    """Fetch new mail from every enabled mailbox (every YIJIAN_POLL_SECONDS unless --once)."""
+    from app.jobs import make_sender, make_tagger, poll_mailboxes
+    from app.worker import run_jobs
+
+    _logging()
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    sender = make_sender(settings)
+    tagger = make_tagger(settings)
+    try:
+        if once:
+            result = poll_mailboxes(engine, settings, sender, tagger)
+            typer.echo(result.summary())
+            for error in result.errors:
+                typer.echo(f"错误：{error}", err=True)
+            if result.errors:
+                raise typer.Exit(code=1)
+        else:
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda _s, _f: stop.set())
+            job = (
+                "inbox",
+                settings.poll_seconds,
+                lambda: poll_mailboxes(engine, settings, sender, tagger),
+            )
+            run_jobs([job], stop)
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+
+
+@inbox_cli.command("add")
+def inbox_add(
+    name: Annotated[str, typer.Option(help="Short name, e.g. demo-qq.")],
+    host: Annotated[str, typer.Option(help="IMAP server, e.g. imap.qq.com.")],
+    user: Annotated[str, typer.Option(help="Mailbox login (the address).")],
+    password: Annotated[
+        str, typer.Option(prompt="授权码", hide_input=True, help="App password (授权码).")
+    ],
+    port: Annotated[int, typer.Option(help="993 for ssl, 143 for starttls.")] = 993,
+    security: Annotated[str, typer.Option(help="ssl, starttls or none.")] = "ssl",
+    folder: Annotated[str, typer.Option(help="Folder to read.")] = "INBOX",
+    unit: Annotated[str | None, typer.Option(help="Default unit slug.")] = None,
+    anonymous: Annotated[
+        bool, typer.Option("--anonymous", help="Never keep senders' addresses.")
+    ] = False,
+) -> None:
+    """Add a mailbox to poll (the password is stored in the database: protect it)."""
+    from app.services.inbox import MailboxSpec, add_mailbox
+
+    spec = MailboxSpec(
+        name=name,
+        host=host,
+        port=port,
+        security=security,
+        username=user,
+        password=password,
+        folder=folder,
+        unit_slug=unit,
+        anonymous=anonymous,
+    )
+    engine = make_engine(get_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            add_mailbox(session, spec=spec)
+        typer.echo(f"已添加邮箱 {name}")
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+
+
+@inbox_cli.command("list")
+def inbox_list() -> None:
+    """List mailboxes with their last poll and error."""
+    from app.services.inbox import list_mailboxes
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            for box in list_mailboxes(session):
+                state = "启用" if box.enabled else "停用"
+                polled = f"{box.last_polled_at:%Y-%m-%d %H:%M}" if box.last_polled_at else "从未"
+                typer.echo(
+                    f"{box.name}\t{box.username}@{box.host}:{box.port}/{box.folder}\t{state}"
+                    f"\t{'匿名' if box.anonymous else '实名'}\t上次收信 {polled}"
+                    + (f"\t错误：{box.last_error}" if box.last_error else "")
+                )
+    finally:
+        engine.dispose()
+
+
+def _toggle(name: str, enabled: bool) -> None:
+    from app.services.inbox import set_mailbox_enabled
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            set_mailbox_enabled(session, name=name, enabled=enabled)
+        typer.echo(f"邮箱 {name} 已{'启用' if enabled else '停用'}")
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+
+
+@inbox_cli.command("enable")
+def inbox_enable(name: Annotated[str, typer.Argument(help="Mailbox name.")]) -> None:
+    """Start polling a mailbox again."""
+    _toggle(name, True)
+
+
+@inbox_cli.command("disable")
+def inbox_disable(name: Annotated[str, typer.Argument(help="Mailbox name.")]) -> None:
+    """Stop polling a mailbox; its records stay."""
+    _toggle(name, False)
+
+
+@inbox_cli.command("remove")
+def inbox_remove(name: Annotated[str, typer.Argument(help="Mailbox name.")]) -> None:
+    """Delete a mailbox that has received nothing yet."""
+    from app.services.inbox import remove_mailbox
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            remove_mailbox(session, name=name)
+        typer.echo(f"已删除邮箱 {name}")
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+
+
+@cli.command()
+def worker() -> None:
+    """Run background jobs (mail polling, ...) until stopped."""
+    from app.worker import run_worker
+
+    _logging()
+    run_worker(get_settings())
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from app.tagging import ReloadingTagger
 from app.web import public
 from app.web.admin import auth as admin_auth
 from app.web.admin import home as admin_home
+from app.web.admin import inbox as admin_inbox
 from app.web.admin.deps import LoginRequired
 from app.web.middleware import AccessLogMiddleware, SecurityMiddleware
 from app.web.render import render_error
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(public.router)
     app.include_router(admin_auth.router)
     app.include_router(admin_home.router)
+    app.include_router(admin_inbox.router)
     app.include_router(v1.router)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(
