@@ -4,6 +4,7 @@ the app, a live server process, and headless Chromium."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -127,11 +128,13 @@ def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
 class LiveServer:
     """`yijian serve` in a child process, as operators run it."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, workers: int = 1) -> None:
-        self.port = free_port()
+    def __init__(
+        self, env: dict[str, str], log_path: Path, workers: int = 1, port: int | None = None
+    ) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        self._log = log_path.open("wb")
+        self._log = log_path.open("ab")
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -147,8 +150,10 @@ class LiveServer:
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            # Its own process group, so kill() reaches uvicorn's worker processes too.
+            start_new_session=True,
         )
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(log_path.read_text(errors="replace"))
@@ -168,6 +173,13 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._log.close()
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group, as a power cut or the OOM killer would."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
         self._log.close()
 
 
