@@ -403,6 +403,42 @@ def inbox_remove(name: Annotated[str, typer.Argument(help="Mailbox name.")]) -> 
 
 
 @cli.command()
+def backup(
+    out: Annotated[Path, typer.Option("--out", help="Backup file to write.")],
+) -> None:
+    """Back up the database while it runs (SQLite backup API, or pg_dump -Fc)."""
+    from app.services.backup import backup_database
+
+    try:
+        info = backup_database(database_url=get_settings().database_url, out=out)
+    except UserError as exc:
+        _fail(exc)
+    typer.echo(f"已备份到 {info.path}（{info.size} 字节，{info.kind}）")
+
+
+@cli.command()
+def restore(
+    source: Annotated[Path, typer.Argument(help="A file written by `yijian backup`.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite a database that holds data.")
+    ] = False,
+) -> None:
+    """Restore a backup into the configured database (refuses one with data unless --force)."""
+    from app.services.backup import count_rows, restore_database
+
+    url = get_settings().database_url
+    engine = make_engine(url)
+    try:
+        restore_database(engine=engine, database_url=url, source=source, force=force)
+        total = sum(count_rows(engine).values())
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    typer.echo(f"已恢复 {source}（共 {total} 行）")
+
+
+@cli.command()
 def worker() -> None:
     """Run background jobs (mail polling, ...) until stopped."""
     from app.worker import run_worker
