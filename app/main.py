@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_home.router)
     app.include_router(admin_inbox.router)
     app.include_router(v1.router)
+    v1.publish_limits(app, max_text_chars=settings.max_text_chars)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(
         SecurityMiddleware, max_body=settings.max_files * settings.max_upload_bytes + 1024 * 1024
@@ -128,7 +129,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith("/api/"):
-            messages = {404: "没有这个接口", 405: "不支持这种请求方式"}
+            messages = {
+                400: "请求内容无法解析，请发送 UTF-8 编码的 JSON。",
+                404: "没有这个接口",
+                405: "不支持这种请求方式",
+            }
             return JSONResponse(
                 {"detail": messages.get(exc.status_code, str(exc.detail)), "code": "http_error"},
                 status_code=exc.status_code,

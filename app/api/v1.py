@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -33,13 +33,31 @@ class ErrorOut(BaseModel):
     field: str | None = None
 
 
+# At least one character that survives clean_text (which strips whitespace and controls).
+VISIBLE = r"[^\s\x00-\x1f\x7f]"
+# The schema states what validate_submission enforces, so clients (and schemathesis) know:
+# a named submission needs a name or a contact that is not blank.
+NAMED_NEEDS_NAME_OR_CONTACT: dict[str, Any] = {
+    "if": {"properties": {"anonymous": {"const": False}}, "required": ["anonymous"]},
+    "then": {
+        "anyOf": [
+            {"required": ["name"], "properties": {"name": {"type": "string", "pattern": VISIBLE}}},
+            {
+                "required": ["contact"],
+                "properties": {"contact": {"type": "string", "pattern": VISIBLE}},
+            },
+        ]
+    },
+}
+
+
 class SubmissionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=NAMED_NEEDS_NAME_OR_CONTACT)
 
     text: str = Field(
         min_length=1,
         max_length=20000,
-        pattern=r"\S",
+        pattern=VISIBLE,
         description="The suggestion; the server limit is YIJIAN_MAX_TEXT_CHARS.",
     )
     role: RoleName = "其他"
@@ -47,6 +65,10 @@ class SubmissionIn(BaseModel):
     name: str | None = Field(default=None, max_length=50)
     contact: str | None = Field(default=None, max_length=100)
     idempotency_key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{8,100}$")
+
+
+# What receipts.parse_receipt accepts: 16 digits (full-width too) with spaces, dashes or dots.
+RECEIPT_PATTERN = r"^[\s\-－—·.]*(?:[0-9０-９][\s\-－—·.]*){16}$"
 
 
 class ReceiptOut(BaseModel):
@@ -69,7 +91,7 @@ class StatusOut(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorOut} for code in (403, 404, 409, 413, 422, 429, 503)
+    code: {"model": ErrorOut} for code in (400, 403, 404, 409, 413, 422, 429, 503)
 }
 
 
@@ -105,7 +127,11 @@ async def create_submission(
 @router.get(
     "/receipts/{receipt}", response_model=StatusOut, responses=ERRORS, dependencies=[LookupLimit]
 )
-async def get_receipt(receipt: str, session: SessionDep, settings: SettingsDep) -> StatusOut:
+async def get_receipt(
+    receipt: Annotated[str, Path(pattern=RECEIPT_PATTERN)],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> StatusOut:
     """Status and replies for a receipt code (spaces or dashes allowed)."""
     view = await run_in_threadpool(
         lookup_receipt, session, secret=settings.secret_key, receipt=receipt
@@ -123,7 +149,7 @@ async def get_receipt(receipt: str, session: SessionDep, settings: SettingsDep) 
 class TagIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str | int | None = None
-    text: str = Field(max_length=MAX_TEXT_CHARS)
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, pattern=VISIBLE)
 
 
 class TagOut(BaseModel):
@@ -143,3 +169,17 @@ async def tag_text(request: Request, body: TagIn) -> TagOut:
     tagger: Tagger = request.app.state.tagger
     suggestion = await run_in_threadpool(tagger.suggest, text)
     return TagOut(**suggestion.to_json(body.id))
+
+
+def publish_limits(app: FastAPI, *, max_text_chars: int) -> None:
+    """Put this server's configured text limit into /openapi.json (the model's is a hard cap)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = build()
+            text = spec["components"]["schemas"]["SubmissionIn"]["properties"]["text"]
+            text["maxLength"] = min(int(text["maxLength"]), max_text_chars)
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
