@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api import v1
@@ -51,6 +52,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tagger = tagger = ReloadingTagger(
             settings.tagger, model_dir=settings.data_dir / "models"
         )
+        # The first suggestion loads the traditional-to-simplified table (about a second):
+        # pay it at start-up, not in the first parent's request.
+        await run_in_threadpool(tagger.suggest, "學校")
 
         def store_batch(session: Session, items: list[Any]) -> list[Any]:
             return list(
