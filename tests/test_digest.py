@@ -38,8 +38,8 @@ from app.models import (
 from app.services.digest import (
     LEASE,
     claim_next_digest,
-    enqueue_due_digests,
     due_periods,
+    enqueue_due_digests,
     make_period,
     overdue_cutoff,
     parse_period,
@@ -228,7 +228,7 @@ def test_digest_figures_equal_the_database(
     with Session(engine) as s:
         row = s.exec(select(Digest)).one()
     assert row.status == DigestStatus.sent and row.attempts == 1 and row.sent_at is not None
-    assert '"total": %d' % total in row.totals
+    assert f'"total": {total}' in row.totals
 
 
 def test_attachment_has_the_period_items(
@@ -254,6 +254,32 @@ def test_attachment_has_the_period_items(
     assert any(row[text_col] == "'=HYPERLINK(\"x\")" for row in rows)
 
 
+def race(database_url: str, settings: Settings, server: SmtpServer, now: datetime
+         ) -> list[list[object]]:
+    """Two workers, each with its own engine (as two processes), run one tick at once."""
+    barrier = threading.Barrier(2)
+    results: list[list[object]] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        own = make_engine(database_url)
+        try:
+            barrier.wait(timeout=10)
+            results.append(list(send_due_digests(own, settings, sender(server), now)))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            own.dispose()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    return results
+
+
 def test_two_workers_send_one_email_per_period(
     database_url: str, engine: Engine, demo: None, digest_settings: Settings,
     smtp_server: SmtpServer,
@@ -265,28 +291,7 @@ def test_two_workers_send_one_email_per_period(
                      daily_time="08:00", send_when_empty=True)
     rounds = 4
     for r in range(rounds):
-        now = NOW + timedelta(days=r)
-        barrier = threading.Barrier(2)
-        results: list[list[object]] = []
-        errors: list[BaseException] = []
-
-        def work(now: datetime = now, barrier: threading.Barrier = barrier) -> None:
-            own = make_engine(database_url)  # each worker its own pool, as two processes
-            try:
-                barrier.wait(timeout=10)
-                results.append(list(send_due_digests(own, digest_settings,
-                                                     sender(smtp_server), now)))
-            except BaseException as exc:
-                errors.append(exc)
-            finally:
-                own.dispose()
-
-        threads = [threading.Thread(target=work) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=60)
-        assert errors == []
+        results = race(database_url, digest_settings, smtp_server, NOW + timedelta(days=r))
         assert sorted(len(x) for x in results) == [0, 1]
     ids = [parsed(smtp_server, i)["Message-ID"] for i in range(len(smtp_server.messages))]
     assert len(ids) == rounds and len(set(ids)) == rounds
@@ -351,6 +356,7 @@ def test_crash_mid_send_resends_once_with_the_same_message_id(
         with session_scope(writes) as s:
             claimed = claim_next_digest(s, now=NOW)
             assert claimed is not None
+            message_id = claimed.message_id
     # While the lease holds, nobody else sends it.
     assert send_due_digests(engine, digest_settings, sender(smtp_server), NOW) == []
     expired = NOW + LEASE + timedelta(seconds=1)
@@ -359,7 +365,7 @@ def test_crash_mid_send_resends_once_with_the_same_message_id(
     assert send_due_digests(engine, digest_settings, sender(smtp_server), expired) == []
     [mail] = smtp_server.messages
     msg = parsed(smtp_server)
-    assert msg["Message-ID"] == claimed.message_id
+    assert msg["Message-ID"] == message_id
     with Session(engine) as s:
         row = s.exec(select(Digest)).one()
     assert row.attempts == 2 and row.status == DigestStatus.sent
