@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     writer_batch: int = 128
     log_level: str = "INFO"
     tagger: str = "ngram"
+    session_idle_minutes: int = 60
+    session_max_hours: int = 12
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
 
     imap_host: str | None = None
     imap_port: int = 993
@@ -66,6 +70,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
 
     @property
     def max_upload_bytes(self) -> int:

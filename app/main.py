@@ -6,10 +6,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -17,8 +18,12 @@ from app.api import v1
 from app.config import Settings, get_settings
 from app.db import Writer, make_engine
 from app.ratelimit import RateLimiter
+from app.services.campaigns import IntakeCache
 from app.services.errors import UserError
 from app.web import public
+from app.web.admin import auth as admin_auth
+from app.web.admin import home as admin_home
+from app.web.admin.deps import LoginRequired
 from app.web.middleware import AccessLogMiddleware, SecurityMiddleware
 from app.web.render import render_error
 
@@ -59,12 +64,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.rate(settings.receipt_lookup_limit), namespace="lookup"
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.state.intake_cache = IntakeCache(ttl=5.0)
+    app.state.login_limiter = RateLimiter((30, 900), namespace="login")
     app.include_router(public.router)
+    app.include_router(admin_auth.router)
+    app.include_router(admin_home.router)
     app.include_router(v1.router)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(
         SecurityMiddleware, max_body=settings.max_files * settings.max_upload_bytes + 1024 * 1024
     )
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/admin/login?next={quote(target)}", status_code=303)
 
     @app.exception_handler(UserError)
     async def _user_error(request: Request, exc: UserError) -> Response:

@@ -164,6 +164,19 @@ class AdminUser(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    failed_logins: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AdminSession(SQLModel, table=True):
+    """A server-side login session; the cookie holds a random token, the table its hash."""
+
+    __tablename__ = "admin_session"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="admin_user.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
 
 
 class AuditLog(SQLModel, table=True):
@@ -208,6 +221,20 @@ PHASE_LABELS: dict[PhaseKind, str] = {
     PhaseKind.solicit: "查找差距·征求意见",
     PhaseKind.rectify: "整改提高·完善机制",
 }
+
+
+# --- Tagging: admin corrections, kept as training data -------------------------------------
+
+
+class TagCorrection(SQLModel, table=True):
+    __tablename__ = "tag_correction"
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    text: str  # a snapshot: the training example stays even if the item is edited
+    old_check: int | None = None
+    new_check: int
+    actor_id: int | None = Field(default=None, foreign_key="admin_user.id")
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
 
 
 # --- Digest to the bureau office (issue 6) ------------------------------------------------

@@ -133,9 +133,20 @@ class LiveServer:
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(self.port),
-             "--workers", str(workers)],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "app",
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -162,21 +173,24 @@ class LiveServer:
 
 def server_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("YIJIAN_")}
-    env.update({
-        "YIJIAN_ENV": "test",
-        "YIJIAN_SECRET_KEY": TEST_SECRET,
-        "YIJIAN_DATABASE_URL": database_url,
-        "YIJIAN_DATA_DIR": str(data_dir),
-        "YIJIAN_RATE_LIMIT": "off",
-        "YIJIAN_RECEIPT_LOOKUP_LIMIT": "off",
-    })
+    env.update(
+        {
+            "YIJIAN_ENV": "test",
+            "YIJIAN_SECRET_KEY": TEST_SECRET,
+            "YIJIAN_DATABASE_URL": database_url,
+            "YIJIAN_DATA_DIR": str(data_dir),
+            "YIJIAN_RATE_LIMIT": "off",
+            "YIJIAN_RECEIPT_LOOKUP_LIMIT": "off",
+        }
+    )
     env.update(extra)
     return env
 
 
 @pytest.fixture
-def live_server(database_url: str, engine: Engine, demo: None,
-                tmp_path: Path) -> Iterator[LiveServer]:
+def live_server(
+    database_url: str, engine: Engine, demo: None, tmp_path: Path
+) -> Iterator[LiveServer]:
     server = LiveServer(server_env(database_url, tmp_path), tmp_path / "server.log")
     yield server
     server.stop()
@@ -194,9 +208,16 @@ def browser() -> Iterator[object]:
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=str(chromium),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield b
         b.close()

@@ -25,3 +25,55 @@ def receipt_of(html: str) -> str:
     value = node.get_text(strip=True)
     assert RECEIPT_RE.match(value), value
     return value
+
+
+def make_admin(
+    engine: object,
+    username: str,
+    password: str,
+    *,
+    role: str = "bureau_admin",
+    unit_slug: str | None = None,
+) -> None:
+    """Create an admin account directly in the database."""
+    from sqlmodel import Session, select
+
+    from app.models import AdminRole, Bureau, Unit
+    from app.services.accounts import create_admin
+
+    with Session(engine) as s:  # type: ignore[arg-type]
+        bureau = s.exec(select(Bureau)).first()
+        assert bureau is not None and bureau.id is not None
+        unit_id = None
+        if unit_slug is not None:
+            unit = s.exec(select(Unit).where(Unit.slug == unit_slug)).one()
+            unit_id = unit.id
+        create_admin(
+            s,
+            username=username,
+            password=password,
+            role=AdminRole(role),
+            bureau_id=bureau.id,
+            unit_id=unit_id,
+        )
+        s.commit()
+
+
+def login(client: object, username: str, password: str) -> str:
+    """Log in through the form; returns the page's CSRF token."""
+    r = client.post(
+        "/admin/login",
+        data={
+            "username": username,
+            "password": password,  # type: ignore[attr-defined]
+            "next": "/admin",
+        },
+    )
+    assert r.status_code == 200 and r.url.path == "/admin", r.text
+    return csrf_of(r.text)
+
+
+def csrf_of(html: str) -> str:
+    field = soup(html).find("input", {"name": "csrf"})
+    assert field is not None, html
+    return str(field["value"])

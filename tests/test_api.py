@@ -14,8 +14,14 @@ def test_create_and_lookup(client: TestClient, demo: None, session: Session) -> 
     receipt = r.json()["receipt"]
     assert len(receipt.replace(" ", "")) == 16 and r.json()["replayed"] is False
     row = session.exec(select(Submission)).one()
-    session.add(Reply(submission_id=row.id, body="已增加一班校车。", is_public=False,
-                      created_at=datetime.now(UTC)))
+    session.add(
+        Reply(
+            submission_id=row.id,
+            body="已增加一班校车。",
+            is_public=False,
+            created_at=datetime.now(UTC),
+        )
+    )
     session.commit()
     got = client.get(f"/api/v1/receipts/{receipt.replace(' ', '-')}")
     assert got.status_code == 200

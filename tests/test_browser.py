@@ -9,7 +9,9 @@ from tests.conftest import LiveServer
 
 def test_phone_flow(browser: Any, live_server: LiveServer) -> None:
     context = browser.new_context(
-        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+        has_touch=True,
         user_agent="Mozilla/5.0 (Linux; Android 10) MicroMessenger/8.0.50 Mobile",
         locale="zh-CN",
     )

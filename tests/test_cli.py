@@ -11,8 +11,14 @@ from tests.conftest import ROOT, server_env
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_cli_flow(database_url: str, engine: Engine, tmp_path: Path) -> None:
@@ -25,16 +31,29 @@ def test_cli_flow(database_url: str, engine: Engine, tmp_path: Path) -> None:
     assert added.returncode == 0, added.stderr
     dup = run(env, "unit", "add", "--slug", "town-1", "--name", "again")
     assert dup.returncode == 2 and "已被使用" in dup.stderr
-    assert run(env, "admin", "create", "--username", "clerk", "--password", "long-password-1",
-               "--unit", "town-1").returncode == 0
+    assert (
+        run(
+            env,
+            "admin",
+            "create",
+            "--username",
+            "clerk",
+            "--password",
+            "long-password-1",
+            "--unit",
+            "town-1",
+        ).returncode
+        == 0
+    )
     short = run(env, "admin", "create", "--username", "x", "--password", "short", "--bureau")
     assert short.returncode == 2 and "密码至少" in short.stderr
     for cmd in (["--help"], ["serve", "--help"], ["db", "upgrade", "--help"], ["export", "--help"]):
         assert run(env, *cmd).returncode == 0
 
 
-def test_export_has_fields_and_no_secrets(database_url: str, engine: Engine, demo: None,
-                                          tmp_path: Path) -> None:
+def test_export_has_fields_and_no_secrets(
+    database_url: str, engine: Engine, demo: None, tmp_path: Path
+) -> None:
     from fastapi.testclient import TestClient
 
     from app.main import create_app
@@ -42,18 +61,31 @@ def test_export_has_fields_and_no_secrets(database_url: str, engine: Engine, dem
 
     with TestClient(create_app(make_settings(database_url, tmp_path))) as c:
         c.post("/api/v1/units/demo/submissions", json={"text": "=cmd|' /C calc'!A0 建议"})
-        c.post("/api/v1/units/demo2/submissions", json={"text": "实名建议", "anonymous": False,
-                                                         "name": "王五", "contact": "139"})
+        c.post(
+            "/api/v1/units/demo2/submissions",
+            json={"text": "实名建议", "anonymous": False, "name": "王五", "contact": "139"},
+        )
     env = server_env(database_url, tmp_path)
     out = run(env, "export", "--format", "jsonl")
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(rows) == 2
-    assert set(rows[0]) == {"id", "unit", "channel", "role", "anonymous", "text", "check",
-                            "status", "created_at"}
+    assert set(rows[0]) == {
+        "id",
+        "unit",
+        "channel",
+        "role",
+        "anonymous",
+        "text",
+        "check",
+        "status",
+        "created_at",
+    }
     assert "王五" not in out.stdout and "receipt" not in out.stdout
     target = tmp_path / "x.csv"
-    assert run(env, "export", "--format", "csv", "--unit", "demo", "--out",
-               str(target)).returncode == 0
+    assert (
+        run(env, "export", "--format", "csv", "--unit", "demo", "--out", str(target)).returncode
+        == 0
+    )
     raw = target.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     parsed = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))

@@ -18,8 +18,9 @@ def _post(client: TestClient, **fields: str) -> object:
     return client.post("/u/demo", data=data)
 
 
-def test_form_page_is_chinese_mobile_and_anonymous_by_default(client: TestClient,
-                                                              demo: None) -> None:
+def test_form_page_is_chinese_mobile_and_anonymous_by_default(
+    client: TestClient, demo: None
+) -> None:
     r = client.get("/u/demo")
     assert r.status_code == 200
     page = soup(r.text)
@@ -76,8 +77,15 @@ def test_same_key_different_text_is_refused(client: TestClient, demo: None) -> N
 
 
 def test_named_submission_keeps_name(client: TestClient, demo: None, session: Session) -> None:
-    r = client.post("/u/demo", data={"role": "教职工", "text": "建议增加教研时间。",
-                                     "name": "李老师", "contact": "li@example.com"})
+    r = client.post(
+        "/u/demo",
+        data={
+            "role": "教职工",
+            "text": "建议增加教研时间。",
+            "name": "李老师",
+            "contact": "li@example.com",
+        },
+    )
     assert r.status_code == 200
     row = session.exec(select(Submission)).one()
     assert not row.anonymous and row.name == "李老师" and row.contact == "li@example.com"
@@ -146,28 +154,40 @@ def test_photo_is_reencoded_without_exif_and_renamed(
 
 
 def test_disguised_file_is_refused(client: TestClient, demo: None, session: Session) -> None:
-    r = client.post("/u/demo", data={"anonymous": "1", "text": "附件"},
-                    files=[("files", ("photo.jpg", b"MZ\x90\x00 not a photo", "image/jpeg"))])
+    r = client.post(
+        "/u/demo",
+        data={"anonymous": "1", "text": "附件"},
+        files=[("files", ("photo.jpg", b"MZ\x90\x00 not a photo", "image/jpeg"))],
+    )
     assert r.status_code == 415 and "只能上传照片" in r.text
     assert session.exec(select(Submission)).all() == []
 
 
 def test_pdf_is_accepted(client: TestClient, demo: None, session: Session) -> None:
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-    r = client.post("/u/demo", data={"anonymous": "1", "text": "见附件"},
-                    files=[("files", ("意见.pdf", pdf, "application/pdf"))])
+    r = client.post(
+        "/u/demo",
+        data={"anonymous": "1", "text": "见附件"},
+        files=[("files", ("意见.pdf", pdf, "application/pdf"))],
+    )
     assert r.status_code == 200
     assert session.exec(select(Attachment)).one().content_type == "application/pdf"
 
 
 def test_oversize_and_too_many_files(client: TestClient, demo: None, session: Session) -> None:
     big = b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024) + b"\n%%EOF\n"
-    r = client.post("/u/demo", data={"anonymous": "1", "text": "大文件"},
-                    files=[("files", ("a.pdf", big, "application/pdf"))])
+    r = client.post(
+        "/u/demo",
+        data={"anonymous": "1", "text": "大文件"},
+        files=[("files", ("a.pdf", big, "application/pdf"))],
+    )
     assert r.status_code == 413
     pdf = b"%PDF-1.4\n%%EOF\n"
-    r = client.post("/u/demo", data={"anonymous": "1", "text": "四个文件"},
-                    files=[("files", (f"{i}.pdf", pdf, "application/pdf")) for i in range(4)])
+    r = client.post(
+        "/u/demo",
+        data={"anonymous": "1", "text": "四个文件"},
+        files=[("files", (f"{i}.pdf", pdf, "application/pdf")) for i in range(4)],
+    )
     assert r.status_code == 422
     assert session.exec(select(Submission)).all() == []
 
@@ -188,8 +208,9 @@ def test_unknown_page_is_chinese_404(client: TestClient) -> None:
     assert r.status_code == 404 and "没有找到这个页面" in r.text
 
 
-def test_rate_limit_gives_chinese_429(database_url: str, engine: object, demo: None,
-                                      tmp_path: object) -> None:
+def test_rate_limit_gives_chinese_429(
+    database_url: str, engine: object, demo: None, tmp_path: object
+) -> None:
     from app.main import create_app
     from tests.conftest import make_settings
 

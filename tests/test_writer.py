@@ -12,9 +12,12 @@ def test_group_commit_isolates_failing_jobs(engine: Engine, database_url: str) -
 
     def ok(i: int):  # type: ignore[no-untyped-def]
         def job(s: Session) -> int:
-            s.execute(text("INSERT INTO bureau (name, created_at) VALUES (:n, CURRENT_TIMESTAMP)"),
-                      {"n": f"b{i}"})
+            s.execute(
+                text("INSERT INTO bureau (name, created_at) VALUES (:n, CURRENT_TIMESTAMP)"),
+                {"n": f"b{i}"},
+            )
             return i
+
         return job
 
     def boom(s: Session) -> int:

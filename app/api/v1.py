@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from app.deps import LookupLimit, SessionDep, SettingsDep, SubmitLimit, WriterDep
+from app.deps import LookupLimit, SessionDep, SettingsDep, SubmitLimit
 from app.models import Channel, Status
 from app.services import receipts
 from app.services.submissions import (
@@ -18,7 +18,7 @@ from app.services.submissions import (
     validate_idempotency_key,
     validate_submission,
 )
-from app.web.public import store_via_writer
+from app.web.intake import store
 
 router = APIRouter(prefix="/api/v1", tags=["v1"])
 
@@ -79,7 +79,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
     dependencies=[SubmitLimit],
 )
 async def create_submission(
-    slug: str, body: SubmissionIn, settings: SettingsDep, writer: WriterDep
+    request: Request, slug: str, body: SubmissionIn, settings: SettingsDep
 ) -> ReceiptOut:
     """Store a suggestion; the 201 means it is on disk. Same idempotency key, same receipt."""
     data = validate_submission(
@@ -96,7 +96,7 @@ async def create_submission(
         data=data,
         idempotency_key=validate_idempotency_key(body.idempotency_key),
     )
-    stored = await store_via_writer(writer, settings.secret_key, new)
+    stored = await store(request, new)
     return ReceiptOut(receipt=receipts.format_receipt(stored.receipt), replayed=stored.replayed)
 
 

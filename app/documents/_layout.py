@@ -108,10 +108,10 @@ class Document:
         page_numbers: bool = False,
     ) -> None:
         pdf = _Pdf(page_numbers)
-        pdf.add_font("body", "", str(fonts.regular.path),
-                     collection_font_number=fonts.regular.index)
-        pdf.add_font("heading", "", str(fonts.bold.path),
-                     collection_font_number=fonts.bold.index)
+        pdf.add_font(
+            "body", "", str(fonts.regular.path), collection_font_number=fonts.regular.index
+        )
+        pdf.add_font("heading", "", str(fonts.bold.path), collection_font_number=fonts.bold.index)
         # Page breaks are decided here (see ensure_room) so blocks are never split mid-line.
         pdf.set_auto_page_break(False)
         pdf.set_margins(margin, margin, margin)
@@ -150,8 +150,7 @@ class Document:
         self.pdf.set_font("heading" if style.bold else "body", "", style.size)
         self.pdf.set_text_color(*style.colour)
 
-    def lines(self, text: str, style: Style, width: float, *, balanced: bool = False
-              ) -> list[str]:
+    def lines(self, text: str, style: Style, width: float, *, balanced: bool = False) -> list[str]:
         self._use(style)
         lines = wrap_text(text, width, self.pdf.get_string_width)
         if balanced and len(lines) > 1:
@@ -191,14 +190,24 @@ class Document:
             self.ensure_room(style.line_height)
             self._use(style)  # a page break resets the font in the footer
             self.pdf.set_x(left)
-            self.pdf.cell(box, style.line_height, line, align=Align.coerce(align),
-                          new_x=XPos.LEFT, new_y=YPos.NEXT)
+            self.pdf.cell(
+                box,
+                style.line_height,
+                line,
+                align=Align.coerce(align),
+                new_x=XPos.LEFT,
+                new_y=YPos.NEXT,
+            )
         self.y = self.y + space_after
 
     def paragraph(self, text: str, style: Style, *, width: float | None = None) -> None:
         """A body paragraph: first line indented by two characters."""
-        self.text(PARAGRAPH_INDENT + text.strip(), style, width=width,
-                  space_after=style.line_height * 0.25)
+        self.text(
+            PARAGRAPH_INDENT + text.strip(),
+            style,
+            width=width,
+            space_after=style.line_height * 0.25,
+        )
 
     def qr(self, url: str, *, x: float, y: float, size: float) -> None:
         """Draw the QR code of ``url`` as vector squares, quiet zone included in ``size``."""
@@ -221,8 +230,9 @@ class Document:
                 start = column
                 while column < len(row) and row[column]:
                     column += 1
-                path.rectangle(x + start * module, y + row_index * module,
-                               (column - start) * module, module)
+                path.rectangle(
+                    x + start * module, y + row_index * module, (column - start) * module, module
+                )
         # The path is built here and never touched again, so fpdf2's defensive deep copy
         # (most of the rendering time of a page of forms) is skipped.
         with self.pdf.drawing_context() as context:
@@ -232,14 +242,24 @@ class Document:
         self.pdf.set_fill_color(*colour)
         self.pdf.rect(x, y, w, h, style="F")
 
-    def frame(self, x: float, y: float, w: float, h: float, colour: Colour = RULE,
-              *, radius: float = 0.0) -> None:
+    def frame(
+        self, x: float, y: float, w: float, h: float, colour: Colour = RULE, *, radius: float = 0.0
+    ) -> None:
         self.pdf.set_draw_color(*colour)
         self.pdf.set_line_width(0.3)
         self.pdf.rect(x, y, w, h, style="D", round_corners=radius > 0, corner_radius=radius)
 
-    def rule(self, x1: float, y1: float, x2: float, y2: float, *, colour: Colour = RULE,
-             width: float = 0.3, dashed: bool = False) -> None:
+    def rule(
+        self,
+        x1: float,
+        y1: float,
+        x2: float,
+        y2: float,
+        *,
+        colour: Colour = RULE,
+        width: float = 0.3,
+        dashed: bool = False,
+    ) -> None:
         self.pdf.set_draw_color(*colour)
         self.pdf.set_line_width(width)
         if dashed:

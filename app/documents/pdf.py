@@ -59,16 +59,31 @@ class Phase:
         return f"{self.name}：{chinese_date(self.start)}至{chinese_date(self.end)}"
 
 
-def _document(fonts: CjkFonts | None, *, title: str, author: str, margin: float,
-              page_numbers: bool = False) -> Document:
-    doc = Document(fonts or find_cjk_fonts(), title=title, author=author, margin=margin,
-                   page_numbers=page_numbers)
+def _document(
+    fonts: CjkFonts | None, *, title: str, author: str, margin: float, page_numbers: bool = False
+) -> Document:
+    doc = Document(
+        fonts or find_cjk_fonts(),
+        title=title,
+        author=author,
+        margin=margin,
+        page_numbers=page_numbers,
+    )
     doc.add_page()
     return doc
 
 
-def _qr_with_caption(doc: Document, url: str, *, x: float, y: float, size: float,
-                     caption: str, style: Style, caption_width: float | None = None) -> float:
+def _qr_with_caption(
+    doc: Document,
+    url: str,
+    *,
+    x: float,
+    y: float,
+    size: float,
+    caption: str,
+    style: Style,
+    caption_width: float | None = None,
+) -> float:
     """Draw a QR code with a caption centred below it; return the caption's bottom edge."""
     doc.qr(url, x=x, y=y, size=size)
     doc.y = y + size + 0.5
@@ -105,14 +120,20 @@ def solicitation_letter_pdf(
     group (e.g. 家长) to its own form link, each printed with a small QR code. ``issued_on``
     defaults to today and is the date under the signature.
     """
-    doc = _document(fonts, title=f"{unit_name}征求意见函", author=unit_name, margin=22,
-                    page_numbers=True)
+    doc = _document(
+        fonts, title=f"{unit_name}征求意见函", author=unit_name, margin=22, page_numbers=True
+    )
     width = doc.content_width
 
     doc.y = 26
     doc.text(unit_name, _LETTER_UNIT, align="C")
-    doc.text(f"关于征求“{campaign_title}”意见建议的函", _LETTER_TITLE, align="C",
-             balanced=True, space_after=2)
+    doc.text(
+        f"关于征求“{campaign_title}”意见建议的函",
+        _LETTER_TITLE,
+        align="C",
+        balanced=True,
+        space_after=2,
+    )
     doc.rule(doc.margin, doc.y, doc.margin + width, doc.y, colour=ACCENT, width=0.6)
     doc.y = doc.y + 5
 
@@ -171,8 +192,15 @@ def _letter_channels(doc: Document, heading: str, form_url: str, email: str | No
     for number, channel in enumerate(channels, start=1):
         doc.text(f"{PARAGRAPH_INDENT}{number}. {channel}", _LETTER_BODY, width=text_width)
     text_bottom = doc.y
-    qr_bottom = _qr_with_caption(doc, form_url, x=doc.margin + text_width + gap, y=top,
-                                 size=qr_size, caption="扫码提意见", style=_LETTER_CAPTION)
+    qr_bottom = _qr_with_caption(
+        doc,
+        form_url,
+        x=doc.margin + text_width + gap,
+        y=top,
+        size=qr_size,
+        caption="扫码提意见",
+        style=_LETTER_CAPTION,
+    )
     doc.y = max(text_bottom, qr_bottom) + 1
 
 
@@ -190,12 +218,21 @@ def _audience_codes(doc: Document, audience_urls: Mapping[str, str]) -> None:
         doc.ensure_room(row_height)
         top = doc.y
         bottom = top
-        for column, (label, url) in enumerate(items[start:start + per_row]):
+        for column, (label, url) in enumerate(items[start : start + per_row]):
             x = doc.margin + column * pitch + (pitch - size) / 2
-            bottom = max(bottom, _qr_with_caption(doc, url, x=x, y=top, size=size,
-                                                  caption=f"{label}\n{url}",
-                                                  style=_LETTER_CAPTION,
-                                                  caption_width=pitch - 4))
+            bottom = max(
+                bottom,
+                _qr_with_caption(
+                    doc,
+                    url,
+                    x=x,
+                    y=top,
+                    size=size,
+                    caption=f"{label}\n{url}",
+                    style=_LETTER_CAPTION,
+                    caption_width=pitch - 4,
+                ),
+            )
         doc.y = bottom + 2
 
 
@@ -222,8 +259,12 @@ def poster_pdf(
     doc = _document(fonts, title=f"{unit_name}意见征集海报", author=unit_name, margin=18)
     width = doc.content_width
 
-    band = 12 + doc.text_height(unit_name, _POSTER_UNIT) + doc.text_height(
-        campaign_title, _POSTER_CAMPAIGN) + 10
+    band = (
+        12
+        + doc.text_height(unit_name, _POSTER_UNIT)
+        + doc.text_height(campaign_title, _POSTER_CAMPAIGN)
+        + 10
+    )
     doc.fill(0, 0, PAGE_W, band, ACCENT)
     doc.y = 12
     doc.text(unit_name, _POSTER_UNIT, align="C")
@@ -244,8 +285,10 @@ def poster_pdf(
         doc.text(f"也可发送电子邮件至：{email}", _POSTER_LINE, align="C")
     doc.text(f"截止日期：{chinese_date(deadline)}", _POSTER_DEADLINE, align="C")
 
-    note = ("匿名提交不需要姓名和电话，不保存任何身份信息。"
-            "提交后请保存页面上的回执码——它是查看答复的唯一凭证。")
+    note = (
+        "匿名提交不需要姓名和电话，不保存任何身份信息。"
+        "提交后请保存页面上的回执码——它是查看答复的唯一凭证。"
+    )
     doc.y = PAGE_H - doc.margin - doc.text_height(note, _POSTER_NOTE, width - 20)
     doc.text(note, _POSTER_NOTE, align="C", x=doc.margin + 10, width=width - 20)
     return doc.output()
@@ -272,7 +315,7 @@ def default_code_url(eval_url: str, code: str) -> str:
 def group_code(code: str, size: int = 4) -> str:
     """Split a code into space-separated groups (ABCD EFGH JK) so it can be read aloud."""
     plain = "".join(char for char in code if char not in " -")
-    return " ".join(plain[i:i + size] for i in range(0, len(plain), size))
+    return " ".join(plain[i : i + size] for i in range(0, len(plain), size))
 
 
 def _code_url_function(eval_url: str, code_url: CodeUrl | None) -> Callable[[str], str]:
@@ -315,8 +358,17 @@ def evaluation_forms_pdf(
         if slot == 0:
             _cut_lines(doc)
         x, y = (slot % 2) * cell_w, (slot // 2) * cell_h
-        _evaluation_form(doc, x, y, cell_w, unit_name=unit_name, campaign_title=campaign_title,
-                         eval_url=eval_url, code=code, url=url_for(code))
+        _evaluation_form(
+            doc,
+            x,
+            y,
+            cell_w,
+            unit_name=unit_name,
+            campaign_title=campaign_title,
+            eval_url=eval_url,
+            code=code,
+            url=url_for(code),
+        )
     return doc.output()
 
 
@@ -325,28 +377,42 @@ def _cut_lines(doc: Document) -> None:
     doc.rule(0, PAGE_H / 2, PAGE_W, PAGE_H / 2, dashed=True)
 
 
-def _evaluation_form(doc: Document, x: float, y: float, width: float, *, unit_name: str,
-                     campaign_title: str, eval_url: str, code: str, url: str) -> None:
+def _evaluation_form(
+    doc: Document,
+    x: float,
+    y: float,
+    width: float,
+    *,
+    unit_name: str,
+    campaign_title: str,
+    eval_url: str,
+    code: str,
+    url: str,
+) -> None:
     pad = 10.0
     inner_x, inner_w = x + pad, width - 2 * pad
     doc.y = y + pad + 5
     doc.text("群众评议表", _FORM_TITLE, align="C", x=inner_x, width=inner_w)
     doc.text(unit_name, _FORM_UNIT, align="C", x=inner_x, width=inner_w)
-    doc.text(campaign_title, _FORM_CAMPAIGN, align="C", x=inner_x, width=inner_w,
-             space_after=2)
+    doc.text(campaign_title, _FORM_CAMPAIGN, align="C", x=inner_x, width=inner_w, space_after=2)
 
     qr_size = 52.0
     top = doc.y
     doc.qr(url, x=x + (width - qr_size) / 2, y=top, size=qr_size)
     doc.y = top + qr_size + 1
     doc.text("评议码", _FORM_CODE_LABEL, align="C", x=inner_x, width=inner_w)
-    doc.text(group_code(code), _FORM_CODE, align="C", x=inner_x, width=inner_w,
-             space_after=2)
+    doc.text(group_code(code), _FORM_CODE, align="C", x=inner_x, width=inner_w, space_after=2)
     doc.text(
         "请用手机扫描二维码，或在浏览器中打开下面的网址并输入评议码，"
         "对本单位的整改措施和整改情况作出评议。",
-        _FORM_NOTE, x=inner_x, width=inner_w,
+        _FORM_NOTE,
+        x=inner_x,
+        width=inner_w,
     )
     doc.text(eval_url, _FORM_NOTE, x=inner_x, width=inner_w)
-    doc.text("每个评议码只能使用一次。评议不记录您的姓名等身份信息。", _FORM_NOTE,
-             x=inner_x, width=inner_w)
+    doc.text(
+        "每个评议码只能使用一次。评议不记录您的姓名等身份信息。",
+        _FORM_NOTE,
+        x=inner_x,
+        width=inner_w,
+    )

@@ -18,9 +18,7 @@ QUIET_ZONE = 4
 def _build(url: str, box_size: int = 10) -> qrcode.QRCode:
     if not url:
         raise ValueError("cannot encode an empty URL")
-    code = qrcode.QRCode(
-        error_correction=_ERROR_CORRECTION, box_size=box_size, border=QUIET_ZONE
-    )
+    code = qrcode.QRCode(error_correction=_ERROR_CORRECTION, box_size=box_size, border=QUIET_ZONE)
     code.add_data(url)
     code.make(fit=True)
     return code

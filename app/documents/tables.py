@@ -94,8 +94,18 @@ class ExportRow:
 
 
 SUBMISSION_HEADERS: tuple[str, ...] = (
-    "编号", "单位", "渠道", "身份", "匿名", "意见内容", "五查类别", "归类得分",
-    "状态", "提交时间", "姓名", "联系方式",
+    "编号",
+    "单位",
+    "渠道",
+    "身份",
+    "匿名",
+    "意见内容",
+    "五查类别",
+    "归类得分",
+    "状态",
+    "提交时间",
+    "姓名",
+    "联系方式",
 )
 
 
@@ -152,14 +162,14 @@ def _display_width(value: Cell) -> int:
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in longest)
 
 
-def _fill_sheet(sheet: Worksheet, headers: Sequence[str], rows: Iterable[Sequence[Cell]]
-                ) -> None:
+def _fill_sheet(sheet: Worksheet, headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:
     sheet.append([neutralise(header) for header in headers])
     widths = [_display_width(header) for header in headers]
     for row in rows:
         sheet.append([_xlsx_value(value) for value in row])
-        widths = [max(width, _display_width(value)) for width, value in zip(widths, row,
-                                                                             strict=True)]
+        widths = [
+            max(width, _display_width(value)) for width, value in zip(widths, row, strict=True)
+        ]
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
     for cell in sheet[1]:
@@ -173,8 +183,7 @@ def _fill_sheet(sheet: Worksheet, headers: Sequence[str], rows: Iterable[Sequenc
             elif isinstance(cell.value, date):
                 cell.number_format = _DATE_FORMAT
     for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = min(width + 2,
-                                                                      _MAX_COLUMN_WIDTH)
+        sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, _MAX_COLUMN_WIDTH)
     sheet.freeze_panes = "A2"
     if sheet.max_row > 1:
         sheet.auto_filter.ref = sheet.dimensions
@@ -193,8 +202,7 @@ def _save(book: Workbook) -> bytes:
     return buffer.getvalue()
 
 
-def rows_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Cell]], *,
-              sheet_title: str) -> bytes:
+def rows_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Cell]], *, sheet_title: str) -> bytes:
     """A one-sheet workbook: bold frozen header row, wrapped text, fitted column widths.
 
     Aware datetimes are shown in Beijing time; text is neutralised against formulas.
@@ -205,8 +213,9 @@ def rows_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Cell]], *,
     return _save(book)
 
 
-def _summary_sheet(sheet: Worksheet, rows: Sequence[ExportRow], title: str,
-                   summary: Mapping[str, Cell] | None) -> None:
+def _summary_sheet(
+    sheet: Worksheet, rows: Sequence[ExportRow], title: str, summary: Mapping[str, Cell] | None
+) -> None:
     sheet.title = "汇总"
     sheet.append([neutralise(title)])
     sheet["A1"].font = Font(bold=True, size=14)
@@ -238,8 +247,9 @@ def _summary_sheet(sheet: Worksheet, rows: Sequence[ExportRow], title: str,
     sheet.column_dimensions["B"].width = 20
 
 
-def _counted(rows: Sequence[ExportRow], key: Callable[[ExportRow], str], labels: Mapping[str, str]
-             ) -> list[tuple[str, int]]:
+def _counted(
+    rows: Sequence[ExportRow], key: Callable[[ExportRow], str], labels: Mapping[str, str]
+) -> list[tuple[str, int]]:
     """Counts per code in the order of ``labels`` (all shown, even at zero), unknown last."""
     counts = Counter(key(row) for row in rows)
     known = [(label, counts[code]) for code, label in labels.items()]
@@ -247,18 +257,23 @@ def _counted(rows: Sequence[ExportRow], key: Callable[[ExportRow], str], labels:
     return known + unknown
 
 
-def submissions_xlsx(rows: Sequence[ExportRow], *, title: str,
-                     summary: Mapping[str, Cell] | None = None) -> bytes:
+def submissions_xlsx(
+    rows: Sequence[ExportRow], *, title: str, summary: Mapping[str, Cell] | None = None
+) -> bytes:
     """Workbook of submissions: 汇总 (counts per check, status and channel, preceded by the
     ``summary`` key/value lines such as 导出时间 or 单位), 全部意见, then one sheet per check.
     """
     book, sheet = _new_workbook()
     _summary_sheet(sheet, rows, title, summary)
-    _fill_sheet(book.create_sheet("全部意见"), SUBMISSION_HEADERS,
-                (_submission_cells(row) for row in rows))
+    _fill_sheet(
+        book.create_sheet("全部意见"), SUBMISSION_HEADERS, (_submission_cells(row) for row in rows)
+    )
     for check, name in CHECK_NAMES.items():
-        _fill_sheet(book.create_sheet(f"{check} {name}"), SUBMISSION_HEADERS,
-                    (_submission_cells(row) for row in rows if row.check == check))
+        _fill_sheet(
+            book.create_sheet(f"{check} {name}"),
+            SUBMISSION_HEADERS,
+            (_submission_cells(row) for row in rows if row.check == check),
+        )
     return _save(book)
 
 

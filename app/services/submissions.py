@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import CursorResult
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.models import (
@@ -25,7 +25,7 @@ from app.models import (
     utcnow,
 )
 from app.services import receipts
-from app.services.campaigns import get_intake_state
+from app.services.campaigns import IntakeState, get_intake_state
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.uploads import CleanFile
 
@@ -116,11 +116,25 @@ class NewSubmission:
     check_open: bool = True
 
 
+_SUBMISSION = Submission.__table__  # type: ignore[attr-defined]
+_ATTACHMENT = Attachment.__table__  # type: ignore[attr-defined]
+
+
 def store_submission(
-    session: Session, *, secret: str, new: NewSubmission, today: date | None = None
+    session: Session,
+    *,
+    secret: str,
+    new: NewSubmission,
+    state: IntakeState | None = None,
+    today: date | None = None,
 ) -> Stored:
-    """Insert a suggestion with its files; a repeated idempotency key returns the first one."""
-    state = get_intake_state(session, slug=new.slug, today=today)
+    """Insert a suggestion with its files; a repeated idempotency key returns the first one.
+
+    A concurrent insert of the same key (another process) raises IntegrityError; running
+    this again then finds and replays the first one.
+    """
+    if state is None:
+        state = get_intake_state(session, slug=new.slug, today=today)
     if new.check_open:
         state.require_open(new.channel)
     key_hash = None
@@ -142,41 +156,34 @@ def store_submission(
     else:
         receipt = receipts.new_receipt()
     now = new.created_at or utcnow()
-    values = {
-        "unit_id": state.unit_id,
-        "campaign_id": state.campaign_id,
-        "channel": new.channel.value,
-        "kind": new.kind.value,
-        "role": new.data.role,
-        "anonymous": new.data.anonymous,
-        "name": None if new.data.anonymous else new.data.name,
-        "contact": None if new.data.anonymous else new.data.contact,
-        "text": new.data.text,
-        "status": Status.new.value,
-        "receipt_hash": receipts.hash_receipt(secret=secret, receipt=receipt),
-        "idempotency_hash": key_hash,
-        "created_at": now,
-        "updated_at": now,
-    }
-    try:
-        with session.begin_nested():
-            result = cast("CursorResult[Any]", session.execute(insert(Submission).values(**values)))
-    except IntegrityError:
-        # Another process stored the same key between our check and insert.
-        if key_hash is None:
-            raise
-        earlier = _replay(
-            session, secret=secret, key_hash=key_hash, receipt=receipt, text=new.data.text
-        )
-        if earlier is None:
-            raise
-        return earlier
+    # Core statements on the table: the ORM unit of work costs more than the insert itself.
+    result = cast(
+        "CursorResult[Any]",
+        session.execute(
+            _SUBMISSION.insert().values(
+                unit_id=state.unit_id,
+                campaign_id=state.campaign_id,
+                channel=new.channel.value,
+                kind=new.kind.value,
+                role=new.data.role,
+                anonymous=new.data.anonymous,
+                name=None if new.data.anonymous else new.data.name,
+                contact=None if new.data.anonymous else new.data.contact,
+                text=new.data.text,
+                status=Status.new.value,
+                receipt_hash=receipts.hash_receipt(secret=secret, receipt=receipt),
+                idempotency_hash=key_hash,
+                created_at=now,
+                updated_at=now,
+            )
+        ),
+    )
     primary_key = result.inserted_primary_key
     assert primary_key is not None
     submission_id = int(primary_key[0])
     if new.files:
         session.execute(
-            insert(Attachment),
+            _ATTACHMENT.insert(),
             [
                 {
                     "submission_id": submission_id,
@@ -196,9 +203,9 @@ def store_submission(
 def _replay(
     session: Session, *, secret: str, key_hash: str, receipt: str, text: str
 ) -> Stored | None:
-    row = session.exec(
-        select(Submission.id, Submission.receipt_hash).where(
-            Submission.idempotency_hash == key_hash
+    row = session.execute(
+        sa_select(_SUBMISSION.c.id, _SUBMISSION.c.receipt_hash).where(
+            _SUBMISSION.c.idempotency_hash == key_hash
         )
     ).first()
     if row is None:
@@ -208,8 +215,7 @@ def _replay(
         raise Conflict(
             "这个请求编号已用于另一条内容，请刷新页面后重新提交。", field="idempotency_key"
         )
-    assert submission_id is not None
-    return Stored(id=submission_id, receipt=receipt, replayed=True, text=text)
+    return Stored(id=int(submission_id), receipt=receipt, replayed=True, text=text)
 
 
 @dataclass(frozen=True)

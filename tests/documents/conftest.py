@@ -42,8 +42,11 @@ def pdf_text(tmp_path: Path) -> Callable[[bytes], str]:
     tool = require("pdftotext", "poppler-utils")
 
     def extract(pdf: bytes) -> str:
-        result = subprocess.run([tool, "-enc", "UTF-8", str(_write(tmp_path, pdf)), "-"],
-                                check=True, capture_output=True)
+        result = subprocess.run(
+            [tool, "-enc", "UTF-8", str(_write(tmp_path, pdf)), "-"],
+            check=True,
+            capture_output=True,
+        )
         return "".join(result.stdout.decode("utf-8").split())
 
     return extract
@@ -54,8 +57,9 @@ def page_count(tmp_path: Path) -> Callable[[bytes], int]:
     tool = require("pdfinfo", "poppler-utils")
 
     def count(pdf: bytes) -> int:
-        result = subprocess.run([tool, str(_write(tmp_path, pdf))], check=True,
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [tool, str(_write(tmp_path, pdf))], check=True, capture_output=True, text=True
+        )
         pages = next(line for line in result.stdout.splitlines() if line.startswith("Pages:"))
         return int(pages.split()[1])
 
@@ -69,8 +73,10 @@ def decode_png() -> Callable[[Path], list[str]]:
 
     def decode(image: Path) -> list[str]:
         # Exit status 4 means "no symbol found", which the assertions then report.
-        result = subprocess.run([tool, "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable",
-                                 str(image)], capture_output=True)
+        result = subprocess.run(
+            [tool, "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(image)],
+            capture_output=True,
+        )
         assert result.returncode in (0, 4), result.stderr
         return result.stdout.decode("utf-8").splitlines()
 
@@ -78,15 +84,30 @@ def decode_png() -> Callable[[Path], list[str]]:
 
 
 @pytest.fixture
-def decode_pdf_page(tmp_path: Path, decode_png: Callable[[Path], list[str]]
-                    ) -> Callable[[bytes, int], list[str]]:
+def decode_pdf_page(
+    tmp_path: Path, decode_png: Callable[[Path], list[str]]
+) -> Callable[[bytes, int], list[str]]:
     """QR codes on one page (1-based) of a PDF, rendered the way a printer would see it."""
     tool = require("pdftoppm", "poppler-utils")
 
     def decode(pdf: bytes, page: int) -> list[str]:
         prefix = tmp_path / f"page{page}"
-        subprocess.run([tool, "-png", "-r", "150", "-f", str(page), "-l", str(page),
-                        "-singlefile", str(_write(tmp_path, pdf)), str(prefix)], check=True)
+        subprocess.run(
+            [
+                tool,
+                "-png",
+                "-r",
+                "150",
+                "-f",
+                str(page),
+                "-l",
+                str(page),
+                "-singlefile",
+                str(_write(tmp_path, pdf)),
+                str(prefix),
+            ],
+            check=True,
+        )
         return decode_png(prefix.with_suffix(".png"))
 
     return decode

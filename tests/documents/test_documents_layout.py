@@ -44,8 +44,9 @@ def test_configured_font_path(tmp_path: Path) -> None:
         find_cjk_fonts(tmp_path / "missing.ttf")
 
 
-def test_missing_fonts_name_the_debian_package(monkeypatch: pytest.MonkeyPatch,
-                                               tmp_path: Path) -> None:
+def test_missing_fonts_name_the_debian_package(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     absent = CjkFonts.single(FontFace(tmp_path / "absent.ttc"))
     monkeypatch.setattr(fonts_module, "DEBIAN_CANDIDATES", (absent,))
     with pytest.raises(CjkFontNotFoundError, match="apt-get install fonts-noto-cjk"):

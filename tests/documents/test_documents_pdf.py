@@ -42,9 +42,15 @@ Decode = Callable[[bytes, int], list[str]]
 
 def letter(fonts: CjkFonts, **overrides: object) -> bytes:
     arguments: dict[str, object] = {
-        "unit_name": UNIT, "bureau_name": BUREAU, "campaign_title": CAMPAIGN,
-        "intro_text": INTRO, "form_url": FORM_URL, "email": EMAIL, "phases": PHASES,
-        "issued_on": date(2023, 9, 17), "fonts": fonts,
+        "unit_name": UNIT,
+        "bureau_name": BUREAU,
+        "campaign_title": CAMPAIGN,
+        "intro_text": INTRO,
+        "form_url": FORM_URL,
+        "email": EMAIL,
+        "phases": PHASES,
+        "issued_on": date(2023, 9, 17),
+        "fonts": fonts,
     }
     arguments.update(overrides)
     return solicitation_letter_pdf(**arguments)  # type: ignore[arg-type]
@@ -53,12 +59,23 @@ def letter(fonts: CjkFonts, **overrides: object) -> bytes:
 def test_letter_text(fonts: CjkFonts, pdf_text: Text) -> None:
     text = pdf_text(letter(fonts))
     for phrase in [
-        UNIT, BUREAU, CAMPAIGN, FORM_URL, EMAIL, "意见建议的函",
+        UNIT,
+        BUREAU,
+        CAMPAIGN,
+        FORM_URL,
+        EMAIL,
+        "意见建议的函",
         "尊敬的家长、离退休老同志、各位朋友：",
-        "我校开展本次活动", "是本次活动的重要环节",
+        "我校开展本次活动",
+        "是本次活动的重要环节",
         "宣传发动、学习讨论阶段：2023年9月17日至2023年10月10日",
         "整改提高、完善机制阶段：2023年11月1日至2023年11月15日",
-        "扫描", "意见箱", "匿名", "回执码", "唯一", "不保存任何能识别您身份的信息",
+        "扫描",
+        "意见箱",
+        "匿名",
+        "回执码",
+        "唯一",
+        "不保存任何能识别您身份的信息",
         "2023年9月17日",
     ]:
         assert phrase in text, phrase
@@ -66,8 +83,8 @@ def test_letter_text(fonts: CjkFonts, pdf_text: Text) -> None:
 
 
 def test_letter_without_email_or_audiences_fits_one_page(
-        fonts: CjkFonts, pdf_text: Text, page_count: Callable[[bytes], int],
-        decode_pdf_page: Decode) -> None:
+    fonts: CjkFonts, pdf_text: Text, page_count: Callable[[bytes], int], decode_pdf_page: Decode
+) -> None:
     pdf = letter(fonts, email=None, phases=[])
     text = pdf_text(pdf)
     assert "电子邮件" not in text
@@ -81,8 +98,9 @@ def test_letter_accepts_phase_tuples(fonts: CjkFonts, pdf_text: Text) -> None:
     assert "查找差距阶段：2023年10月11日至2023年10月31日" in pdf_text(pdf)
 
 
-def test_letter_qr_codes(fonts: CjkFonts, pdf_text: Text, page_count: Callable[[bytes], int],
-                         decode_pdf_page: Decode) -> None:
+def test_letter_qr_codes(
+    fonts: CjkFonts, pdf_text: Text, page_count: Callable[[bytes], int], decode_pdf_page: Decode
+) -> None:
     pdf = letter(fonts, audience_urls=AUDIENCES)
     found = [url for page in range(1, page_count(pdf) + 1) for url in decode_pdf_page(pdf, page)]
     assert sorted(found) == sorted([FORM_URL, *AUDIENCES.values()])
@@ -90,35 +108,59 @@ def test_letter_qr_codes(fonts: CjkFonts, pdf_text: Text, page_count: Callable[[
     assert all(label in text and url in text for label, url in AUDIENCES.items())
 
 
-def test_long_letter_flows_onto_more_pages(fonts: CjkFonts, pdf_text: Text,
-                                           page_count: Callable[[bytes], int]) -> None:
+def test_long_letter_flows_onto_more_pages(
+    fonts: CjkFonts, pdf_text: Text, page_count: Callable[[bytes], int]
+) -> None:
     pdf = letter(fonts, intro_text="\n".join([INTRO] * 12))
     assert page_count(pdf) >= 2
     assert "—2—" in pdf_text(pdf)
 
 
-def test_poster(fonts: CjkFonts, pdf_text: Text, page_count: Callable[[bytes], int],
-                decode_pdf_page: Decode) -> None:
-    pdf = poster_pdf(unit_name=UNIT, campaign_title=CAMPAIGN, form_url=FORM_URL, email=EMAIL,
-                     deadline=date(2023, 10, 31), fonts=fonts)
+def test_poster(
+    fonts: CjkFonts, pdf_text: Text, page_count: Callable[[bytes], int], decode_pdf_page: Decode
+) -> None:
+    pdf = poster_pdf(
+        unit_name=UNIT,
+        campaign_title=CAMPAIGN,
+        form_url=FORM_URL,
+        email=EMAIL,
+        deadline=date(2023, 10, 31),
+        fonts=fonts,
+    )
     text = pdf_text(pdf)
-    for phrase in [UNIT, CAMPAIGN, FORM_URL, EMAIL, "扫码提意见", "可匿名", "回执码",
-                   "截止日期：2023年10月31日"]:
+    for phrase in [
+        UNIT,
+        CAMPAIGN,
+        FORM_URL,
+        EMAIL,
+        "扫码提意见",
+        "可匿名",
+        "回执码",
+        "截止日期：2023年10月31日",
+    ]:
         assert phrase in text, phrase
     assert page_count(pdf) == 1
     assert decode_pdf_page(pdf, 1) == [FORM_URL]
 
 
 def test_poster_without_email(fonts: CjkFonts, pdf_text: Text) -> None:
-    pdf = poster_pdf(unit_name=UNIT, campaign_title=CAMPAIGN, form_url=FORM_URL, email=None,
-                     deadline=date(2023, 10, 31), fonts=fonts)
+    pdf = poster_pdf(
+        unit_name=UNIT,
+        campaign_title=CAMPAIGN,
+        form_url=FORM_URL,
+        email=None,
+        deadline=date(2023, 10, 31),
+        fonts=fonts,
+    )
     assert "电子邮件" not in pdf_text(pdf)
 
 
-def test_evaluation_forms(fonts: CjkFonts, pdf_text: Text, page_count: Callable[[bytes], int],
-                          decode_pdf_page: Decode) -> None:
-    pdf = evaluation_forms_pdf(unit_name=UNIT, campaign_title=CAMPAIGN, eval_url=EVAL_URL,
-                               codes=CODES, fonts=fonts)
+def test_evaluation_forms(
+    fonts: CjkFonts, pdf_text: Text, page_count: Callable[[bytes], int], decode_pdf_page: Decode
+) -> None:
+    pdf = evaluation_forms_pdf(
+        unit_name=UNIT, campaign_title=CAMPAIGN, eval_url=EVAL_URL, codes=CODES, fonts=fonts
+    )
     text = pdf_text(pdf)
     assert text.count("群众评议表") == len(CODES)
     assert text.count(UNIT) == len(CODES)
@@ -138,18 +180,25 @@ def test_evaluation_forms(fonts: CjkFonts, pdf_text: Text, page_count: Callable[
         (lambda code: f"https://x.example/{code.lower()}", "https://x.example/ab/c"),
     ],
 )
-def test_evaluation_code_url_override(fonts: CjkFonts, decode_pdf_page: Decode,
-                                      code_url: object, expected: str) -> None:
-    pdf = evaluation_forms_pdf(unit_name=UNIT, campaign_title=CAMPAIGN, eval_url=EVAL_URL,
-                               codes=["AB/C"], code_url=code_url,  # type: ignore[arg-type]
-                               fonts=fonts)
+def test_evaluation_code_url_override(
+    fonts: CjkFonts, decode_pdf_page: Decode, code_url: object, expected: str
+) -> None:
+    pdf = evaluation_forms_pdf(
+        unit_name=UNIT,
+        campaign_title=CAMPAIGN,
+        eval_url=EVAL_URL,
+        codes=["AB/C"],
+        code_url=code_url,  # type: ignore[arg-type]
+        fonts=fonts,
+    )
     assert decode_pdf_page(pdf, 1) == [expected]
 
 
 def test_evaluation_forms_need_codes(fonts: CjkFonts) -> None:
     with pytest.raises(ValueError, match="no evaluation codes"):
-        evaluation_forms_pdf(unit_name=UNIT, campaign_title=CAMPAIGN, eval_url=EVAL_URL,
-                             codes=[], fonts=fonts)
+        evaluation_forms_pdf(
+            unit_name=UNIT, campaign_title=CAMPAIGN, eval_url=EVAL_URL, codes=[], fonts=fonts
+        )
 
 
 def test_default_code_url_respects_existing_query() -> None:
@@ -164,8 +213,14 @@ def test_group_code() -> None:
 
 
 def test_fonts_are_embedded_subsets(fonts: CjkFonts) -> None:
-    pdf = poster_pdf(unit_name=UNIT, campaign_title=CAMPAIGN, form_url=FORM_URL, email=None,
-                     deadline=date(2023, 10, 31), fonts=fonts)
+    pdf = poster_pdf(
+        unit_name=UNIT,
+        campaign_title=CAMPAIGN,
+        form_url=FORM_URL,
+        email=None,
+        deadline=date(2023, 10, 31),
+        fonts=fonts,
+    )
     # Subset fonts carry a six-letter tag; a full CJK font would make this megabytes.
     assert b"+Noto" in pdf or b"FontFile" in pdf
     assert len(pdf) < 300_000

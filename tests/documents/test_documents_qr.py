@@ -16,8 +16,9 @@ URLS = [
 
 
 @pytest.mark.parametrize("url", URLS)
-def test_png_decodes_to_exact_url(url: str, tmp_path: Path,
-                                  decode_png: Callable[[Path], list[str]]) -> None:
+def test_png_decodes_to_exact_url(
+    url: str, tmp_path: Path, decode_png: Callable[[Path], list[str]]
+) -> None:
     image = tmp_path / "qr.png"
     image.write_bytes(qr_png(url))
     assert decode_png(image) == [url]
@@ -39,8 +40,11 @@ def test_svg_is_self_contained() -> None:
     assert root.tag.endswith("svg")
     # Nothing fetched from elsewhere: no links, images, scripts or styles.
     assert "href" not in svg
-    assert not [element for element in root.iter()
-                if element.tag.split("}")[-1] in {"image", "script", "style", "use"}]
+    assert not [
+        element
+        for element in root.iter()
+        if element.tag.split("}")[-1] in {"image", "script", "style", "use"}
+    ]
 
 
 def test_matrix_has_quiet_zone() -> None:

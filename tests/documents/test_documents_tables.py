@@ -24,9 +24,15 @@ ATTACKS = ["=1+1", "+SUM(A1:A9)", "-2", "@cmd", "\t=1", "\r=1"]
 
 def row(id: int, check: int | None, **overrides: object) -> ExportRow:
     values: dict[str, object] = {
-        "id": id, "unit": "故县镇第一初级中学", "channel": "web", "role": "家长",
-        "anonymous": True, "text": f"第{id}条意见：建议减少作业量", "check": check,
-        "check_score": 0.8125, "status": "new",
+        "id": id,
+        "unit": "故县镇第一初级中学",
+        "channel": "web",
+        "role": "家长",
+        "anonymous": True,
+        "text": f"第{id}条意见：建议减少作业量",
+        "check": check,
+        "check_score": 0.8125,
+        "status": "new",
         "created_at": datetime(2023, 10, 1, 16, 30, tzinfo=UTC) + timedelta(hours=id),
     }
     values.update(overrides)
@@ -88,8 +94,9 @@ def test_anonymous_rows_never_carry_identity() -> None:
 
 def test_xlsx_summary_counts() -> None:
     exported = datetime(2023, 11, 1, 2, 0, tzinfo=UTC)
-    book = load(submissions_xlsx(ROWS, title="意见汇总", summary={"导出时间": exported,
-                                                             "单位": "故县镇"}))
+    book = load(
+        submissions_xlsx(ROWS, title="意见汇总", summary={"导出时间": exported, "单位": "故县镇"})
+    )
     values = [r for r in book["汇总"].iter_rows(values_only=True) if r[0] is not None]
     pairs = {r[0]: r[1] for r in values if len(r) > 1}
     assert values[0][0] == "意见汇总"
@@ -109,16 +116,22 @@ def test_csv_has_bom_and_parses_back() -> None:
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert parsed[0] == list(SUBMISSION_HEADERS)
     assert len(parsed) == 1 + len(ROWS)
-    assert parsed[1][:7] == ["1", "故县镇第一初级中学", "网页", "家长", "是",
-                             "第1条意见：建议减少作业量", "工作作风"]
+    assert parsed[1][:7] == [
+        "1",
+        "故县镇第一初级中学",
+        "网页",
+        "家长",
+        "是",
+        "第1条意见：建议减少作业量",
+        "工作作风",
+    ]
     assert parsed[1][9] == "2023-10-02 01:30:00"
 
 
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_formula_injection_neutralised(attack: str) -> None:
     rows = [row(1, 1, text=attack, role=attack, anonymous=False, name=attack)]
-    parsed = list(csv.reader(io.StringIO(submissions_csv(rows).decode("utf-8-sig"),
-                                         newline="")))
+    parsed = list(csv.reader(io.StringIO(submissions_csv(rows).decode("utf-8-sig"), newline="")))
     assert parsed[1][5] == "'" + attack
     assert parsed[1][3] == "'" + attack
     assert parsed[1][10] == "'" + attack
@@ -147,10 +160,12 @@ def test_generic_tables() -> None:
     assert sheet.max_row == 3
     assert sheet["D2"].value == datetime(2023, 10, 9)
     assert sheet["A3"].value == "'=HYPERLINK(1)"
-    parsed = list(csv.reader(io.StringIO(rows_csv(headers, data).decode("utf-8-sig"),
-                                         newline="")))
-    assert parsed == [headers, ["一中", "40", "38", "2023-10-09", "是"],
-                      ["'=HYPERLINK(1)", "1", "", "", "否"]]
+    parsed = list(csv.reader(io.StringIO(rows_csv(headers, data).decode("utf-8-sig"), newline="")))
+    assert parsed == [
+        headers,
+        ["一中", "40", "38", "2023-10-09", "是"],
+        ["'=HYPERLINK(1)", "1", "", "", "否"],
+    ]
 
 
 def test_column_widths_fit_chinese() -> None:

@@ -1,0 +1,1 @@
+"""Admin pages: login, accounts, the review queue and the campaign tools."""

@@ -1,0 +1,180 @@
+"""Admin accounts: login, lockout, sessions, CSRF, and role gates."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from app.models import AdminSession, AdminUser, AuditLog
+from tests.helpers import csrf_of, login, make_admin, soup
+
+PW = "correct horse battery"
+
+
+def test_login_redirect_and_success(client: TestClient, demo: None, engine: Engine) -> None:
+    make_admin(engine, "chief", PW)
+    r = client.get("/admin", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/admin/login?next=")
+    r = client.post(
+        "/admin/login",
+        data={"username": "chief", "password": PW, "next": "/admin"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/admin"
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+    page = client.get("/admin")
+    assert page.status_code == 200 and "意见总览" in page.text
+    assert page.headers["cache-control"] == "no-store"
+
+
+def test_secure_cookie_under_https(
+    database_url: str, engine: Engine, demo: None, tmp_path: object
+) -> None:
+    from app.main import create_app
+    from tests.conftest import make_settings
+
+    make_admin(engine, "chief", PW)
+    app = create_app(make_settings(database_url, tmp_path, base_url="https://yj.example"))  # type: ignore[arg-type]
+    with TestClient(app, base_url="https://testserver") as c:
+        r = c.post(
+            "/admin/login", data={"username": "chief", "password": PW}, follow_redirects=False
+        )
+        cookie = r.headers["set-cookie"]
+        assert cookie.startswith("__Host-yijian_admin=") and "Secure" in cookie
+
+
+def test_wrong_password_and_unknown_user_look_the_same(
+    client: TestClient, demo: None, engine: Engine
+) -> None:
+    make_admin(engine, "chief", PW)
+    a = client.post("/admin/login", data={"username": "chief", "password": "nope-nope-nope"})
+    b = client.post("/admin/login", data={"username": "ghost", "password": "nope-nope-nope"})
+    assert a.status_code == b.status_code == 401
+    assert (
+        soup(a.text).find(id="login-error").get_text()
+        == soup(b.text).find(id="login-error").get_text()
+        == "用户名或密码不正确。"
+    )
+
+
+def test_lockout_after_repeated_failures(
+    client: TestClient, demo: None, engine: Engine, session: Session
+) -> None:
+    make_admin(engine, "chief", PW)
+    for _ in range(5):
+        client.post("/admin/login", data={"username": "chief", "password": "wrong-password"})
+    r = client.post("/admin/login", data={"username": "chief", "password": PW})
+    assert r.status_code == 429 and "登录失败次数过多" in r.text
+    user = session.exec(select(AdminUser).where(AdminUser.username == "chief")).one()
+    assert user.locked_until is not None
+    assert session.exec(select(AuditLog).where(AuditLog.action == "login_locked")).first()
+
+
+def test_per_address_limit(client: TestClient, demo: None) -> None:
+    codes = {
+        client.post("/admin/login", data={"username": f"u{i}", "password": "x"}).status_code
+        for i in range(31)
+    }
+    assert 429 in codes
+
+
+def test_logout_kills_the_session(client: TestClient, demo: None, engine: Engine) -> None:
+    make_admin(engine, "chief", PW)
+    csrf = login(client, "chief", PW)
+    old_cookies = dict(client.cookies)
+    r = client.post("/admin/logout", data={"csrf": csrf}, follow_redirects=False)
+    assert r.status_code == 303
+    client.cookies.update(old_cookies)  # replaying the old cookie must not work
+    assert client.get("/admin", follow_redirects=False).status_code == 303
+
+
+def test_new_session_id_at_each_login(
+    client: TestClient, demo: None, engine: Engine, session: Session
+) -> None:
+    make_admin(engine, "chief", PW)
+    login(client, "chief", PW)
+    first = dict(client.cookies)
+    login(client, "chief", PW)
+    assert dict(client.cookies) != first
+    assert len(session.exec(select(AdminSession)).all()) == 2
+
+
+def test_idle_timeout(client: TestClient, demo: None, engine: Engine, session: Session) -> None:
+    make_admin(engine, "chief", PW)
+    login(client, "chief", PW)
+    row = session.exec(select(AdminSession)).one()
+    row.last_seen_at -= timedelta(minutes=61)
+    session.add(row)
+    session.commit()
+    assert client.get("/admin", follow_redirects=False).status_code == 303
+    assert session.exec(select(AdminSession)).all() == []
+
+
+def test_csrf_is_required(client: TestClient, demo: None, engine: Engine) -> None:
+    make_admin(engine, "chief", PW)
+    csrf = login(client, "chief", PW)
+    form = {"username": "newbie", "password": "a-long-password", "role": "bureau_admin"}
+    assert client.post("/admin/users", data=form).status_code == 403
+    assert client.post("/admin/users", data=form | {"csrf": "forged"}).status_code == 403
+    cross = client.post(
+        "/admin/users", data=form | {"csrf": csrf}, headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert cross.status_code == 403
+    evil = client.post(
+        "/admin/users", data=form | {"csrf": csrf}, headers={"Origin": "https://evil.example"}
+    )
+    assert evil.status_code == 403
+    ok = client.post("/admin/users", data=form | {"csrf": csrf})
+    assert ok.status_code == 200 and "newbie" in ok.text
+
+
+def test_roles_gate_user_management(client: TestClient, demo: None, engine: Engine) -> None:
+    make_admin(engine, "clerk", PW, role="unit_admin", unit_slug="demo")
+    csrf = login(client, "clerk", PW)
+    assert client.get("/admin/users").status_code == 403
+    r = client.post(
+        "/admin/users",
+        data={"csrf": csrf, "username": "x", "password": "y" * 12, "role": "bureau_admin"},
+    )
+    assert r.status_code == 403
+    home = client.get("/admin")
+    assert "示范县第一初级中学" in home.text and "示范县实验小学" not in home.text
+    assert "/admin/users" not in home.text
+
+
+def test_password_change_ends_other_sessions(
+    database_url: str, client: TestClient, demo: None, engine: Engine, settings: object
+) -> None:
+    make_admin(engine, "chief", PW)
+    from app.main import create_app
+
+    with TestClient(create_app(settings)) as other:  # type: ignore[arg-type]
+        login(other, "chief", PW)
+        csrf = login(client, "chief", PW)
+        bad = client.post(
+            "/admin/password", data={"csrf": csrf, "current": "wrong", "new": "another long one"}
+        )
+        assert bad.status_code == 422
+        page = client.post(
+            "/admin/password", data={"csrf": csrf, "current": PW, "new": "another long one"}
+        )
+        assert page.status_code == 200 and soup(page.text).find(id="done")
+        assert other.get("/admin", follow_redirects=False).status_code == 303
+        assert client.get("/admin").status_code == 200
+    client.cookies.clear()
+    login(client, "chief", "another long one")
+
+
+def test_open_redirect_is_refused(client: TestClient, demo: None, engine: Engine) -> None:
+    make_admin(engine, "chief", PW)
+    r = client.post(
+        "/admin/login",
+        data={"username": "chief", "password": PW, "next": "https://evil.example/"},
+        follow_redirects=False,
+    )
+    assert r.headers["location"] == "/admin"
+    assert csrf_of(client.get("/admin").text)
