@@ -22,6 +22,7 @@ from app.services.campaigns import IntakeCache
 from app.services.errors import UserError
 from app.web import public
 from app.web.admin import auth as admin_auth
+from app.web.admin import digest as admin_digest
 from app.web.admin import home as admin_home
 from app.web.admin.deps import LoginRequired
 from app.web.middleware import AccessLogMiddleware, SecurityMiddleware
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(public.router)
     app.include_router(admin_auth.router)
     app.include_router(admin_home.router)
+    app.include_router(admin_digest.router)
     app.include_router(v1.router)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(
