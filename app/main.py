@@ -27,6 +27,7 @@ from app.services.submissions import store_submissions
 from app.tagging import ReloadingTagger
 from app.web import public
 from app.web.admin import auth as admin_auth
+from app.web.admin import digest as admin_digest
 from app.web.admin import home as admin_home
 from app.web.admin import inbox as admin_inbox
 from app.web.admin.deps import LoginRequired
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_auth.router)
     app.include_router(admin_home.router)
     app.include_router(admin_inbox.router)
+    app.include_router(admin_digest.router)
     app.include_router(v1.router)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(
