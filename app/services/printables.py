@@ -35,7 +35,8 @@ def evaluation_url(*, base_url: str, slug: str) -> str:
 @dataclass(frozen=True)
 class PrintContext:
     state: IntakeState
-    campaign: Campaign
+    campaign_title: str
+    campaign_intro: str
     bureau_name: str
 
 
@@ -46,7 +47,7 @@ def print_context(session: Session, *, slug: str) -> PrintContext:
     if campaign is None:
         raise NotFound("还没有设置活动，无法生成宣传材料。")
     bureau = session.get(Bureau, campaign.bureau_id)
-    return PrintContext(state, campaign, bureau.name if bureau else "")
+    return PrintContext(state, campaign.title, campaign.intro, bureau.name if bureau else "")
 
 
 def letter_pdf(context: PrintContext, *, base_url: str) -> bytes:
@@ -55,8 +56,8 @@ def letter_pdf(context: PrintContext, *, base_url: str) -> bytes:
     return solicitation_letter_pdf(
         unit_name=state.unit_name,
         bureau_name=context.bureau_name,
-        campaign_title=context.campaign.title,
-        intro_text=context.campaign.intro,
+        campaign_title=context.campaign_title,
+        intro_text=context.campaign_intro,
         form_url=form_url(base_url=base_url, slug=state.unit_slug),
         email=state.unit_email,
         phases=[Phase(p.label, p.starts_on, p.ends_on) for p in state.phases],
@@ -75,7 +76,7 @@ def poster(context: PrintContext, *, base_url: str) -> bytes:
         raise NotFound("活动没有“查找差距·征求意见”阶段，无法确定截止日期。")
     return poster_pdf(
         unit_name=state.unit_name,
-        campaign_title=context.campaign.title,
+        campaign_title=context.campaign_title,
         form_url=form_url(base_url=base_url, slug=state.unit_slug),
         email=state.unit_email,
         deadline=solicit.ends_on,
@@ -86,7 +87,7 @@ def evaluation_forms(context: PrintContext, *, base_url: str, codes: list[str]) 
     """Printable one-time evaluation forms, one per code."""
     return evaluation_forms_pdf(
         unit_name=context.state.unit_name,
-        campaign_title=context.campaign.title,
+        campaign_title=context.campaign_title,
         eval_url=evaluation_url(base_url=base_url, slug=context.state.unit_slug),
         codes=codes,
     )
