@@ -19,7 +19,7 @@ from app.config import Settings, get_settings
 from app.db import Writer, make_engine
 from app.ratelimit import RateLimiter
 from app.services.errors import UserError
-from app.web import public
+from app.web import campaign_public, public
 from app.web.admin import auth as admin_auth
 from app.web.admin import home as admin_home
 from app.web.admin.deps import LoginRequired
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.state.login_limiter = RateLimiter((30, 900), namespace="login")
     app.include_router(public.router)
+    app.include_router(campaign_public.router)
     app.include_router(admin_auth.router)
     app.include_router(admin_home.router)
     app.include_router(v1.router)

@@ -245,7 +245,13 @@ def get_person_by_token(session: Session, *, secret: str, token: str) -> tuple[R
 
 
 def submit_idea(
-    session: Session, *, secret: str, token: str, text: str | None, max_chars: int
+    session: Session,
+    *,
+    secret: str,
+    token: str,
+    text: str | None,
+    max_chars: int,
+    idempotency_key: str | None = None,
 ) -> Stored:
     """Store a named idea from a roster person's link (kind idea, role 教职工)."""
     person, unit = get_person_by_token(session, secret=secret, token=token)
@@ -258,9 +264,16 @@ def submit_idea(
         contact=None,
         max_chars=max_chars,
     )
-    new = NewSubmission(slug=unit.slug, channel=Channel.web, data=data, kind=Kind.idea)
+    new = NewSubmission(
+        slug=unit.slug,
+        channel=Channel.web,
+        data=data,
+        kind=Kind.idea,
+        idempotency_key=idempotency_key,
+    )
     stored = store_submission(session, secret=secret, new=new)
-    session.add(RosterSubmission(submission_id=stored.id, person_id=person.id))
+    if not stored.replayed:
+        session.add(RosterSubmission(submission_id=stored.id, person_id=person.id))
     session.flush()
     return stored
 
