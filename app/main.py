@@ -21,6 +21,9 @@ from app.ratelimit import RateLimiter
 from app.services.errors import UserError
 from app.web import campaign_public, public
 from app.web.admin import auth as admin_auth
+from app.web.admin import campaign as admin_campaign
+from app.web.admin import campaign_measures as admin_measures
+from app.web.admin import campaign_roster as admin_roster
 from app.web.admin import home as admin_home
 from app.web.admin.deps import LoginRequired
 from app.web.middleware import AccessLogMiddleware, SecurityMiddleware
@@ -68,6 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(campaign_public.router)
     app.include_router(admin_auth.router)
     app.include_router(admin_home.router)
+    app.include_router(admin_campaign.router)
+    app.include_router(admin_roster.router)
+    app.include_router(admin_measures.router)
     app.include_router(v1.router)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(
