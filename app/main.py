@@ -25,8 +25,11 @@ from app.services.campaigns import IntakeCache
 from app.services.errors import UserError
 from app.services.submissions import store_submissions
 from app.tagging import ReloadingTagger
-from app.web import public
+from app.web import campaign_public, public
 from app.web.admin import auth as admin_auth
+from app.web.admin import campaign as admin_campaign
+from app.web.admin import campaign_measures as admin_measures
+from app.web.admin import campaign_roster as admin_roster
 from app.web.admin import digest as admin_digest
 from app.web.admin import home as admin_home
 from app.web.admin import inbox as admin_inbox
@@ -88,10 +91,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.intake_cache = IntakeCache(ttl=5.0)
     app.state.login_limiter = RateLimiter((30, 900), namespace="login")
     app.include_router(public.router)
+    app.include_router(campaign_public.router)
     app.include_router(admin_auth.router)
     app.include_router(admin_home.router)
     app.include_router(admin_inbox.router)
     app.include_router(admin_digest.router)
+    app.include_router(admin_campaign.router)
+    app.include_router(admin_roster.router)
+    app.include_router(admin_measures.router)
     app.include_router(v1.router)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(
