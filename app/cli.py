@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sys
 import threading
@@ -11,10 +12,13 @@ from typing import Annotated, Any
 import typer
 from alembic import command
 from alembic.config import Config
+from sqlmodel import Session, select
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.db import make_engine, session_scope
-from app.models import AdminRole
+from app.documents.tables import rows_csv
+from app.models import AdminRole, Unit
+from app.services import evaluation, printables, roster
 from app.services.accounts import create_admin
 from app.services.campaigns import get_unit
 from app.services.errors import UserError
@@ -40,6 +44,16 @@ cli.add_typer(inbox_cli, name="inbox")
 cli.add_typer(unit_cli, name="unit")
 cli.add_typer(admin_cli, name="admin")
 cli.add_typer(tagger_app, name="tagger")
+digest_cli = typer.Typer(help="The digest mailed to the bureau office.", no_args_is_help=True)
+cli.add_typer(digest_cli, name="digest")
+roster_cli = typer.Typer(
+    help="我为教育发展献良策: staff roster, compliance, reminders.", no_args_is_help=True
+)
+print_cli = typer.Typer(help="Printable campaign material (PDF).", no_args_is_help=True)
+eval_cli = typer.Typer(help="Public evaluation (群众评议).", no_args_is_help=True)
+cli.add_typer(roster_cli, name="roster")
+cli.add_typer(print_cli, name="print")
+cli.add_typer(eval_cli, name="eval")
 
 LOG_CONFIG: dict[str, Any] = {
     "version": 1,
@@ -440,11 +454,328 @@ def restore(
 
 @cli.command()
 def worker() -> None:
-    """Run background jobs (mail polling, ...) until stopped."""
+    """Run the background jobs (inbox polling, the digest schedule) until stopped."""
     from app.worker import run_worker
 
     _logging()
     run_worker(get_settings())
+
+
+@digest_cli.command("send")
+def digest_send(
+    once: Annotated[bool, typer.Option("--once", help="Send once and exit.")] = False,
+    period: Annotated[
+        str | None, typer.Option(help="Send this day now, YYYY-MM-DD (Shanghai time).")
+    ] = None,
+    week: Annotated[str | None, typer.Option(help="Send this ISO week now, YYYY-Www.")] = None,
+) -> None:
+    """Send the digests that are due, or the one of --period / --week."""
+    from app.jobs import send_digest_now, send_due_digests, smtp_sender
+    from app.models import DIGEST_STATUS_LABELS, utcnow
+    from app.services.digest import parse_period
+
+    if not once:
+        typer.echo("错误：请加 --once；按计划持续发送请运行 yijian worker。", err=True)
+        raise typer.Exit(code=2)
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        sender = smtp_sender(settings)
+        if period is None and week is None:
+            outcomes = send_due_digests(engine, settings, sender, utcnow())
+        else:
+            named = parse_period(day=period, week=week)
+            with session_scope(engine) as session:
+                bureau_id = default_bureau(session).id
+            assert bureau_id is not None
+            outcomes = [
+                send_digest_now(
+                    engine, settings, sender, bureau_id=bureau_id, period=named, now=utcnow()
+                )
+            ]
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    if not outcomes:
+        typer.echo("没有到期的摘要。")
+    for out in outcomes:
+        line = f"{out.period_key}：{DIGEST_STATUS_LABELS[out.status]}"
+        typer.echo(line + (f"（{out.error}）" if out.error else ""))
+    if any(out.error for out in outcomes):
+        raise typer.Exit(code=1)
+
+
+def _weekday_option(value: str | None) -> tuple[int | None, bool]:
+    """--weekly 1..7 (Monday = 1, as 周一) or 'off' -> (stored 0..6, clear)."""
+    if value is None:
+        return None, False
+    if value.strip().lower() == "off":
+        return None, True
+    if not value.strip().isdigit() or not 1 <= int(value) <= 7:
+        typer.echo("错误：--weekly 应为 1-7（1 = 周一）或 off。", err=True)
+        raise typer.Exit(code=2)
+    return int(value) - 1, False
+
+
+@digest_cli.command("settings")
+def digest_settings(
+    to: Annotated[str | None, typer.Option("--to", help="Recipients, comma-separated.")] = None,
+    daily: Annotated[str | None, typer.Option(help="Daily at HH:MM, or 'off'.")] = None,
+    weekly: Annotated[
+        str | None, typer.Option(help="Weekly on day 1-7 (1 = Monday), or 'off'.")
+    ] = None,
+    send_empty: Annotated[
+        bool | None, typer.Option("--send-empty/--no-send-empty", help="Send when nothing new.")
+    ] = None,
+    overdue_days: Annotated[
+        int | None, typer.Option(help="Working days without reply before an item is overdue.")
+    ] = None,
+    enabled: Annotated[bool | None, typer.Option("--on/--off", help="Send at all.")] = None,
+) -> None:
+    """Show or change the (first) bureau's digest settings; only given options change."""
+    from app.services.digest import WEEKDAY_NAMES, ensure_default_setting, save_setting
+
+    weekday, clear_weekly = _weekday_option(weekly)
+    clear_daily = daily is not None and daily.strip().lower() == "off"
+    engine = make_engine(get_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            bureau = default_bureau(session)
+            assert bureau.id is not None
+            # YIJIAN_DIGEST_TO seeds the recipients before the first change here.
+            ensure_default_setting(session, recipients=get_settings().digest_to)
+            saved = save_setting(
+                session,
+                bureau_id=bureau.id,
+                recipients=to,
+                daily_time=None if clear_daily else daily,
+                weekly_weekday=weekday,
+                clear_daily=clear_daily,
+                clear_weekly=clear_weekly,
+                send_when_empty=send_empty,
+                overdue_workdays=overdue_days,
+                enabled=enabled,
+            )
+            typer.echo(f"{bureau.name} 摘要设置：")
+            typer.echo(f"  收件人：{saved.recipients or '（未设置）'}")
+            typer.echo(f"  每日：{saved.daily_time or '不发送'}")
+            weekly_text = (
+                "不发送"
+                if saved.weekly_weekday is None
+                else f"{WEEKDAY_NAMES[saved.weekly_weekday]} {saved.daily_time or '08:00'}"
+            )
+            typer.echo(f"  每周：{weekly_text}")
+            typer.echo(f"  无新意见时：{'照常发送' if saved.send_when_empty else '不发送'}")
+            typer.echo(f"  超期：{saved.overdue_workdays} 个工作日未答复")
+            typer.echo(f"  状态：{'开启' if saved.enabled else '关闭'}")
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+
+
+UnitOption = Annotated[str, typer.Option("--unit", help="Unit slug.")]
+OutOption = Annotated[Path, typer.Option("--out", help="Output PDF file.")]
+
+
+@roster_cli.command("import")
+def roster_import(
+    unit: UnitOption,
+    file: Annotated[Path, typer.Argument(help="xlsx or CSV with columns 姓名, 职务, 邮箱.")],
+) -> None:
+    """Import a unit's roster; nothing is imported when any row is bad."""
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            target = get_unit(session, slug=unit)
+            assert target.id is not None
+            people = roster.import_roster(
+                session,
+                unit_id=target.id,
+                filename=file.name,
+                data=file.read_bytes(),
+                secret=settings.secret_key,
+            )
+            for person in people:
+                url = roster.idea_url(
+                    base_url=settings.base_url, secret=settings.secret_key, person=person
+                )
+                typer.echo(f"{person.name}\t{person.post}\t{url}")
+        typer.echo(f"已导入 {len(people)} 人", err=True)
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+
+
+@digest_cli.command("list")
+def digest_list(
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20,
+) -> None:
+    """List past digests of the (first) bureau with their status."""
+    from app.models import DIGEST_STATUS_LABELS, DigestStatus
+    from app.services.campaigns import TZ
+    from app.services.digest import list_digests
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            bureau = default_bureau(session)
+            assert bureau.id is not None
+            rows = list_digests(session, bureau_id=bureau.id, limit=limit)
+            if not rows:
+                typer.echo("还没有摘要。")
+            for row in rows:
+                when = row.sent_at.astimezone(TZ).strftime("%Y-%m-%d %H:%M") if row.sent_at else ""
+                line = f"{row.period_key}\t{DIGEST_STATUS_LABELS[DigestStatus(row.status)]}"
+                line += f"\t第 {row.attempts} 次\t{when}"
+                if row.last_error and row.status != DigestStatus.sent:
+                    line += f"\t{row.last_error}"
+                typer.echo(line)
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+
+
+@roster_cli.command("compliance")
+def roster_compliance(
+    unit: Annotated[str | None, typer.Option(help="Only this unit slug.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text or csv.")] = "text",
+) -> None:
+    """Who has sent at least one idea, who has none, by unit."""
+    if fmt not in ("text", "csv"):
+        typer.echo("错误：--format 只能是 text 或 csv。", err=True)
+        raise typer.Exit(code=2)
+    engine = make_engine(get_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            rows = roster.compliance_rows(session, unit_ids=_unit_ids(session, unit))
+        if fmt == "csv":
+            data = rows_csv(roster.COMPLIANCE_HEADERS, roster.compliance_table(rows))
+            sys.stdout.write(data.decode("utf-8-sig"))
+            return
+        for total in roster.compliance_by_unit(rows):
+            typer.echo(
+                f"{total.unit_name}：名单 {total.people} 人，已提交 {total.with_ideas} 人，"
+                f"未提交 {total.without} 人"
+            )
+        for row in rows:
+            if not row.ideas:
+                typer.echo(f"  未提交：{row.unit_name} {row.name} {row.post}")
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+
+
+@roster_cli.command("remind")
+def roster_remind(
+    unit: Annotated[str | None, typer.Option(help="Only this unit slug.")] = None,
+) -> None:
+    """Email their link to people with no idea yet (at most once per YIJIAN_REMINDER_DAYS)."""
+    settings = get_settings()
+    if not settings.smtp_host or not settings.mail_from:
+        typer.echo("错误：请先设置 YIJIAN_SMTP_HOST 和 YIJIAN_MAIL_FROM。", err=True)
+        raise typer.Exit(code=2)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            run = remind(session, settings=settings, unit_ids=_unit_ids(session, unit))
+        typer.echo(f"已发送提醒 {len(run.sent)} 封")
+        for failure in run.failed:
+            typer.echo(f"发送失败：{failure}", err=True)
+        if run.failed:
+            raise typer.Exit(code=1)
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+
+
+def remind(session: Session, *, settings: Settings, unit_ids: list[int]) -> roster.ReminderRun:
+    """Send the due reminders and record them (shared by the CLI and the admin button)."""
+    assert settings.smtp_host and settings.mail_from
+    due = roster.due_reminders(
+        session,
+        unit_ids=unit_ids,
+        secret=settings.secret_key,
+        base_url=settings.base_url,
+        every_days=settings.reminder_days,
+    )
+    sender = roster.smtp_sender(settings)
+    run = asyncio.run(roster.send_reminders(sender, due, from_addr=settings.mail_from))
+    roster.mark_reminded(session, person_ids=run.sent)
+    return run
+
+
+def _unit_ids(session: Session, slug: str | None) -> list[int]:
+    if slug is not None:
+        unit = get_unit(session, slug=slug)
+        assert unit.id is not None
+        return [unit.id]
+    return [u.id for u in session.exec(select(Unit)).all() if u.id is not None]
+
+
+def _write_pdf(kind: str, unit: str, out: Path) -> None:
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            context = printables.print_context(session, slug=unit)
+        if kind == "letter":
+            data = printables.letter_pdf(context, base_url=settings.base_url)
+        else:
+            data = printables.poster(context, base_url=settings.base_url)
+        out.write_bytes(data)
+        typer.echo(f"已生成 {out}")
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+
+
+@print_cli.command("letter")
+def print_letter(unit: UnitOption, out: OutOption) -> None:
+    """The A4 solicitation letter of a unit."""
+    _write_pdf("letter", unit, out)
+
+
+@print_cli.command("poster")
+def print_poster(unit: UnitOption, out: OutOption) -> None:
+    """The A4 poster of a unit."""
+    _write_pdf("poster", unit, out)
+
+
+@eval_cli.command("codes")
+def eval_codes(
+    unit: UnitOption,
+    count: Annotated[int, typer.Option(help="How many one-time codes.")],
+    out: OutOption,
+) -> None:
+    """Make COUNT one-time evaluation codes and print them as forms (the codes are not kept)."""
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            context = printables.print_context(session, slug=unit)
+            codes = evaluation.create_codes(
+                session,
+                secret=settings.secret_key,
+                unit_id=context.state.unit_id,
+                count=count,
+            )
+            # Written before the commit: codes whose form was never saved are never valid.
+            out.write_bytes(
+                printables.evaluation_forms(context, base_url=settings.base_url, codes=codes)
+            )
+        typer.echo(f"已生成 {count} 张评议表：{out}")
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
 
 
 def main() -> None:

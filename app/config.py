@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     mail_from: str | None = None
     digest_to: str | None = None
     poll_seconds: int = 60
+    reminder_days: int = 3
 
     @field_validator("rate_limit", "receipt_lookup_limit")
     @classmethod

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from app.config import Settings
+from app.db import Writer
 from app.i18n import pick_locale
 from app.ratelimit import RateLimiter
 from app.services.errors import TooMany
@@ -22,6 +23,11 @@ def _settings(request: Request) -> Settings:
 def _session(request: Request) -> Iterator[Session]:
     with Session(request.app.state.engine) as session:
         yield session
+
+
+def _writer(request: Request) -> Writer:
+    writer: Writer = request.app.state.writer
+    return writer
 
 
 def _locale(request: Request) -> str:
@@ -48,6 +54,7 @@ def limit_lookups(request: Request) -> None:
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
+WriterDep = Annotated[Writer, Depends(_writer)]
 SessionDep = Annotated[Session, Depends(_session)]
 LocaleDep = Annotated[str, Depends(_locale)]
 SubmitLimit = Depends(limit_submissions)

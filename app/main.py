@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api import v1
@@ -24,8 +25,12 @@ from app.services.campaigns import IntakeCache
 from app.services.errors import UserError
 from app.services.submissions import store_submissions
 from app.tagging import ReloadingTagger
-from app.web import public
+from app.web import campaign_public, public
 from app.web.admin import auth as admin_auth
+from app.web.admin import campaign as admin_campaign
+from app.web.admin import campaign_measures as admin_measures
+from app.web.admin import campaign_roster as admin_roster
+from app.web.admin import digest as admin_digest
 from app.web.admin import home as admin_home
 from app.web.admin import inbox as admin_inbox
 from app.web.admin.deps import LoginRequired
@@ -51,6 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tagger = tagger = ReloadingTagger(
             settings.tagger, model_dir=settings.data_dir / "models"
         )
+        # The first suggestion loads the traditional-to-simplified table (about a second):
+        # pay it at start-up, not in the first parent's request.
+        await run_in_threadpool(tagger.suggest, "學校")
 
         def store_batch(session: Session, items: list[Any]) -> list[Any]:
             return list(
@@ -85,9 +93,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.intake_cache = IntakeCache(ttl=5.0)
     app.state.login_limiter = RateLimiter((30, 900), namespace="login")
     app.include_router(public.router)
+    app.include_router(campaign_public.router)
     app.include_router(admin_auth.router)
     app.include_router(admin_home.router)
     app.include_router(admin_inbox.router)
+    app.include_router(admin_digest.router)
+    app.include_router(admin_campaign.router)
+    app.include_router(admin_roster.router)
+    app.include_router(admin_measures.router)
     app.include_router(v1.router)
     v1.publish_limits(app, max_text_chars=settings.max_text_chars)
     app.add_middleware(AccessLogMiddleware)

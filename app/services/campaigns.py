@@ -14,10 +14,12 @@ from app.models import (
     Campaign,
     CampaignPhase,
     Channel,
+    ChannelOverride,
     PhaseKind,
     Unit,
+    utcnow,
 )
-from app.services.errors import Closed, NotFound
+from app.services.errors import Closed, Invalid, NotFound
 
 TZ = ZoneInfo("Asia/Shanghai")
 ALL_CHANNELS = " ".join(c.value for c in Channel)
@@ -35,6 +37,10 @@ class PhaseView:
     starts_on: date
     ends_on: date
     channels: frozenset[str]
+    evaluation_open: bool = False
+
+
+EVALUATION = "evaluation"  # the override key for public evaluation, beside channel names
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class IntakeState:
     phases: tuple[PhaseView, ...]
     current: PhaseView | None
     open_channels: frozenset[str]
+    evaluation_open: bool = False
 
     def require_open(self, channel: Channel) -> None:
         """Refuse intake on a channel that is closed today."""
@@ -82,18 +89,12 @@ def get_intake_state(session: Session, *, slug: str, today: date | None = None) 
         .where(Campaign.bureau_id == unit.bureau_id)
         .order_by(col(Campaign.id).desc())
     ).first()
+    overrides = list_overrides(session, unit_id=unit.id)
     if campaign is None:
         # No campaign set up: the unit's mailbox is simply always open.
+        channels, evaluation = _override(frozenset(ALL_CHANNELS.split()), False, overrides)
         return IntakeState(
-            unit.id,
-            unit.name,
-            unit.slug,
-            unit.email,
-            None,
-            None,
-            (),
-            None,
-            frozenset(ALL_CHANNELS.split()),
+            unit.id, unit.name, unit.slug, unit.email, None, None, (), None, channels, evaluation
         )
     rows = session.exec(
         select(CampaignPhase)
@@ -102,11 +103,21 @@ def get_intake_state(session: Session, *, slug: str, today: date | None = None) 
     ).all()
     phases = tuple(
         PhaseView(
-            p.kind, PHASE_LABELS[p.kind], p.starts_on, p.ends_on, frozenset(p.channels.split())
+            p.kind,
+            PHASE_LABELS[p.kind],
+            p.starts_on,
+            p.ends_on,
+            frozenset(p.channels.split()),
+            p.evaluation_open,
         )
         for p in rows
     )
     current = next((p for p in phases if p.starts_on <= day <= p.ends_on), None)
+    channels, evaluation = _override(
+        current.channels if current else frozenset(),
+        current.evaluation_open if current else False,
+        overrides,
+    )
     return IntakeState(
         unit.id,
         unit.name,
@@ -116,7 +127,8 @@ def get_intake_state(session: Session, *, slug: str, today: date | None = None) 
         campaign.title,
         phases,
         current,
-        current.channels if current else frozenset(),
+        channels,
+        evaluation,
     )
 
 
@@ -143,6 +155,15 @@ class IntakeCache:
             self._entries.clear()
         self._entries[(slug, today_local())] = (time.monotonic(), state)
         return state
+
+
+def _override(
+    channels: frozenset[str], evaluation: bool, overrides: dict[str, bool]
+) -> tuple[frozenset[str], bool]:
+    # An admin's hand setting wins over the phase plan, channel by channel.
+    opened = {c for c, is_open in overrides.items() if is_open and c != EVALUATION}
+    closed = {c for c, is_open in overrides.items() if not is_open}
+    return frozenset((channels | opened) - closed), overrides.get(EVALUATION, evaluation)
 
 
 def create_campaign(
@@ -191,3 +212,25 @@ def create_campaign(
             )
         )
     return campaign
+
+
+def set_override(session: Session, *, unit_id: int, channel: str, is_open: bool | None) -> None:
+    """Open or close a channel (or "evaluation") of a unit by hand; None follows the phases."""
+    if channel != EVALUATION and channel not in ALL_CHANNELS.split():
+        raise Invalid("没有这个渠道。", field="channel")
+    row = session.get(ChannelOverride, (unit_id, channel))
+    if is_open is None:
+        if row is not None:
+            session.delete(row)
+        return
+    if row is None:
+        row = ChannelOverride(unit_id=unit_id, channel=channel, open=is_open)
+    row.open = is_open
+    row.updated_at = utcnow()
+    session.add(row)
+
+
+def list_overrides(session: Session, *, unit_id: int) -> dict[str, bool]:
+    """The hand overrides of a unit, by channel."""
+    rows = session.exec(select(ChannelOverride).where(ChannelOverride.unit_id == unit_id))
+    return {o.channel: o.open for o in rows}

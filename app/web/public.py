@@ -127,9 +127,7 @@ async def _submit(request: Request, slug: str, settings: Settings, form: FormDat
         )
         key = validate_idempotency_key(fields.get("key"))
         uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
-        files = await _clean_files(
-            uploads, anonymous=anonymous, max_bytes=settings.max_upload_bytes
-        )
+        files = await clean_files(uploads, anonymous=anonymous, max_bytes=settings.max_upload_bytes)
         new = NewSubmission(
             slug=slug, channel=Channel.web, data=data, idempotency_key=key, files=files
         )
@@ -158,7 +156,7 @@ async def _submit(request: Request, slug: str, settings: Settings, form: FormDat
     )
 
 
-async def _clean_files(uploads: list[Any], *, anonymous: bool, max_bytes: int) -> list[CleanFile]:
+async def clean_files(uploads: list[Any], *, anonymous: bool, max_bytes: int) -> list[CleanFile]:
     files = []
     for index, upload in enumerate(uploads, start=1):
         if upload.size is not None and upload.size > max_bytes:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from app.tagging import ReloadingTagger, load_tagger, retrain
@@ -67,7 +68,12 @@ def test_reloading_tagger_serves_while_swapping(tmp_path: Path) -> None:
     for t in threads:
         t.start()
     retrain(model_dir=tmp_path, extra=[(TEXT, 3)])
-    picked_up = any(reloading.suggest(TEXT).check == 3 for _ in range(100))
+    # Another thread may be loading the new model right now (seconds on a busy machine);
+    # meanwhile the old one answers. Wait for the swap, within a generous bound.
+    deadline = time.monotonic() + 60
+    picked_up = False
+    while not picked_up and time.monotonic() < deadline:
+        picked_up = reloading.suggest(TEXT).check == 3
     stop.set()
     for t in threads:
         t.join()
