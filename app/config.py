@@ -10,7 +10,8 @@ from typing import Literal
 from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - the placeholder we refuse outside dev
+# The placeholder we refuse outside dev (see _no_default_secret_outside_dev).
+DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105  # nosec B105
 
 _RATE = re.compile(r"^(\d+)/(\d*)(s|sec|min|m|h|hour)$")
 

@@ -7,6 +7,23 @@ venv=${VENV:-.venv}
 
 "$venv/bin/ruff" check .
 "$venv/bin/mypy" app
+"$venv/bin/bandit" -c pyproject.toml -r app -q
+# pip-audit asks PyPI's vulnerability API. Where that is unreachable (offline, or a mirror
+# without the JSON API) it skips packages: say so loudly rather than pass silently or fail.
+set +e
+audit=$("$venv/bin/pip-audit" --progress-spinner off --skip-editable 2>&1)
+status=$?
+set -e
+unaudited=$(grep -c "could not be audited" <<<"$audit" || true)
+if [ "$status" -ne 0 ] && grep -qiE "vulnerab.* found|Found [0-9]+ known" <<<"$audit"; then
+  echo "$audit"
+  exit "$status"
+elif [ "$status" -ne 0 ] || [ "$unaudited" -gt 0 ]; then
+  echo "pip-audit: the PyPI vulnerability API is unreachable from here;" \
+    "${unaudited} packages NOT checked (status $status)." >&2
+else
+  echo "pip-audit: no known vulnerabilities"
+fi
 
 pgdir=$(mktemp -d /tmp/yijian-pg.XXXXXX)
 chmod 755 "$pgdir"
