@@ -190,3 +190,34 @@ def test_receipt_lookup_limit_on_page_and_api(
         else:
             r = c.get("/api/v1/receipts/" + "1" * 16)
             assert r.json()["code"] == "rate_limited"
+
+
+def test_codes_are_limited_against_guessing(client: TestClient) -> None:
+    """Every route that takes a secret code (receipt, evaluation code, idea token) is behind a
+    per-address limiter, since none of the codes reaches 128 bits."""
+    from app.deps import limit_lookups, limit_submissions
+    from app.services import evaluation
+
+    assert evaluation.CODE_CHARS * 5 == 80  # base32
+    guarded = {
+        ("POST", "/r"): limit_lookups,
+        ("GET", "/api/v1/receipts/{receipt}"): limit_lookups,
+        ("POST", "/u/{slug}/evaluate"): limit_submissions,
+        ("POST", "/idea/{token}"): limit_submissions,
+    }
+    found: dict[tuple[str, str], object] = {}
+
+    def walk(routes: list[BaseRoute]) -> None:
+        for route in routes:
+            included = getattr(route, "original_router", None)
+            if included is not None:
+                walk(list(included.routes))
+            elif isinstance(route, Route):
+                for method in route.methods or ():
+                    found[(method, route.path)] = route
+
+    walk(list(client.app.routes))  # type: ignore[attr-defined]
+    for (method, path), limiter in guarded.items():
+        route = found[(method, path)]
+        calls = [d.call for d in route.dependant.dependencies]  # type: ignore[attr-defined]
+        assert limiter in calls, (method, path)
