@@ -1,9 +1,10 @@
 # One image for the web app, the worker and one-off commands (yijian db upgrade, demo, ...).
 FROM python:3.11-slim-bookworm
 
-# Noto CJK renders the Chinese in PDF letters, posters and evaluation forms.
+# Noto CJK renders the Chinese in PDF letters, posters and evaluation forms;
+# postgresql-client (15, as the compose database) gives `yijian backup` its pg_dump.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-noto-cjk \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 10001 yijian

@@ -28,7 +28,8 @@ from pathlib import Path
 
 import httpx2 as httpx
 
-from bench.intake import ROOT, free_port, wait_up
+from bench.intake import ROOT, free_port
+from bench.load import wait_ready
 
 YIJIAN = [sys.executable, "-m", "app"]
 TEXT = "停电测试：请把操场的路灯修好。"
@@ -68,7 +69,7 @@ def strace_run(requests: int) -> int:
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_up(f"{base}/healthz")
+        wait_ready(f"{base}/healthz")
         with httpx.Client(timeout=30) as client:
             for i in range(requests):  # one at a time, so receipts and syncs do not interleave
                 submit(client, base, i)
@@ -121,7 +122,7 @@ def lazyfs_run(requests: int) -> int:
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([*YIJIAN, "serve", "--port", str(port)], env=env, cwd=ROOT,
                               start_new_session=True)
-    wait_up(f"{base}/healthz")
+    wait_ready(f"{base}/healthz")
     with httpx.Client(timeout=30) as client:
         shown = [submit(client, base, i) for i in range(requests)]
     with fifo.open("w") as faults:
@@ -135,7 +136,7 @@ def lazyfs_run(requests: int) -> int:
     server = subprocess.Popen([*YIJIAN, "serve", "--port", str(port)], env=env, cwd=ROOT,
                               start_new_session=True)
     try:
-        wait_up(f"{base}/healthz")
+        wait_ready(f"{base}/healthz")
         with httpx.Client(timeout=30) as client:
             found = sum(
                 client.get(f"{base}/api/v1/receipts/{r.replace(' ', '')}").status_code == 200

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 
-from bench.intake import LUA, ROOT, TEXT, free_port, measured, wait_up
+from bench.intake import LUA, ROOT, TEXT, free_port, measured
 
 YIJIAN = [sys.executable, "-m", "app"]
 
@@ -49,12 +49,25 @@ def serving(
         proc = subprocess.Popen([*YIJIAN, "serve", "--port", str(port), "--workers", str(workers)],
                                 env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_up(f"http://127.0.0.1:{port}/healthz")
+        wait_ready(f"http://127.0.0.1:{port}/healthz")
         time.sleep(0.5)
         yield f"http://127.0.0.1:{port}", proc
     finally:
         proc.terminate()
         proc.wait()
+
+
+def wait_ready(url: str, seconds: float = 90) -> None:
+    """Wait for /healthz: a loaded 2-core machine can take a while to start 2 workers."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"server at {url} did not start")
 
 
 def kind(url: str) -> str:
