@@ -52,7 +52,7 @@ def submit(client: httpx.Client, base: str, i: int) -> str:
 
 # strace -y lines: 1234 12:00:00.123 fdatasync(7</tmp/x/y.db-wal>) = 0
 _SYNC = re.compile(r"\b(fsync|fdatasync)\(\d+<([^>]*)>\)\s+=\s+0")
-_SEND = re.compile(r"\b(write|sendto|sendmsg|writev)\(\d+<TCP[^>]*>,.*HTTP/1\.1 201")
+_SEND = re.compile(r"\b(write|sendto|sendmsg|writev)\(\d+<(TCP|socket)[^>]*>,.*HTTP/1\.1 201")
 
 
 def strace_run(requests: int) -> int:
@@ -66,7 +66,8 @@ def strace_run(requests: int) -> int:
         ["strace", "-f", "-y", "-s", "24", "-o", str(trace),
          "-e", "trace=fsync,fdatasync,write,sendto,sendmsg,writev",
          *YIJIAN, "serve", "--port", str(port)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"
         wait_ready(f"{base}/healthz")
@@ -74,8 +75,9 @@ def strace_run(requests: int) -> int:
             for i in range(requests):  # one at a time, so receipts and syncs do not interleave
                 submit(client, base, i)
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        # strace and the server share the new session: stop the server, strace follows.
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
     synced_since_last = False
     receipts = covered = 0
     wal_syncs = 0
