@@ -3,7 +3,9 @@ the digest to the bureau office. Each is a plain function so tests and the CLI c
 
 Test hook: YIJIAN_TEST_CRASH_AT=before_commit|after_commit makes the inbox poller kill its own
 process (SIGKILL) at that point of the first batch, so tests can prove a crash loses and
-duplicates nothing. Nothing else reads it; never set it in production.
+duplicates nothing; digest_after_claim|digest_after_send kill the digest sender after its
+claim is committed / after SMTP accepted the mail but before it is recorded as sent.
+Nothing else reads it; never set it in production.
 """
 
 from __future__ import annotations
@@ -322,6 +324,7 @@ def _deliver(
     def outcome(status: DigestStatus, error: str | None = None) -> DigestOutcome:
         return DigestOutcome(claimed.id, claimed.bureau_id, claimed.period.key, status, error)
 
+    _crash_point("digest_after_claim")
     try:
         # Reads on the ordinary engine: on SQLite the long build must not hold the write lock.
         with Session(engine) as session:
@@ -359,6 +362,7 @@ def _deliver(
         # Same Message-ID on every attempt: a resend after a crash is recognisably one mail.
         msg.replace_header("Message-ID", claimed.message_id)
         asyncio.run(sender.send(msg))
+        _crash_point("digest_after_send")
     except MailSendError as exc:
         return _failed(writes, claimed, now, str(exc), temporary=exc.temporary)
     except UserError as exc:

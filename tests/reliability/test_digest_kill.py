@@ -1,0 +1,59 @@
+"""`yijian digest send --once` killed mid-pass, then run again once the dead sender's lease
+has run out: the period's digest is sent (no loss) and recorded once (no duplicate row); a
+resend happens only when the kill fell after SMTP accepted the mail, and carries the same
+Message-ID, so mail clients show one message."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from app.models import Digest, DigestStatus, utcnow
+from tests.conftest import ROOT
+from tests.servers.smtp import SmtpServer
+from tests.test_digest import parsed
+from tests.test_digest_cli import digest_env, seed_yesterday
+
+
+def send(env: dict[str, str], day: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "app", "digest", "send", "--once",
+                           "--period", day], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.parametrize(
+    ("crash_at", "mails"), [("digest_after_claim", 1), ("digest_after_send", 2)]
+)
+def test_digest_sender_killed_mid_pass(
+    crash_at: str, mails: int, database_url: str, engine: Engine, demo: None, tmp_path: Path,
+    smtp_server: SmtpServer,
+) -> None:
+    env = digest_env(database_url, tmp_path, smtp_server)
+    day = seed_yesterday(engine)
+    killed = send({**env, "YIJIAN_TEST_CRASH_AT": crash_at}, day)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    with Session(engine) as s:
+        row = s.exec(select(Digest)).one()
+        assert row.status == DigestStatus.sending
+        # While the dead sender's lease holds, a second sender refuses to send it too.
+        busy = send(env, day)
+        assert busy.returncode == 2 and "正在发送" in busy.stderr
+        # Time passes: the lease runs out, as it would in production.
+        s.execute(update(Digest).where(col(Digest.id) == row.id)
+                  .values(claimed_until=utcnow() - timedelta(seconds=1)))
+        s.commit()
+    again = send(env, day)
+    assert again.returncode == 0, again.stderr
+    with Session(engine) as s:
+        rows = s.exec(select(Digest)).all()
+    assert len(rows) == 1 and rows[0].status == DigestStatus.sent and rows[0].attempts == 2
+    assert len(smtp_server.messages) == mails
+    assert {parsed(smtp_server, i)["Message-ID"] for i in range(mails)} == {rows[0].message_id}
+    assert send(env, day).returncode == 2  # and never a third time
