@@ -1,5 +1,17 @@
 """The API against its own OpenAPI schema, with schemathesis and all of its checks: no 500,
-every response matches its declared schema, and the schema accepts what the code accepts."""
+every response matches its declared schema, and the schema accepts what the code accepts.
+
+What it found, and the fixes (app/api/v1.py, app/main.py):
+- a named submission (anonymous=false) without a non-blank name or contact was schema-valid
+  but refused: the schema now says so (if anonymous is false, then name or contact, visible);
+- text of only control characters matched the old pattern "non-space" but is empty once cleaned: the
+  pattern is now "one visible character" (also for /api/v1/tag, which also lacked min length);
+- any string was a valid receipt in the schema: the path parameter has the receipt pattern;
+- texts over YIJIAN_MAX_TEXT_CHARS were schema-valid: /openapi.json now publishes the
+  configured limit;
+- a body that is not UTF-8 JSON got an undocumented 400 with an English message: 400 is
+  documented and answered in Chinese.
+"""
 
 from __future__ import annotations
 
