@@ -80,3 +80,23 @@ def test_receipt_lookup_answers_only_200_404_422_429(
         api = client.get("/api/v1/receipts/" + quote(value, safe=""))
         assert api.status_code in LOOKUP_OK, (value, api.status_code, api.text[:200])
         assert api.headers["content-type"].startswith("application/json")
+
+
+@FUZZ
+@given(
+    path=st.sampled_from(
+        ["/u/demo/evaluate", "/u/nope/evaluate", "/idea/abc", "/idea/" + "x" * 40]
+    ),
+    fields=st.dictionaries(
+        st.one_of(st.sampled_from(["code", "key", "text", "rating_1", "comment_1", "rating_2"]),
+                  st.text(max_size=20)),
+        values,
+        max_size=8,
+    ),
+)
+def test_campaign_forms_never_fail(
+    client: TestClient, demo: None, path: str, fields: dict[str, str]
+) -> None:
+    r = client.post(path, data=fields)
+    assert r.status_code < 500, (path, r.status_code, r.text[:300])
+    assert r.headers["content-type"].startswith("text/html")
