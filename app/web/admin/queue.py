@@ -15,7 +15,7 @@ from app.services.access import visible_units
 from app.services.audit import record_audit
 from app.services.campaigns import TZ
 from app.services.errors import UserError
-from app.services.overview import count_overview
+from app.services.overview import OverviewCache
 from app.services.queue import QueueFilter, export_rows, parse_filter, queue_page
 from app.services.review import BULK_ACTIONS, assignable_users, bulk_apply, may_assign
 from app.web.admin.deps import Admin, CsrfAdmin
@@ -24,6 +24,13 @@ from app.web.admin.pages import register_nav, render_admin
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 register_nav("/admin", "意见", order=10)
+
+
+def _overview_cache(request: Request) -> OverviewCache:
+    cache: OverviewCache | None = getattr(request.app.state, "overview_cache", None)
+    if cache is None:
+        cache = request.app.state.overview_cache = OverviewCache()
+    return cache
 
 
 def _filters(request: Request) -> QueueFilter:
@@ -50,7 +57,7 @@ def queue_context(
     return {
         "units": units,
         "unit_names": {u.id: u.name for u in units},
-        "overview": count_overview(session, unit_ids=unit_ids),
+        "overview": _overview_cache(request).get(session, unit_ids=unit_ids),
         "page": page,
         "f": filters,
         "status_labels": STATUS_LABELS,
