@@ -67,6 +67,10 @@ class QueueFilter:
         """params() as an encoded query string, without the leading '?'."""
         return urlencode(self.params(**changes))
 
+    def next_page(self, cursor: str) -> str:
+        """The query string of the page after `cursor` (an encode_cursor value)."""
+        return urlencode({**self.params(after=None), "after": cursor})
+
     @property
     def active(self) -> bool:
         return any(k not in ("sort", "after") for k in self.params())
