@@ -47,8 +47,9 @@ def seed(url: str, rows: int) -> None:
             add_unit(s, slug=f"school-{i:02d}", name=f"示范县第{i + 3}小学")
         units = [u.id for u in s.exec(select(Unit)).all() if u.id is not None]
         bureau_id = s.exec(select(Unit)).first().bureau_id  # type: ignore[union-attr]
-        create_admin(s, username="bench", password=PASSWORD, role=AdminRole.bureau_admin,
-                     bureau_id=bureau_id)
+        create_admin(
+            s, username="bench", password=PASSWORD, role=AdminRole.bureau_admin, bureau_id=bureau_id
+        )
         s.commit()
     rng = random.Random(4)
     start = datetime(2025, 3, 1, tzinfo=UTC)
@@ -107,8 +108,14 @@ def main() -> None:
         t0 = time.perf_counter()
         seed(url, rows)
         print(f"seeded {rows} rows in {time.perf_counter() - t0:.1f} s")
-        settings = Settings(env="test", secret_key="b" * 40, database_url=url, data_dir=Path(tmp),
-                            rate_limit="off", _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(
+            env="test",
+            secret_key="b" * 40,
+            database_url=url,
+            data_dir=Path(tmp),
+            rate_limit="off",
+            _env_file=None,
+        )  # type: ignore[call-arg]
         with TestClient(create_app(settings)) as client:
             r = client.post("/admin/login", data={"username": "bench", "password": PASSWORD})
             assert r.status_code == 200

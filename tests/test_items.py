@@ -12,7 +12,15 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.main import create_app
-from app.models import AdminUser, Attachment, AuditLog, InternalNote, Reply, Submission, TagCorrection
+from app.models import (
+    AdminUser,
+    Attachment,
+    AuditLog,
+    InternalNote,
+    Reply,
+    Submission,
+    TagCorrection,
+)
 from tests.conftest import make_settings
 from tests.helpers import login, make_admin, receipt_of, soup
 from tests.servers.smtp import SmtpServer
@@ -75,9 +83,13 @@ def test_assign_forwards_to_a_reviewer(client: TestClient, chief: str, engine: E
     ids = seed(engine, [{}])
     with Session(engine) as s:
         users = {u.username: u.id for u in s.exec(select(AdminUser)).all()}
-    r = client.post(f"/admin/items/{ids[0]}/assign", data={"csrf": chief, "assignee": str(users["other"])})
+    r = client.post(
+        f"/admin/items/{ids[0]}/assign", data={"csrf": chief, "assignee": str(users["other"])}
+    )
     assert r.status_code == 422  # a reviewer of another school
-    client.post(f"/admin/items/{ids[0]}/assign", data={"csrf": chief, "assignee": str(users["rev"])})
+    client.post(
+        f"/admin/items/{ids[0]}/assign", data={"csrf": chief, "assignee": str(users["rev"])}
+    )
     with Session(engine) as s:
         sub = s.get(Submission, ids[0])
         assert sub is not None and sub.assignee_id == users["rev"] and sub.status == "forwarded"
@@ -89,8 +101,18 @@ def test_assign_forwards_to_a_reviewer(client: TestClient, chief: str, engine: E
 
 def test_duplicates_merge_into_the_original(client: TestClient, chief: str, engine: Engine) -> None:
     a, b, c = seed(engine, [{}, {}, {"unit": "demo2"}])
-    assert client.post(f"/admin/items/{b}/duplicate", data={"csrf": chief, "target": str(b)}).status_code == 422
-    assert client.post(f"/admin/items/{b}/duplicate", data={"csrf": chief, "target": "99999"}).status_code == 422
+    assert (
+        client.post(
+            f"/admin/items/{b}/duplicate", data={"csrf": chief, "target": str(b)}
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            f"/admin/items/{b}/duplicate", data={"csrf": chief, "target": "99999"}
+        ).status_code
+        == 422
+    )
     client.post(f"/admin/items/{b}/duplicate", data={"csrf": chief, "target": str(a)})
     # Merging into a duplicate points at its original instead.
     client.post(f"/admin/items/{c}/duplicate", data={"csrf": chief, "target": str(b)})
@@ -100,7 +122,12 @@ def test_duplicates_merge_into_the_original(client: TestClient, chief: str, engi
         assert s.get(Submission, c).status == "duplicate"  # type: ignore[union-attr]
     page = soup(client.get(f"/admin/items/{a}").text)
     assert {x.text for x in page.select(".facts a")} >= {f"#{b}", f"#{c}"}
-    assert client.post(f"/admin/items/{a}/duplicate", data={"csrf": chief, "target": str(b)}).status_code == 422
+    assert (
+        client.post(
+            f"/admin/items/{a}/duplicate", data={"csrf": chief, "target": str(b)}
+        ).status_code
+        == 422
+    )
     # Undo: back to 新收, link cleared.
     client.post(f"/admin/items/{b}/status", data={"csrf": chief, "status": "new"})
     with Session(engine) as s:
@@ -116,8 +143,16 @@ def test_attachments_download_only(client: TestClient, chief: str, engine: Engin
             (ids[0], "x.html", "text/html", b"<script>alert(1)</script>"),
             (ids[1], "b.pdf", "application/pdf", b"%PDF-1.4"),
         ):
-            s.add(Attachment(submission_id=sid, filename=name, content_type=ctype,
-                             size=len(data), sha256="0" * 64, data=data))
+            s.add(
+                Attachment(
+                    submission_id=sid,
+                    filename=name,
+                    content_type=ctype,
+                    size=len(data),
+                    sha256="0" * 64,
+                    data=data,
+                )
+            )
         s.commit()
         files = {a.filename: a.id for a in s.exec(select(Attachment)).all()}
     r = client.get(f"/admin/items/{ids[0]}/files/{files['照片.png']}")
@@ -131,26 +166,38 @@ def test_attachments_download_only(client: TestClient, chief: str, engine: Engin
     # A file id of another item, through this item's URL: not found.
     assert client.get(f"/admin/items/{ids[0]}/files/{files['b.pdf']}").status_code == 404
     client.cookies.clear()
-    assert client.get(f"/admin/items/{ids[0]}/files/{files['照片.png']}", follow_redirects=False).status_code == 303
+    assert (
+        client.get(
+            f"/admin/items/{ids[0]}/files/{files['照片.png']}", follow_redirects=False
+        ).status_code
+        == 303
+    )
 
 
 def test_reply_shows_on_receipt_page_and_is_emailed(
     database_url: str, demo: None, engine: Engine, tmp_path: Path, smtp_server: SmtpServer
 ) -> None:
     settings = make_settings(
-        database_url, tmp_path, smtp_host=smtp_server.host, smtp_port=smtp_server.port,
-        smtp_security="none", mail_from="yijian@school.example",
+        database_url,
+        tmp_path,
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        smtp_security="none",
+        mail_from="yijian@school.example",
     )
     make_admin(engine, "chief", PW)
     with TestClient(create_app(settings)) as client:
         csrf = login(client, "chief", PW)
-        named = submit(client, "请公开收费明细。", anonymous="0", name="张三",
-                       contact="zhang@example.org")
+        named = submit(
+            client, "请公开收费明细。", anonymous="0", name="张三", contact="zhang@example.org"
+        )
         named_id = newest(engine).id
         anon = submit(client, "匿名提一条。")
         anon_id = newest(engine).id
-        r = client.post(f"/admin/items/{named_id}/reply",
-                        data={"csrf": csrf, "body": "已在校门口公示。", "public": "1"})
+        r = client.post(
+            f"/admin/items/{named_id}/reply",
+            data={"csrf": csrf, "body": "已在校门口公示。", "public": "1"},
+        )
         assert soup(r.text).select_one("#notice").text.startswith("答复已保存，并已发送")
         assert len(smtp_server.messages) == 1
         mail = smtp_server.messages[0]
@@ -176,7 +223,16 @@ def test_reply_shows_on_receipt_page_and_is_emailed(
 
 def test_empty_reply_and_note_are_refused(client: TestClient, chief: str, engine: Engine) -> None:
     ids = seed(engine, [{}])
-    assert client.post(f"/admin/items/{ids[0]}/reply", data={"csrf": chief, "body": "  "}).status_code == 422
-    assert client.post(f"/admin/items/{ids[0]}/note", data={"csrf": chief, "body": ""}).status_code == 422
-    assert client.post(f"/admin/items/{ids[0]}/retag", data={"csrf": chief, "check": "7"}).status_code == 422
+    assert (
+        client.post(f"/admin/items/{ids[0]}/reply", data={"csrf": chief, "body": "  "}).status_code
+        == 422
+    )
+    assert (
+        client.post(f"/admin/items/{ids[0]}/note", data={"csrf": chief, "body": ""}).status_code
+        == 422
+    )
+    assert (
+        client.post(f"/admin/items/{ids[0]}/retag", data={"csrf": chief, "check": "7"}).status_code
+        == 422
+    )
     assert client.get("/admin/items/99999").status_code == 404

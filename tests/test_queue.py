@@ -77,7 +77,10 @@ def test_filters_combine_and_stay_in_links(client: TestClient, chief: str, engin
     assert ids_on(client.get("/admin?anonymous=1&check=1").text) == []
     # Links keep the filter: the export and the per-check cards.
     html = soup(client.get("/admin?unit=demo&q=食堂").text)
-    assert html.select_one("#export-xlsx")["href"] == "/admin/export.xlsx?unit=demo&q=%E9%A3%9F%E5%A0%82"
+    assert (
+        html.select_one("#export-xlsx")["href"]
+        == "/admin/export.xlsx?unit=demo&q=%E9%A3%9F%E5%A0%82"
+    )
     # Counts at the top cover everything visible, not just the filter.
     by_check = soup(page.text).select_one("#by-check")
     assert by_check is not None and "3" in by_check.text
@@ -145,8 +148,13 @@ def test_exports_follow_the_filter(client: TestClient, chief: str, engine: Engin
     seed(
         engine,
         [
-            {"check": 2, "text": "=HYPERLINK(\"http://evil\")", "anonymous": False, "name": "李",
-             "contact": "li@example.org"},
+            {
+                "check": 2,
+                "text": '=HYPERLINK("http://evil")',
+                "anonymous": False,
+                "name": "李",
+                "contact": "li@example.org",
+            },
             {"check": 2, "text": "匿名的意见", "name": None},
             {"check": 4, "text": "不在筛选里"},
         ],
@@ -158,13 +166,15 @@ def test_exports_follow_the_filter(client: TestClient, chief: str, engine: Engin
     sheet = book["全部意见"]
     values = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
     texts = sorted(str(v[5]) for v in values)
-    assert texts == sorted(["'=HYPERLINK(\"http://evil\")", "匿名的意见"])
+    assert texts == sorted(['\'=HYPERLINK("http://evil")', "匿名的意见"])
     named = next(v for v in values if str(v[5]).startswith("'="))
     assert named[10] == "李" and named[11] == "li@example.org"
     anonymous = next(v for v in values if v[5] == "匿名的意见")
     assert anonymous[10] is None and anonymous[11] is None
     c = client.get("/admin/export.csv?check=2")
-    assert c.content.startswith(b"\xef\xbb\xbf") and c.headers["content-type"].startswith("text/csv")
+    assert c.content.startswith(b"\xef\xbb\xbf") and c.headers["content-type"].startswith(
+        "text/csv"
+    )
     table = list(csv.reader(io.StringIO(c.content.decode("utf-8-sig"))))
     assert table[0][0] == "编号" and len(table) == 3
     with Session(engine) as s:

@@ -25,9 +25,7 @@ def count_overview(session: Session, *, unit_ids: list[int]) -> Overview:
     """Totals per check, status and unit over the given units."""
     # One grouped pass over the (unit_id, check, status) index instead of three scans.
     query = (
-        select(
-            col(Submission.unit_id), col(Submission.check), col(Submission.status), func.count()
-        )
+        select(col(Submission.unit_id), col(Submission.check), col(Submission.status), func.count())
         .where(col(Submission.unit_id).in_(unit_ids))
         .group_by(col(Submission.unit_id), col(Submission.check), col(Submission.status))
     )

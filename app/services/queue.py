@@ -244,9 +244,7 @@ def _filtered(session: Session, *, user: AdminUser, f: QueueFilter) -> _Query:
     return query
 
 
-def _ordered(
-    query: _Query, f: QueueFilter, after: tuple[datetime, int] | None
-) -> _Query:
+def _ordered(query: _Query, f: QueueFilter, after: tuple[datetime, int] | None) -> _Query:
     created, ident = col(Submission.created_at), col(Submission.id)
     if after is not None:
         at, last_id = after

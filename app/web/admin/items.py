@@ -99,9 +99,7 @@ def item(request: Request, item_id: int, admin: AdminUser, session: SessionDep) 
 
 @router.get("/{item_id}/files/{file_id}")
 def item_file(item_id: int, file_id: int, admin: AdminUser, session: SessionDep) -> Response:
-    found = get_attachment(
-        session, user=admin.user, submission_id=item_id, attachment_id=file_id
-    )
+    found = get_attachment(session, user=admin.user, submission_id=item_id, attachment_id=file_id)
     media = found.content_type
     if any(word in media.lower() for word in _ACTIVE_TYPES):
         media = "application/octet-stream"
@@ -109,7 +107,7 @@ def item_file(item_id: int, file_id: int, admin: AdminUser, session: SessionDep)
         found.data,
         media_type=media,
         headers={
-            "Content-Disposition": "attachment; filename=\"attachment-"
+            "Content-Disposition": 'attachment; filename="attachment-'
             f"{found.id}\"; filename*=UTF-8''{quote(found.filename)}",
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
