@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +19,10 @@ from app.services.accounts import create_admin
 from app.services.campaigns import get_unit
 from app.services.errors import UserError
 from app.services.export import iter_export_rows, write_export
+from app.services.tags import iter_corrections
 from app.services.units import add_unit, default_bureau, ensure_demo
+from app.tagging import load_tagger, read_examples, retrain
+from app.tagging.cli import tag_stream, tagger_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,9 +34,14 @@ cli = typer.Typer(
 db_cli = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 unit_cli = typer.Typer(help="Schools and other units.", no_args_is_help=True)
 admin_cli = typer.Typer(help="Admin accounts.", no_args_is_help=True)
+inbox_cli = typer.Typer(help="Email intake: mailboxes and polling.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+cli.add_typer(inbox_cli, name="inbox")
 cli.add_typer(unit_cli, name="unit")
 cli.add_typer(admin_cli, name="admin")
+cli.add_typer(tagger_app, name="tagger")
+digest_cli = typer.Typer(help="The digest mailed to the bureau office.", no_args_is_help=True)
+cli.add_typer(digest_cli, name="digest")
 
 LOG_CONFIG: dict[str, Any] = {
     "version": 1,
@@ -211,6 +221,336 @@ def export(
                 ) as handle:
                     count = write_export(rows, handle, fmt=fmt)
         typer.echo(f"已导出 {count} 条", err=True)
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+
+
+@tagger_app.command("retrain")
+def tagger_retrain(
+    extra: Annotated[
+        Path | None, typer.Option("--extra", help="More labelled JSON lines to learn from.")
+    ] = None,
+) -> None:
+    """Retrain on the shipped corpus plus every admin correction; running servers pick it up."""
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    with session_scope(engine) as session:
+        corrections = list(iter_corrections(session))
+    engine.dispose()
+    try:
+        examples = corrections + (read_examples(extra) if extra else [])
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    path = retrain(model_dir=settings.data_dir / "models", extra=examples)
+    typer.echo(f"已用 {len(corrections)} 条人工更正重新训练：{path}")
+
+
+@cli.command("tag")
+def tag() -> None:
+    """Tag JSON lines {"id", "text"} from stdin; one JSON line per input on stdout."""
+    settings = get_settings()
+    errors = tag_stream(
+        load_tagger(settings.tagger, settings.data_dir / "models"), sys.stdin, sys.stdout
+    )
+    if errors:
+        typer.echo(f"{errors} 行无法处理", err=True)
+
+
+def _logging() -> None:
+    import logging.config
+
+    LOG_CONFIG["loggers"]["app"]["level"] = get_settings().log_level
+    logging.config.dictConfig(LOG_CONFIG)
+
+
+@inbox_cli.command("poll")
+def inbox_poll(
+    once: Annotated[bool, typer.Option("--once", help="One pass, then exit.")] = False,
+) -> None:
+    """Fetch new mail from every enabled mailbox (every YIJIAN_POLL_SECONDS unless --once)."""
+    from app.jobs import make_sender, make_tagger, poll_mailboxes
+    from app.worker import run_jobs
+
+    _logging()
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    sender = make_sender(settings)
+    tagger = make_tagger(settings)
+    try:
+        if once:
+            result = poll_mailboxes(engine, settings, sender, tagger)
+            typer.echo(result.summary())
+            for error in result.errors:
+                typer.echo(f"错误：{error}", err=True)
+            if result.errors:
+                raise typer.Exit(code=1)
+        else:
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda _s, _f: stop.set())
+            job = (
+                "inbox",
+                settings.poll_seconds,
+                lambda: poll_mailboxes(engine, settings, sender, tagger),
+            )
+            run_jobs([job], stop)
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+
+
+@inbox_cli.command("add")
+def inbox_add(
+    name: Annotated[str, typer.Option(help="Short name, e.g. demo-qq.")],
+    host: Annotated[str, typer.Option(help="IMAP server, e.g. imap.qq.com.")],
+    user: Annotated[str, typer.Option(help="Mailbox login (the address).")],
+    password: Annotated[
+        str, typer.Option(prompt="授权码", hide_input=True, help="App password (授权码).")
+    ],
+    port: Annotated[int, typer.Option(help="993 for ssl, 143 for starttls.")] = 993,
+    security: Annotated[str, typer.Option(help="ssl, starttls or none.")] = "ssl",
+    folder: Annotated[str, typer.Option(help="Folder to read.")] = "INBOX",
+    unit: Annotated[str | None, typer.Option(help="Default unit slug.")] = None,
+    anonymous: Annotated[
+        bool, typer.Option("--anonymous", help="Never keep senders' addresses.")
+    ] = False,
+) -> None:
+    """Add a mailbox to poll (the password is stored in the database: protect it)."""
+    from app.services.inbox import MailboxSpec, add_mailbox
+
+    spec = MailboxSpec(
+        name=name,
+        host=host,
+        port=port,
+        security=security,
+        username=user,
+        password=password,
+        folder=folder,
+        unit_slug=unit,
+        anonymous=anonymous,
+    )
+    engine = make_engine(get_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            add_mailbox(session, spec=spec)
+        typer.echo(f"已添加邮箱 {name}")
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+
+
+@inbox_cli.command("list")
+def inbox_list() -> None:
+    """List mailboxes with their last poll and error."""
+    from app.services.inbox import list_mailboxes
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            for box in list_mailboxes(session):
+                state = "启用" if box.enabled else "停用"
+                polled = f"{box.last_polled_at:%Y-%m-%d %H:%M}" if box.last_polled_at else "从未"
+                typer.echo(
+                    f"{box.name}\t{box.username}@{box.host}:{box.port}/{box.folder}\t{state}"
+                    f"\t{'匿名' if box.anonymous else '实名'}\t上次收信 {polled}"
+                    + (f"\t错误：{box.last_error}" if box.last_error else "")
+                )
+    finally:
+        engine.dispose()
+
+
+def _toggle(name: str, enabled: bool) -> None:
+    from app.services.inbox import set_mailbox_enabled
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            set_mailbox_enabled(session, name=name, enabled=enabled)
+        typer.echo(f"邮箱 {name} 已{'启用' if enabled else '停用'}")
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+
+
+@inbox_cli.command("enable")
+def inbox_enable(name: Annotated[str, typer.Argument(help="Mailbox name.")]) -> None:
+    """Start polling a mailbox again."""
+    _toggle(name, True)
+
+
+@inbox_cli.command("disable")
+def inbox_disable(name: Annotated[str, typer.Argument(help="Mailbox name.")]) -> None:
+    """Stop polling a mailbox; its records stay."""
+    _toggle(name, False)
+
+
+@inbox_cli.command("remove")
+def inbox_remove(name: Annotated[str, typer.Argument(help="Mailbox name.")]) -> None:
+    """Delete a mailbox that has received nothing yet."""
+    from app.services.inbox import remove_mailbox
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            remove_mailbox(session, name=name)
+        typer.echo(f"已删除邮箱 {name}")
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+
+
+@cli.command()
+def worker() -> None:
+    """Run the background jobs (inbox polling, the digest schedule) until stopped."""
+    from app.worker import run_worker
+
+    _logging()
+    run_worker(get_settings())
+
+
+@digest_cli.command("send")
+def digest_send(
+    once: Annotated[bool, typer.Option("--once", help="Send once and exit.")] = False,
+    period: Annotated[
+        str | None, typer.Option(help="Send this day now, YYYY-MM-DD (Shanghai time).")
+    ] = None,
+    week: Annotated[str | None, typer.Option(help="Send this ISO week now, YYYY-Www.")] = None,
+) -> None:
+    """Send the digests that are due, or the one of --period / --week."""
+    from app.jobs import send_digest_now, send_due_digests, smtp_sender
+    from app.models import DIGEST_STATUS_LABELS, utcnow
+    from app.services.digest import parse_period
+
+    if not once:
+        typer.echo("错误：请加 --once；按计划持续发送请运行 yijian worker。", err=True)
+        raise typer.Exit(code=2)
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        sender = smtp_sender(settings)
+        if period is None and week is None:
+            outcomes = send_due_digests(engine, settings, sender, utcnow())
+        else:
+            named = parse_period(day=period, week=week)
+            with session_scope(engine) as session:
+                bureau_id = default_bureau(session).id
+            assert bureau_id is not None
+            outcomes = [
+                send_digest_now(
+                    engine, settings, sender, bureau_id=bureau_id, period=named, now=utcnow()
+                )
+            ]
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    if not outcomes:
+        typer.echo("没有到期的摘要。")
+    for out in outcomes:
+        line = f"{out.period_key}：{DIGEST_STATUS_LABELS[out.status]}"
+        typer.echo(line + (f"（{out.error}）" if out.error else ""))
+    if any(out.error for out in outcomes):
+        raise typer.Exit(code=1)
+
+
+def _weekday_option(value: str | None) -> tuple[int | None, bool]:
+    """--weekly 1..7 (Monday = 1, as 周一) or 'off' -> (stored 0..6, clear)."""
+    if value is None:
+        return None, False
+    if value.strip().lower() == "off":
+        return None, True
+    if not value.strip().isdigit() or not 1 <= int(value) <= 7:
+        typer.echo("错误：--weekly 应为 1-7（1 = 周一）或 off。", err=True)
+        raise typer.Exit(code=2)
+    return int(value) - 1, False
+
+
+@digest_cli.command("settings")
+def digest_settings(
+    to: Annotated[str | None, typer.Option("--to", help="Recipients, comma-separated.")] = None,
+    daily: Annotated[str | None, typer.Option(help="Daily at HH:MM, or 'off'.")] = None,
+    weekly: Annotated[
+        str | None, typer.Option(help="Weekly on day 1-7 (1 = Monday), or 'off'.")
+    ] = None,
+    send_empty: Annotated[
+        bool | None, typer.Option("--send-empty/--no-send-empty", help="Send when nothing new.")
+    ] = None,
+    overdue_days: Annotated[
+        int | None, typer.Option(help="Working days without reply before an item is overdue.")
+    ] = None,
+    enabled: Annotated[bool | None, typer.Option("--on/--off", help="Send at all.")] = None,
+) -> None:
+    """Show or change the (first) bureau's digest settings; only given options change."""
+    from app.services.digest import WEEKDAY_NAMES, ensure_default_setting, save_setting
+
+    weekday, clear_weekly = _weekday_option(weekly)
+    clear_daily = daily is not None and daily.strip().lower() == "off"
+    engine = make_engine(get_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            bureau = default_bureau(session)
+            assert bureau.id is not None
+            # YIJIAN_DIGEST_TO seeds the recipients before the first change here.
+            ensure_default_setting(session, recipients=get_settings().digest_to)
+            saved = save_setting(
+                session,
+                bureau_id=bureau.id,
+                recipients=to,
+                daily_time=None if clear_daily else daily,
+                weekly_weekday=weekday,
+                clear_daily=clear_daily,
+                clear_weekly=clear_weekly,
+                send_when_empty=send_empty,
+                overdue_workdays=overdue_days,
+                enabled=enabled,
+            )
+            typer.echo(f"{bureau.name} 摘要设置：")
+            typer.echo(f"  收件人：{saved.recipients or '（未设置）'}")
+            typer.echo(f"  每日：{saved.daily_time or '不发送'}")
+            weekly_text = (
+                "不发送"
+                if saved.weekly_weekday is None
+                else f"{WEEKDAY_NAMES[saved.weekly_weekday]} {saved.daily_time or '08:00'}"
+            )
+            typer.echo(f"  每周：{weekly_text}")
+            typer.echo(f"  无新意见时：{'照常发送' if saved.send_when_empty else '不发送'}")
+            typer.echo(f"  超期：{saved.overdue_workdays} 个工作日未答复")
+            typer.echo(f"  状态：{'开启' if saved.enabled else '关闭'}")
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+
+
+@digest_cli.command("list")
+def digest_list(
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20,
+) -> None:
+    """List past digests of the (first) bureau with their status."""
+    from app.models import DIGEST_STATUS_LABELS, DigestStatus
+    from app.services.campaigns import TZ
+    from app.services.digest import list_digests
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            bureau = default_bureau(session)
+            assert bureau.id is not None
+            rows = list_digests(session, bureau_id=bureau.id, limit=limit)
+            if not rows:
+                typer.echo("还没有摘要。")
+            for row in rows:
+                when = row.sent_at.astimezone(TZ).strftime("%Y-%m-%d %H:%M") if row.sent_at else ""
+                line = f"{row.period_key}\t{DIGEST_STATUS_LABELS[DigestStatus(row.status)]}"
+                line += f"\t第 {row.attempts} 次\t{when}"
+                if row.last_error and row.status != DigestStatus.sent:
+                    line += f"\t{row.last_error}"
+                typer.echo(line)
     except UserError as exc:
         _fail(exc)
     finally:

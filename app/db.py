@@ -9,6 +9,8 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -64,34 +66,42 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
+Batcher = Callable[[Session, list[Any]], list[Any]]
+
+
 class Writer:
     """One thread per process that runs write jobs, many jobs per transaction.
 
     Concurrent submissions share one commit (group commit): at synchronous=FULL the
     fsync, not the insert, is the cost, so batching is what lets intake keep up.
-    Each job runs in its own savepoint, so one failing job does not sink its batch.
+    A plain job runs in its own savepoint, so one failing job does not sink its batch.
+    Items for a named batcher (submissions) are handled together by one call, which
+    returns one result or exception per item; should it raise, its items are retried
+    one by one, each in its own savepoint.
     """
 
     def __init__(
-        self,
-        engine: Engine,
-        *,
-        max_batch: int = 128,
-        after_batch: Callable[[Session, list[Any]], None] | None = None,
+        self, engine: Engine, *, max_batch: int = 128, batchers: dict[str, Batcher] | None = None
     ) -> None:
         self._engine = engine
         self._max_batch = max_batch
-        self._after_batch = after_batch
-        self._queue: queue.SimpleQueue[
-            tuple[Callable[[Session], Any], concurrent.futures.Future[Any]] | None
-        ] = queue.SimpleQueue()
+        self._batchers = batchers or {}
+        self._queue: queue.SimpleQueue[_Entry | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name="yijian-writer", daemon=True)
         self._thread.start()
 
     async def run(self, job: Callable[[Session], T]) -> T:
         """Run job(session) in the writer; resolves after its transaction committed."""
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
-        self._queue.put((job, future))
+        self._queue.put(_Entry(None, job, future))
+        return await asyncio.wrap_future(future)
+
+    async def run_batched(self, batcher: str, item: Any) -> Any:
+        """Hand item to a named batcher; resolves to its result after the commit."""
+        if batcher not in self._batchers:
+            raise KeyError(batcher)
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self._queue.put(_Entry(batcher, item, future))
         return await asyncio.wrap_future(future)
 
     def close(self) -> None:
@@ -118,33 +128,72 @@ class Writer:
             if stop:
                 return
 
-    def _run_batch(
-        self, batch: list[tuple[Callable[[Session], Any], concurrent.futures.Future[Any]]]
-    ) -> None:
+    def _run_batch(self, batch: list[_Entry]) -> None:
         outcomes: list[tuple[concurrent.futures.Future[Any], Any, BaseException | None]] = []
         try:
             with Session(self._engine) as session:
-                for job, future in batch:
-                    savepoint = session.begin_nested()
-                    try:
-                        result = job(session)
-                        savepoint.commit()
-                        outcomes.append((future, result, None))
-                    except Exception as exc:
-                        savepoint.rollback()
-                        outcomes.append((future, None, exc))
-                if self._after_batch is not None:
-                    # Whole-batch work (tagging) done once, in the same transaction.
-                    self._after_batch(session, [r for _f, r, e in outcomes if e is None])
+                groups: dict[str, list[_Entry]] = {}
+                for entry in batch:
+                    if entry.batcher is None:
+                        outcomes.append(_in_savepoint(session, entry.payload, entry.future))
+                    else:
+                        groups.setdefault(entry.batcher, []).append(entry)
+                for name, entries in groups.items():
+                    outcomes.extend(self._run_group(session, name, entries))
                 session.commit()
         except Exception as exc:
             log.exception("writer batch of %d failed", len(batch))
-            for _job, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+            for entry in batch:
+                if not entry.future.done():
+                    entry.future.set_exception(exc)
             return
         for future, result, error in outcomes:
             if error is None:
                 future.set_result(result)
             else:
                 future.set_exception(error)
+
+    def _run_group(
+        self, session: Session, name: str, entries: list[_Entry]
+    ) -> list[tuple[concurrent.futures.Future[Any], Any, BaseException | None]]:
+        batcher = self._batchers[name]
+        savepoint = session.begin_nested()
+        try:
+            results = batcher(session, [e.payload for e in entries])
+            savepoint.commit()
+        except Exception:  # retried item by item below
+            savepoint.rollback()
+            return [
+                _in_savepoint(session, partial(_one, batcher, e.payload), e.future) for e in entries
+            ]
+        return [
+            (e.future, None, r) if isinstance(r, BaseException) else (e.future, r, None)
+            for e, r in zip(entries, results, strict=True)
+        ]
+
+
+@dataclass
+class _Entry:
+    batcher: str | None
+    payload: Any
+    future: concurrent.futures.Future[Any]
+
+
+def _one(batcher: Batcher, payload: Any, session: Session) -> Any:
+    result = batcher(session, [payload])[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def _in_savepoint(
+    session: Session, job: Callable[[Session], Any], future: concurrent.futures.Future[Any]
+) -> tuple[concurrent.futures.Future[Any], Any, BaseException | None]:
+    savepoint = session.begin_nested()
+    try:
+        result = job(session)
+        savepoint.commit()
+        return future, result, None
+    except Exception as exc:  # handed to the waiting request
+        savepoint.rollback()
+        return future, None, exc

@@ -9,7 +9,6 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import Writer
 from app.i18n import pick_locale
 from app.ratelimit import RateLimiter
 from app.services.errors import TooMany
@@ -23,11 +22,6 @@ def _settings(request: Request) -> Settings:
 def _session(request: Request) -> Iterator[Session]:
     with Session(request.app.state.engine) as session:
         yield session
-
-
-def _writer(request: Request) -> Writer:
-    writer: Writer = request.app.state.writer
-    return writer
 
 
 def _locale(request: Request) -> str:
@@ -55,7 +49,6 @@ def limit_lookups(request: Request) -> None:
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
 SessionDep = Annotated[Session, Depends(_session)]
-WriterDep = Annotated[Writer, Depends(_writer)]
 LocaleDep = Annotated[str, Depends(_locale)]
 SubmitLimit = Depends(limit_submissions)
 LookupLimit = Depends(limit_lookups)

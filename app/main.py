@@ -6,12 +6,15 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api import v1
@@ -19,10 +22,15 @@ from app.config import Settings, get_settings
 from app.db import Writer, make_engine
 from app.mail.outbound import SmtpMailSender
 from app.ratelimit import RateLimiter
+from app.services.campaigns import IntakeCache
 from app.services.errors import UserError
+from app.services.submissions import store_submissions
+from app.tagging import ReloadingTagger
 from app.web import public
 from app.web.admin import audit as admin_audit
 from app.web.admin import auth as admin_auth
+from app.web.admin import digest as admin_digest
+from app.web.admin import inbox as admin_inbox
 from app.web.admin import items as admin_items
 from app.web.admin import queue as admin_queue
 from app.web.admin.deps import LoginRequired
@@ -45,7 +53,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             make_engine(settings.database_url, immediate=True) if settings.is_sqlite else engine
         )
         app.state.engine = engine
-        app.state.writer = Writer(write_engine, max_batch=settings.writer_batch)
+        app.state.tagger = tagger = ReloadingTagger(
+            settings.tagger, model_dir=settings.data_dir / "models"
+        )
+        # The first suggestion loads the traditional-to-simplified table (about a second):
+        # pay it at start-up, not in the first parent's request.
+        await run_in_threadpool(tagger.suggest, "學校")
+
+        def store_batch(session: Session, items: list[Any]) -> list[Any]:
+            return list(
+                store_submissions(session, secret=settings.secret_key, items=items, tagger=tagger)
+            )
+
+        app.state.writer = Writer(
+            write_engine, max_batch=settings.writer_batch, batchers={"submission": store_batch}
+        )
         try:
             yield
         finally:
@@ -66,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.rate(settings.receipt_lookup_limit), namespace="lookup"
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.state.intake_cache = IntakeCache(ttl=5.0)
     app.state.login_limiter = RateLimiter((30, 900), namespace="login")
     # Replies to named senders go out by SMTP when a server is configured.
     app.state.mail_sender = (
@@ -84,6 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_queue.router)
     app.include_router(admin_items.router)
     app.include_router(admin_audit.router)
+    app.include_router(admin_inbox.router)
+    app.include_router(admin_digest.router)
     app.include_router(v1.router)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(

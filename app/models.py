@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, DateTime, Dialect, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -246,6 +255,167 @@ class TagCorrection(SQLModel, table=True):
     new_check: int
     actor_id: int | None = Field(default=None, foreign_key="admin_user.id")
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+# --- Email inbox (issue 5): mailboxes, every fetched message, acknowledgements, follow-ups ---
+
+
+class InboundStatus(StrEnum):
+    ingested = "ingested"
+    automated = "automated"
+    quarantined = "quarantined"
+    too_large = "too_large"
+    followup = "followup"
+    duplicate = "duplicate"
+    closed = "closed"
+
+
+class AckStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+
+
+class MailboxConfig(SQLModel, table=True):
+    """An IMAP mailbox polled for suggestions. The password is an app password (授权码)
+    stored as given: the database must be protected like the secret key."""
+
+    __tablename__ = "mailbox"
+    id: int | None = Field(default=None, primary_key=True)
+    bureau_id: int = Field(foreign_key="bureau.id", index=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    name: str = Field(max_length=64, unique=True)
+    host: str = Field(max_length=255)
+    port: int
+    security: str = Field(max_length=16)
+    username: str = Field(max_length=254)
+    password: str = Field(max_length=255)
+    folder: str = Field(default="INBOX", max_length=200)
+    anonymous: bool = False
+    enabled: bool = True
+    # IMAP UIDs and UIDVALIDITY are unsigned 32-bit: too big for a PostgreSQL integer.
+    last_uidvalidity: int | None = Field(default=None, sa_type=BigInteger)
+    last_uid: int = Field(default=0, sa_type=BigInteger)
+    last_polled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class InboundMessage(SQLModel, table=True):
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("mailbox_id", "uidvalidity", "uid"),)
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox_id: int = Field(foreign_key="mailbox.id", index=True)
+    uidvalidity: int = Field(sa_type=BigInteger)
+    uid: int = Field(sa_type=BigInteger)
+    # Keyed hash of the Message-ID (or of the raw bytes); NULL on rows recording a duplicate.
+    dedup_key: str | None = Field(default=None, max_length=64, unique=True)
+    status: InboundStatus = Field(sa_type=String(16), index=True)
+    reason: str = Field(default="", max_length=500)
+    subject: str | None = Field(default=None, max_length=300)
+    submission_id: int | None = Field(default=None, foreign_key="submission.id", index=True)
+    size: int = 0
+    raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    sender_hash: str | None = Field(default=None, max_length=64, index=True)
+    # \Seen is set on the server only after the commit; False means "flag still owed".
+    seen: bool = False
+    received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow, index=True)
+
+
+class AckOutbox(SQLModel, table=True):
+    """An acknowledgement to send; the address and message are wiped once it is done."""
+
+    __tablename__ = "ack_outbox"
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    to_addr: str | None = Field(default=None, max_length=254)
+    message: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    message_id: str = Field(max_length=255, index=True)
+    sender_hash: str = Field(max_length=64, index=True)
+    status: AckStatus = Field(default=AckStatus.pending, sa_type=String(16), index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    last_error: str | None = Field(default=None, max_length=500)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow, index=True)
+
+
+class SubmissionFollowup(SQLModel, table=True):
+    __tablename__ = "submission_followup"
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    channel: Channel = Field(sa_type=String(16))
+    text: str
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+INBOUND_STATUS_LABELS: dict[InboundStatus, str] = {
+    InboundStatus.ingested: "已收录",
+    InboundStatus.automated: "自动邮件（未收录）",
+    InboundStatus.quarantined: "无法处理（已隔离）",
+    InboundStatus.too_large: "邮件过大（未收录）",
+    InboundStatus.followup: "补充内容",
+    InboundStatus.duplicate: "重复邮件",
+    InboundStatus.closed: "征集未开放（未收录）",
+}
+
+
+# --- Digest to the bureau office (issue 6) ------------------------------------------------
+
+
+class DigestKind(StrEnum):
+    day = "day"
+    week = "week"
+
+
+class DigestStatus(StrEnum):
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"  # next_attempt_at set: will retry; None: given up
+    skipped = "skipped"  # nothing new and send_when_empty is off
+
+
+class DigestSetting(SQLModel, table=True):
+    __tablename__ = "digest_setting"
+    id: int | None = Field(default=None, primary_key=True)
+    bureau_id: int = Field(foreign_key="bureau.id", unique=True)
+    recipients: str = ""  # comma-separated addresses
+    daily_time: str | None = Field(default=None, max_length=5)  # 'HH:MM', Shanghai time
+    weekly_weekday: int | None = None  # 0 = Monday ... 6 = Sunday
+    send_when_empty: bool = False
+    overdue_workdays: int = 5
+    enabled: bool = True
+    updated_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class Digest(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("bureau_id", "period_kind", "period_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    bureau_id: int = Field(foreign_key="bureau.id", index=True)
+    period_kind: DigestKind = Field(sa_type=String(8))
+    period_key: str = Field(max_length=10)  # '2026-11-26' or '2026-W48'
+    period_start: datetime = Field(sa_type=UTCDateTime)
+    period_end: datetime = Field(sa_type=UTCDateTime)
+    status: DigestStatus = Field(default=DigestStatus.pending, sa_type=String(16), index=True)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+    message_id: str = Field(max_length=255)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    totals: str = ""  # JSON summary of the figures as sent, for the admin page
+
+
+DIGEST_STATUS_LABELS: dict[DigestStatus, str] = {
+    DigestStatus.pending: "待发送",
+    DigestStatus.sending: "发送中",
+    DigestStatus.sent: "已发送",
+    DigestStatus.failed: "发送失败",
+    DigestStatus.skipped: "无新内容，未发送",
+}
 
 
 # --- Review queue: internal notes on items ---------------------------------------------------

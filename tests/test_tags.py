@@ -7,9 +7,15 @@ from tests.conftest import TEST_SECRET
 
 
 def test_correction_is_kept_and_changes_the_item(session: Session, demo: None) -> None:
-    stored = store_submission(session, secret=TEST_SECRET, new=NewSubmission(
-        slug="demo", channel=Channel.web,
-        data=SubmissionInput(text="有老师周末办收费补习班", role="家长", anonymous=True)))
+    stored = store_submission(
+        session,
+        secret=TEST_SECRET,
+        new=NewSubmission(
+            slug="demo",
+            channel=Channel.web,
+            data=SubmissionInput(text="有老师周末办收费补习班", role="家长", anonymous=True),
+        ),
+    )
     item = session.get(Submission, stored.id)
     assert item is not None
     assert correct_tag(session, submission=item, check=4, actor_id=None) is not None

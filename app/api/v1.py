@@ -5,20 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from app.deps import LookupLimit, SessionDep, SettingsDep, SubmitLimit, WriterDep
+from app.deps import LookupLimit, SessionDep, SettingsDep, SubmitLimit
 from app.models import Channel, Status
 from app.services import receipts
+from app.services.errors import Invalid
 from app.services.submissions import (
     NewSubmission,
     lookup_receipt,
     validate_idempotency_key,
     validate_submission,
 )
-from app.web.public import store_via_writer
+from app.tagging import MAX_TEXT_CHARS, Tagger, validate_text
+from app.web.intake import store
 
 router = APIRouter(prefix="/api/v1", tags=["v1"])
 
@@ -79,7 +81,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
     dependencies=[SubmitLimit],
 )
 async def create_submission(
-    slug: str, body: SubmissionIn, settings: SettingsDep, writer: WriterDep
+    request: Request, slug: str, body: SubmissionIn, settings: SettingsDep
 ) -> ReceiptOut:
     """Store a suggestion; the 201 means it is on disk. Same idempotency key, same receipt."""
     data = validate_submission(
@@ -96,7 +98,7 @@ async def create_submission(
         data=data,
         idempotency_key=validate_idempotency_key(body.idempotency_key),
     )
-    stored = await store_via_writer(writer, settings.secret_key, new)
+    stored = await store(request, new)
     return ReceiptOut(receipt=receipts.format_receipt(stored.receipt), replayed=stored.replayed)
 
 
@@ -116,3 +118,28 @@ async def get_receipt(receipt: str, session: SessionDep, settings: SettingsDep) 
         check=view.check,
         replies=[ReplyOut(body=r.body, created_at=r.created_at) for r in view.replies],
     )
+
+
+class TagIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str | int | None = None
+    text: str = Field(max_length=MAX_TEXT_CHARS)
+
+
+class TagOut(BaseModel):
+    id: str | int | None
+    check: int
+    scores: dict[str, float]
+    evidence: list[str]
+
+
+@router.post("/tag", response_model=TagOut, responses=ERRORS)
+async def tag_text(request: Request, body: TagIn) -> TagOut:
+    """Suggest which of the five checks (0 = none) a text speaks to, with the deciding words."""
+    try:
+        text = validate_text(body.text)
+    except ValueError as exc:
+        raise Invalid(str(exc), field="text") from exc
+    tagger: Tagger = request.app.state.tagger
+    suggestion = await run_in_threadpool(tagger.suggest, text)
+    return TagOut(**suggestion.to_json(body.id))

@@ -49,6 +49,10 @@ ACTION_LABELS: dict[str, str] = {
     "login_locked": "账户锁定",
     "logout": "退出",
     "password_changed": "修改密码",
+    "mailbox_added": "添加邮箱",
+    "mailbox_updated": "修改邮箱",
+    "digest_settings": "汇总设置",
+    "digest_sent_now": "立即发送汇总",
 }
 
 
@@ -60,6 +64,12 @@ class AuditFilter:
     since: datetime | None = None
     until: datetime | None = None
     before_id: int | None = None
+
+
+def audit_actions(session: Session) -> list[str]:
+    """Every action code that appears in the log or has a label, labelled ones first."""
+    found = session.exec(select(AuditLog.action).distinct()).all()
+    return [*ACTION_LABELS, *sorted(set(found) - set(ACTION_LABELS))]
 
 
 def audit_page(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -117,6 +118,31 @@ def get_intake_state(session: Session, *, slug: str, today: date | None = None) 
         current,
         current.channels if current else frozenset(),
     )
+
+
+class IntakeCache:
+    """Recently read intake states by slug, so a burst of submissions does not re-read
+    the unit and campaign for each one. Entries live `ttl` seconds: a phase or channel
+    change by an admin takes effect within that time."""
+
+    def __init__(self, *, ttl: float = 5.0) -> None:
+        self._ttl = ttl
+        self._entries: dict[tuple[str, date], tuple[float, IntakeState]] = {}
+
+    def peek(self, slug: str) -> IntakeState | None:
+        """The cached state for today, if still fresh."""
+        entry = self._entries.get((slug, today_local()))
+        if entry is None or time.monotonic() - entry[0] > self._ttl:
+            return None
+        return entry[1]
+
+    def load(self, session: Session, *, slug: str) -> IntakeState:
+        """Read the state from the database and remember it (NotFound is not cached)."""
+        state = get_intake_state(session, slug=slug)
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[(slug, today_local())] = (time.monotonic(), state)
+        return state
 
 
 def create_campaign(

@@ -52,3 +52,8 @@ def parse_receipt(value: str) -> str:
     if len(cleaned) != DIGITS or not cleaned.isascii() or not cleaned.isdigit():
         raise Invalid("回执码应为16位数字，请核对后重新输入。", field="receipt")
     return cleaned
+
+
+def keyed_hash(*, secret: str, purpose: str, value: str) -> str:
+    """A keyed hash of any value (email addresses, Message-IDs) for matching without storing it."""
+    return _mac(secret, f"{purpose}|{value}").hex()

@@ -120,12 +120,12 @@ def change_status(
     )
 
 
-def assignable_users(session: Session, *, unit_id: int) -> list[AdminUser]:
-    """Active reviewers and unit admins of the item's unit, by name."""
+def assignable_users(session: Session, *, unit_ids: Sequence[int]) -> list[AdminUser]:
+    """Active reviewers and unit admins of these units, by name."""
     return list(
         session.exec(
             select(AdminUser)
-            .where(AdminUser.unit_id == unit_id, col(AdminUser.active).is_(True))
+            .where(col(AdminUser.unit_id).in_(list(unit_ids)), col(AdminUser.active).is_(True))
             .order_by(col(AdminUser.username))
         ).all()
     )
@@ -138,7 +138,7 @@ def assign_item(
     if not may_assign(user):
         raise NotAllowed("审核人不能分配意见。")
     if assignee_id is not None:
-        allowed = {u.id for u in assignable_users(session, unit_id=submission.unit_id)}
+        allowed = {u.id for u in assignable_users(session, unit_ids=[submission.unit_id])}
         if assignee_id not in allowed:
             raise Invalid("只能分配给本单位的审核人或管理员。", field="assignee")
     old = submission.assignee_id

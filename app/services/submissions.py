@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.models import (
@@ -25,9 +24,10 @@ from app.models import (
     utcnow,
 )
 from app.services import receipts
-from app.services.campaigns import get_intake_state
-from app.services.errors import Conflict, Invalid, NotFound
+from app.services.campaigns import IntakeState, get_intake_state
+from app.services.errors import Conflict, Invalid, NotFound, UserError
 from app.services.uploads import CleanFile
+from app.tagging import Tagger
 
 MAX_NAME = 50
 MAX_CONTACT = 100
@@ -116,15 +116,64 @@ class NewSubmission:
     check_open: bool = True
 
 
+_SUBMISSION = Submission.__table__  # type: ignore[attr-defined]
+_ATTACHMENT = Attachment.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class _Pending:
+    index: int
+    new: NewSubmission
+    state: IntakeState
+    receipt: str
+    key_hash: str | None
+    id: int | None = None
+
+
 def store_submission(
-    session: Session, *, secret: str, new: NewSubmission, today: date | None = None
+    session: Session,
+    *,
+    secret: str,
+    new: NewSubmission,
+    tagger: Tagger | None = None,
+    state: IntakeState | None = None,
+    today: date | None = None,
 ) -> Stored:
-    """Insert a suggestion with its files; a repeated idempotency key returns the first one."""
-    state = get_intake_state(session, slug=new.slug, today=today)
-    if new.check_open:
-        state.require_open(new.channel)
-    key_hash = None
-    if new.idempotency_key is not None:
+    """Insert one suggestion (any channel), tagged when a tagger is given."""
+    if state is None:
+        state = get_intake_state(session, slug=new.slug, today=today)
+    result = store_submissions(session, secret=secret, items=[(new, state)], tagger=tagger)[0]
+    if isinstance(result, UserError):
+        raise result
+    return result
+
+
+def store_submissions(
+    session: Session,
+    *,
+    secret: str,
+    items: Sequence[tuple[NewSubmission, IntakeState]],
+    tagger: Tagger | None = None,
+) -> list[Stored | UserError]:
+    """Insert suggestions in one go: one key lookup, one tagging pass, one multi-row insert.
+
+    Each item gets its own result: a Stored, or the UserError that refused it. A repeated
+    idempotency key (stored before, or earlier in the same batch) replays the first receipt.
+    A concurrent insert of the same key by another process raises IntegrityError; running
+    again then finds and replays the first one.
+    """
+    results: list[Stored | UserError | None] = [None] * len(items)
+    pending: list[_Pending] = []
+    for index, (new, state) in enumerate(items):
+        if new.check_open:
+            try:
+                state.require_open(new.channel)
+            except UserError as exc:
+                results[index] = exc
+                continue
+        if new.idempotency_key is None:
+            pending.append(_Pending(index, new, state, receipts.new_receipt(), None))
+            continue
         receipt = receipts.derive_receipt(
             secret=secret,
             unit_id=state.unit_id,
@@ -134,82 +183,109 @@ def store_submission(
         key_hash = receipts.hash_idempotency_key(
             secret=secret, unit_id=state.unit_id, key=new.idempotency_key
         )
-        earlier = _replay(
-            session, secret=secret, key_hash=key_hash, receipt=receipt, text=new.data.text
+        pending.append(_Pending(index, new, state, receipt, key_hash))
+
+    keyed = [p.key_hash for p in pending if p.key_hash is not None]
+    known: dict[str, tuple[int, str]] = {}
+    if keyed:
+        rows = session.execute(
+            sa_select(
+                _SUBMISSION.c.idempotency_hash, _SUBMISSION.c.id, _SUBMISSION.c.receipt_hash
+            ).where(_SUBMISSION.c.idempotency_hash.in_(keyed))
+        ).all()
+        known = {key: (int(sid), rhash) for key, sid, rhash in rows}
+    fresh: list[_Pending] = []
+    first_in_batch: dict[str, _Pending] = {}
+    replays: list[tuple[_Pending, _Pending | None]] = []
+    for p in pending:
+        if p.key_hash is not None and (p.key_hash in known or p.key_hash in first_in_batch):
+            replays.append((p, first_in_batch.get(p.key_hash)))
+            continue
+        if p.key_hash is not None:
+            first_in_batch[p.key_hash] = p
+        fresh.append(p)
+
+    if fresh:
+        _insert(session, secret=secret, fresh=fresh, tagger=tagger)
+    for p in fresh:
+        assert p.id is not None
+        results[p.index] = Stored(id=p.id, receipt=p.receipt, replayed=False, text=p.new.data.text)
+    for p, first in replays:
+        assert p.key_hash is not None
+        if first is not None:
+            assert first.id is not None
+            sid, rhash = first.id, receipts.hash_receipt(secret=secret, receipt=first.receipt)
+        else:
+            sid, rhash = known[p.key_hash]
+        if rhash != receipts.hash_receipt(secret=secret, receipt=p.receipt):
+            results[p.index] = Conflict(
+                "这个请求编号已用于另一条内容，请刷新页面后重新提交。", field="idempotency_key"
+            )
+        else:
+            results[p.index] = Stored(
+                id=sid, receipt=p.receipt, replayed=True, text=p.new.data.text
+            )
+    return [r for r in results if r is not None]
+
+
+def _insert(session: Session, *, secret: str, fresh: list[_Pending], tagger: Tagger | None) -> None:
+    suggestions = tagger.suggest_many([p.new.data.text for p in fresh]) if tagger else None
+    tagger_name = f"{tagger.name}:{tagger.version}"[:64] if tagger else None
+    rows = []
+    for i, p in enumerate(fresh):
+        now = p.new.created_at or utcnow()
+        data = p.new.data
+        suggestion = suggestions[i] if suggestions is not None else None
+        rows.append(
+            {
+                "unit_id": p.state.unit_id,
+                "campaign_id": p.state.campaign_id,
+                "channel": p.new.channel.value,
+                "kind": p.new.kind.value,
+                "role": data.role,
+                "anonymous": data.anonymous,
+                "name": None if data.anonymous else data.name,
+                "contact": None if data.anonymous else data.contact,
+                "text": data.text,
+                "check": suggestion.check if suggestion else None,
+                "check_score": suggestion.scores[suggestion.check] if suggestion else None,
+                "check_evidence": (
+                    json.dumps(suggestion.evidence, ensure_ascii=False) if suggestion else None
+                ),
+                "tagger": tagger_name,
+                "status": Status.new.value,
+                "receipt_hash": receipts.hash_receipt(secret=secret, receipt=p.receipt),
+                "idempotency_hash": p.key_hash,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
-        if earlier is not None:
-            return earlier
-    else:
-        receipt = receipts.new_receipt()
-    now = new.created_at or utcnow()
-    values = {
-        "unit_id": state.unit_id,
-        "campaign_id": state.campaign_id,
-        "channel": new.channel.value,
-        "kind": new.kind.value,
-        "role": new.data.role,
-        "anonymous": new.data.anonymous,
-        "name": None if new.data.anonymous else new.data.name,
-        "contact": None if new.data.anonymous else new.data.contact,
-        "text": new.data.text,
-        "status": Status.new.value,
-        "receipt_hash": receipts.hash_receipt(secret=secret, receipt=receipt),
-        "idempotency_hash": key_hash,
-        "created_at": now,
-        "updated_at": now,
-    }
-    try:
-        with session.begin_nested():
-            result = cast("CursorResult[Any]", session.execute(insert(Submission).values(**values)))
-    except IntegrityError:
-        # Another process stored the same key between our check and insert.
-        if key_hash is None:
-            raise
-        earlier = _replay(
-            session, secret=secret, key_hash=key_hash, receipt=receipt, text=new.data.text
-        )
-        if earlier is None:
-            raise
-        return earlier
-    primary_key = result.inserted_primary_key
-    assert primary_key is not None
-    submission_id = int(primary_key[0])
-    if new.files:
+    # One multi-row INSERT ... RETURNING (SQLite 3.35+, PostgreSQL): the ORM unit of work
+    # per row would cost more than the rows themselves.
+    ids = (
         session.execute(
-            insert(Attachment),
-            [
-                {
-                    "submission_id": submission_id,
-                    "filename": f.filename,
-                    "content_type": f.content_type,
-                    "size": len(f.data),
-                    "sha256": f.sha256,
-                    "data": f.data,
-                    "created_at": now,
-                }
-                for f in new.files
-            ],
+            _SUBMISSION.insert().returning(_SUBMISSION.c.id, sort_by_parameter_order=True), rows
         )
-    return Stored(id=submission_id, receipt=receipt, replayed=False, text=new.data.text)
-
-
-def _replay(
-    session: Session, *, secret: str, key_hash: str, receipt: str, text: str
-) -> Stored | None:
-    row = session.exec(
-        select(Submission.id, Submission.receipt_hash).where(
-            Submission.idempotency_hash == key_hash
+        .scalars()
+        .all()
+    )
+    attachments: list[dict[str, object]] = []
+    for p, submission_id in zip(fresh, ids, strict=True):
+        p.id = int(submission_id)
+        attachments.extend(
+            {
+                "submission_id": p.id,
+                "filename": f.filename,
+                "content_type": f.content_type,
+                "size": len(f.data),
+                "sha256": f.sha256,
+                "data": f.data,
+                "created_at": p.new.created_at or utcnow(),
+            }
+            for f in p.new.files
         )
-    ).first()
-    if row is None:
-        return None
-    submission_id, stored_hash = row
-    if stored_hash != receipts.hash_receipt(secret=secret, receipt=receipt):
-        raise Conflict(
-            "这个请求编号已用于另一条内容，请刷新页面后重新提交。", field="idempotency_key"
-        )
-    assert submission_id is not None
-    return Stored(id=submission_id, receipt=receipt, replayed=True, text=text)
+    if attachments:
+        session.execute(_ATTACHMENT.insert(), attachments)
 
 
 @dataclass(frozen=True)

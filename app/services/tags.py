@@ -22,8 +22,13 @@ def correct_tag(
     confirmed = submission.tagger == "admin"
     if old == check and confirmed:
         return None
-    correction = TagCorrection(submission_id=submission.id or 0, text=submission.text,
-                               old_check=old, new_check=check, actor_id=actor_id)
+    correction = TagCorrection(
+        submission_id=submission.id or 0,
+        text=submission.text,
+        old_check=old,
+        new_check=check,
+        actor_id=actor_id,
+    )
     session.add(correction)
     submission.check = check
     submission.check_score = 1.0
@@ -33,8 +38,14 @@ def correct_tag(
         submission.status = Status.classified
     submission.updated_at = utcnow()
     session.add(submission)
-    record_audit(session, actor_id=actor_id, action="retag", unit_id=submission.unit_id,
-                 submission_id=submission.id, detail={"from": old, "to": check})
+    record_audit(
+        session,
+        actor_id=actor_id,
+        action="retag",
+        unit_id=submission.unit_id,
+        submission_id=submission.id,
+        detail={"from": old, "to": check},
+    )
     return correction
 
 

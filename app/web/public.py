@@ -8,28 +8,25 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import text as sql_text
-from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import Settings
-from app.db import Writer
-from app.deps import LookupLimit, SessionDep, SettingsDep, SubmitLimit, WriterDep
+from app.deps import LookupLimit, SessionDep, SettingsDep, SubmitLimit
 from app.models import Channel, Role, Unit
 from app.services import receipts
 from app.services.campaigns import IntakeState, get_intake_state
-from app.services.errors import Invalid, NotFound, TooLarge, Unavailable, Unsupported
+from app.services.errors import Invalid, NotFound, TooLarge, Unsupported
 from app.services.submissions import (
     NewSubmission,
-    Stored,
     lookup_receipt,
-    store_submission,
     validate_idempotency_key,
     validate_submission,
 )
 from app.services.uploads import CleanFile, clean_upload
+from app.web.intake import intake_state, store
 from app.web.render import render
 
 router = APIRouter()
@@ -101,9 +98,7 @@ def intake_form(
 @router.post(
     "/u/{slug}", response_class=HTMLResponse, include_in_schema=False, dependencies=[SubmitLimit]
 )
-async def submit_form(
-    request: Request, slug: str, settings: SettingsDep, writer: WriterDep
-) -> HTMLResponse:
+async def submit_form(request: Request, slug: str, settings: SettingsDep) -> HTMLResponse:
     try:
         form = await request.form(
             max_files=settings.max_files, max_fields=20, max_part_size=256 * 1024
@@ -112,15 +107,13 @@ async def submit_form(
         message = f"最多上传 {settings.max_files} 个文件；表单内容不完整，请返回重试。"
         raise Invalid(message) from exc
     try:
-        return await _submit(request, slug, settings, writer, form)
+        return await _submit(request, slug, settings, form)
     finally:
         # Uploaded files spool to temporary files; close them whatever happened.
         await form.close()
 
 
-async def _submit(
-    request: Request, slug: str, settings: Settings, writer: Writer, form: FormData
-) -> HTMLResponse:
+async def _submit(request: Request, slug: str, settings: Settings, form: FormData) -> HTMLResponse:
     fields: dict[str, str] = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     anonymous = fields.get("anonymous") == "1"
     try:
@@ -140,10 +133,10 @@ async def _submit(
         new = NewSubmission(
             slug=slug, channel=Channel.web, data=data, idempotency_key=key, files=files
         )
-        stored = await store_via_writer(writer, settings.secret_key, new)
+        stored = await store(request, new)
     except (Invalid, TooLarge, Unsupported) as exc:
         # Show the form again with what they wrote: a parent should never retype a long text.
-        state = await run_in_threadpool(_intake_state, request, slug)
+        state = await intake_state(request, slug)
         context = _form_context(
             state,
             settings,
@@ -165,11 +158,6 @@ async def _submit(
     )
 
 
-def _intake_state(request: Request, slug: str) -> IntakeState:
-    with Session(request.app.state.engine) as session:
-        return get_intake_state(session, slug=slug)
-
-
 async def _clean_files(uploads: list[Any], *, anonymous: bool, max_bytes: int) -> list[CleanFile]:
     files = []
     for index, upload in enumerate(uploads, start=1):
@@ -187,13 +175,6 @@ async def _clean_files(uploads: list[Any], *, anonymous: bool, max_bytes: int) -
             )
         )
     return files
-
-
-async def store_via_writer(writer: Writer, secret: str, new: NewSubmission) -> Stored:
-    try:
-        return await writer.run(lambda s: store_submission(s, secret=secret, new=new))
-    except SQLAlchemyError as exc:
-        raise Unavailable("系统繁忙，您的意见尚未保存，请稍后再提交一次。") from exc
 
 
 @router.get("/r", response_class=HTMLResponse, include_in_schema=False)

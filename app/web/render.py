@@ -15,6 +15,9 @@ from app.models import CHECK_NAMES, Role
 from app.services.campaigns import TZ
 
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
+# Templates ship with the code: checking their mtime on every render costs a stat per
+# template per request on the hot intake path.
+templates.env.auto_reload = False
 
 
 def _local_time(value: datetime) -> str:

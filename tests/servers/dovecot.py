@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -204,13 +205,11 @@ def _wait_for_banner(port: int, proc: subprocess.Popen[bytes], base: Path) -> No
     raise RuntimeError("dovecot did not answer within 15 s")
 
 
-@pytest.fixture
-def dovecot() -> Iterator[DovecotServer]:
+@contextmanager
+def running_dovecot() -> Iterator[DovecotServer]:
+    """A fresh Dovecot for as long as the block runs (root and dovecot-imapd needed)."""
     version = dovecot_version()
-    if version is None:
-        pytest.skip("dovecot is not installed (apt-get install dovecot-imapd)")
-    if os.geteuid() != 0:
-        pytest.skip("the throwaway dovecot needs root (it switches to uid 65534 for mail)")
+    assert version is not None, "dovecot is not installed"
     base = Path(tempfile.mkdtemp(prefix="yijian-dovecot-"))
     # The auth process runs as the dovecot user and must read base/users.
     base.chmod(0o755)
@@ -237,3 +236,13 @@ def dovecot() -> Iterator[DovecotServer]:
             proc.kill()
             proc.wait()
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def dovecot() -> Iterator[DovecotServer]:
+    if dovecot_version() is None:
+        pytest.skip("dovecot is not installed (apt-get install dovecot-imapd)")
+    if os.geteuid() != 0:
+        pytest.skip("the throwaway dovecot needs root (it switches to uid 65534 for mail)")
+    with running_dovecot() as server:
+        yield server

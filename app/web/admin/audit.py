@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from app.deps import SessionDep
 from app.models import AdminUser as AdminUserRow
 from app.models import Unit
-from app.services.audit import ACTION_LABELS, AuditFilter, audit_page
+from app.services.audit import ACTION_LABELS, AuditFilter, audit_actions, audit_page
 from app.services.errors import Invalid
 from app.services.queue import local_midnight, parse_day
 from app.web.admin.deps import BureauAdmin
@@ -38,7 +38,8 @@ def audit(request: Request, admin: BureauAdmin, session: SessionDep) -> HTMLResp
     by_slug = {u.slug: u.id for u in units}
     if "actor" in p and p["actor"] not in by_name:
         raise Invalid("没有这个用户。", field="actor")
-    if "action" in p and p["action"] not in ACTION_LABELS:
+    actions = audit_actions(session)
+    if "action" in p and p["action"] not in actions:
         raise Invalid("没有这种操作。", field="action")
     if "unit" in p and p["unit"] not in by_slug:
         raise Invalid("没有这个单位。", field="unit")
@@ -66,7 +67,7 @@ def audit(request: Request, admin: BureauAdmin, session: SessionDep) -> HTMLResp
             "units": units,
             "user_names": {u.id: u.display_name or u.username for u in users},
             "unit_names": {u.id: u.name for u in units},
-            "action_labels": ACTION_LABELS,
+            "action_labels": {a: ACTION_LABELS.get(a, a) for a in actions},
             "p": p,
             "next_link": urlencode({**kept, "before": before}) if before else None,
         },

@@ -80,7 +80,7 @@ def _item_page(
             "next_statuses": TRANSITIONS[current],
             "can_act": may_act(admin.user, sub),
             "can_assign": may_assign(admin.user),
-            "assignees": assignable_users(session, unit_id=sub.unit_id)
+            "assignees": assignable_users(session, unit_ids=[sub.unit_id])
             if may_assign(admin.user)
             else [],
             "has_email": reply_address(sub) is not None,

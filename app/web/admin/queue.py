@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -38,12 +38,7 @@ def _filters(request: Request) -> QueueFilter:
 
 
 def _assignees(session: SessionDep, admin: Admin, unit_ids: list[int]) -> list[AdminUser]:
-    if not may_assign(admin.user):
-        return []
-    found: list[AdminUser] = []
-    for unit_id in unit_ids:
-        found.extend(assignable_users(session, unit_id=unit_id))
-    return found
+    return assignable_users(session, unit_ids=unit_ids) if may_assign(admin.user) else []
 
 
 def queue_context(
@@ -154,6 +149,4 @@ async def bulk(request: Request, admin: CsrfAdmin, session: SessionDep) -> Respo
 
 
 def _query_pairs(query: str) -> list[tuple[str, str]]:
-    from urllib.parse import parse_qsl
-
     return parse_qsl(query, keep_blank_values=False)[:20]

@@ -1,0 +1,100 @@
+"""Command line: `eval`, `retrain` and `tag` (JSON lines in, JSON lines out)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+import typer
+
+from app.tagging.base import Tagger
+from app.tagging.evaluate import evaluate, format_report
+from app.tagging.registry import TAGGERS, load_tagger, read_examples
+from app.tagging.text import validate_text
+
+__all__ = ["tag_stream", "tagger_app", "validate_text"]
+
+BATCH = 256
+DEFAULT_MODEL_DIR = Path("var/models")
+
+tagger_app = typer.Typer(help="Five-checks tagger: evaluate, retrain, tag.", no_args_is_help=True)
+
+ModelDir = Annotated[
+    Path, typer.Option("--model-dir", help="Folder of retrained models (newer ones win).")
+]
+TaggerName = Annotated[str, typer.Option("--tagger", help=f"Backend: {', '.join(TAGGERS)}.")]
+
+
+def _parse(line: str) -> tuple[Any, str]:
+    """Return (id, text) of one input line or raise ValueError(id, message)."""
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        raise ValueError(None, "line is not valid JSON") from None
+    if not isinstance(obj, dict):
+        raise ValueError(None, 'line must be a JSON object like {"id": ..., "text": ...}')
+    ident = obj.get("id")
+    if "text" not in obj:
+        raise ValueError(ident, "missing 'text'")
+    try:
+        return ident, validate_text(obj["text"])
+    except ValueError as exc:
+        raise ValueError(ident, str(exc)) from None
+
+
+def tag_stream(tagger: Tagger, infile: TextIO, outfile: TextIO) -> int:
+    """Tag JSON lines {"id", "text"}; one output line per input line, in order.
+
+    A bad line yields {"id", "error"} and tagging goes on. Lines are tagged in batches
+    because suggest_many is much faster per text than suggest. Returns the error count.
+    """
+    errors = 0
+    pending: list[tuple[Any, str | None, str]] = []  # (id, text or None, error)
+
+    def flush() -> None:
+        texts = [t for _, t, _ in pending if t is not None]
+        suggestions = iter(tagger.suggest_many(texts))
+        for ident, text, error in pending:
+            obj = (
+                next(suggestions).to_json(ident)
+                if text is not None
+                else {"id": ident, "error": error}
+            )
+            outfile.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        pending.clear()
+
+    for line in infile:
+        try:
+            ident, text = _parse(line)
+            pending.append((ident, text, ""))
+        except ValueError as exc:
+            errors += 1
+            pending.append((exc.args[0], None, exc.args[1]))
+        if len(pending) >= BATCH:
+            flush()
+    flush()
+    return errors
+
+
+@tagger_app.command("eval")
+def eval_command(
+    file: Annotated[Path, typer.Argument(help='JSON lines with "text" and "check".')],
+    tagger: TaggerName = "ngram",
+    model_dir: ModelDir = DEFAULT_MODEL_DIR,
+) -> None:
+    """Print accuracy, per-check precision/recall/F1 and the confusion matrix."""
+    try:
+        examples = read_examples(file)
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(format_report(evaluate(load_tagger(tagger, model_dir), examples)))
+
+
+@tagger_app.command("tag")
+def tag_command(tagger: TaggerName = "ngram", model_dir: ModelDir = DEFAULT_MODEL_DIR) -> None:
+    """Read {"id", "text"} JSON lines on stdin, write suggestions as JSON lines to stdout."""
+    errors = tag_stream(load_tagger(tagger, model_dir), sys.stdin, sys.stdout)
+    if errors:
+        typer.echo(f"{errors} line(s) could not be tagged", err=True)

@@ -1,0 +1,148 @@
+"""Intake throughput: form submissions vs. a no-op form POST, measured in the same run.
+
+Starts `yijian serve` on a fresh SQLite file (synchronous=FULL) and the no-op baseline app,
+loads both with wrk (Debian package) and prints req/s, p50, p99 and the ratio.
+
+    python bench/intake.py [--connections 32] [--seconds 15] [--workers 1] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TEXT = "建议学校食堂公开每周菜谱和价格，家长委员会每月参与一次陪餐监督，保证孩子们吃得放心。"
+LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.body = "role=%E5%AE%B6%E9%95%BF&anonymous=1&text=" .. "{text}"
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_up(url: str) -> None:
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"server at {url} did not start")
+
+
+def wrk(url: str, script: Path, connections: int, seconds: int) -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+    def pct(p: str) -> float:
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
+        assert m, out
+        scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+        return float(m.group(1)) * scale
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "p50": pct("50"), "p99": pct("99"),
+            "non2xx": float(non2xx.group(1)) if non2xx else 0.0,
+            "socket_errors": 1.0 if errors else 0.0}
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its children (uvicorn workers), from /proc."""
+    total = 0.0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(c) for c in children.read_text().split()]
+    for p in pids:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def measured(proc: subprocess.Popen[bytes], url: str, script: Path, connections: int,
+             seconds: int) -> dict[str, float]:
+    """wrk figures plus the server's CPU milliseconds per request, which machine load
+    from other processes does not change much."""
+    before = cpu_seconds(proc.pid)
+    result = wrk(url, script, connections, seconds)
+    used = cpu_seconds(proc.pid) - before
+    result["cpu_ms"] = 1000 * used / max(1.0, result["rps"] * seconds)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install wrk")
+
+    tmp = Path(tempfile.mkdtemp(prefix="yijian-bench-"))
+    url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
+    env = {**os.environ, "YIJIAN_DATABASE_URL": url, "YIJIAN_RATE_LIMIT": "off",
+           "YIJIAN_ENV": "dev", "YIJIAN_LOG_LEVEL": "WARNING"}
+    yijian = [sys.executable, "-m", "app"]
+    subprocess.run([*yijian, "db", "upgrade"], env=env, cwd=ROOT, check=True,
+                   capture_output=True)
+    subprocess.run([*yijian, "demo"], env=env, cwd=ROOT, check=True, capture_output=True)
+    script = tmp / "post.lua"
+    script.write_text(LUA.replace("{text}", urllib.request.quote(TEXT)))
+
+    app_port, noop_port = free_port(), free_port()
+    procs = [
+        subprocess.Popen([*yijian, "serve", "--port", str(app_port), "--workers",
+                          str(args.workers)], env=env, cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.noop_app:create_app",
+                          "--factory", "--port", str(noop_port), "--workers", str(args.workers),
+                          "--no-access-log", "--log-level", "warning"], env=env, cwd=ROOT),
+    ]
+    try:
+        wait_up(f"http://127.0.0.1:{app_port}/healthz")
+        time.sleep(0.5)
+        wrk(f"http://127.0.0.1:{noop_port}/noop", script, args.connections, 2)  # warm-up
+        base = measured(procs[1], f"http://127.0.0.1:{noop_port}/noop", script,
+                        args.connections, args.seconds)
+        wrk(f"http://127.0.0.1:{app_port}/u/demo", script, args.connections, 2)
+        real = measured(procs[0], f"http://127.0.0.1:{app_port}/u/demo", script,
+                        args.connections, args.seconds)
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait()
+    db_kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite (WAL, synchronous=FULL)"
+    print(f"machine: {os.cpu_count()} cores; {db_kind}; workers={args.workers}; "
+          f"connections={args.connections}; {args.seconds}s each")
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    print(f"{'':12}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}{'CPU ms/req':>12}")
+    for name, r in (("no-op POST", base), ("submission", real)):
+        print(f"{name:12}{r['rps']:>10.0f}{r['p50']:>10.1f}{r['p99']:>10.1f}"
+              f"{r['non2xx']:>10.0f}{r['cpu_ms']:>12.2f}")
+    print(f"ratio submission/no-op: {real['rps'] / base['rps']:.0%}")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

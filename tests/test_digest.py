@@ -1,0 +1,460 @@
+"""The digest to the bureau office, sent through a real aiosmtpd server."""
+
+from __future__ import annotations
+
+import io
+import random
+import threading
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from app.config import Settings
+from app.db import make_engine, session_scope
+from app.jobs import claim_engine, send_digest_now, send_due_digests
+from app.mail.outbound import SmtpMailSender
+from app.models import (
+    CHECK_NAMES,
+    Channel,
+    Digest,
+    DigestKind,
+    DigestSetting,
+    DigestStatus,
+    Reply,
+    Role,
+    Status,
+    Submission,
+    Unit,
+)
+from app.services.digest import (
+    LEASE,
+    claim_next_digest,
+    due_periods,
+    enqueue_due_digests,
+    make_period,
+    overdue_cutoff,
+    parse_period,
+    save_setting,
+    workdays_between,
+)
+from app.services.errors import Conflict, Invalid
+from app.services.submissions import NewSubmission, SubmissionInput, store_submission
+from app.services.units import default_bureau
+from tests.conftest import TEST_SECRET, make_settings
+from tests.helpers import soup
+from tests.servers.smtp import SmtpServer
+
+TZ = ZoneInfo("Asia/Shanghai")
+DAY = date(2026, 11, 25)  # a Wednesday
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=TZ)  # after the 08:00 daily time
+OPEN = {"new", "classified", "forwarded"}
+CONTACT = "13800138000"
+
+
+def local(day: date, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TZ)
+
+
+def store(session: Session, *, slug: str, when: datetime, text: str = "食堂饭菜太咸",
+          channel: Channel = Channel.web, role: str = Role.parent.value,
+          anonymous: bool = True, check: int | None = None,
+          status: Status = Status.new) -> int:
+    data = SubmissionInput(
+        text=text, role=role, anonymous=anonymous,
+        name=None if anonymous else "张老师", contact=None if anonymous else CONTACT,
+    )
+    stored = store_submission(
+        session, secret=TEST_SECRET,
+        new=NewSubmission(slug=slug, channel=channel, data=data, created_at=when,
+                          check_open=False),
+    )
+    session.execute(
+        update(Submission).where(col(Submission.id) == stored.id)
+        .values(check=check, status=status.value)
+    )
+    return stored.id
+
+
+def seed(engine: Engine, *, n: int = 60, rng_seed: int = 7) -> None:
+    """Items in the period, the day before, and older open ones (some answered)."""
+    rng = random.Random(rng_seed)
+    checks: list[int | None] = [*CHECK_NAMES, None]
+    with session_scope(engine) as s:
+        for i in range(n):
+            day = rng.choice([DAY, DAY, DAY - timedelta(days=1), date(2026, 11, 10),
+                              date(2026, 11, 19), date(2026, 11, 18)])
+            sid = store(
+                s, slug=rng.choice(["demo", "demo2"]),
+                when=local(day, rng.randrange(24), rng.randrange(60)),
+                text=f"第{i}条意见：" + "操场灯坏了需要修理" * rng.randrange(1, 12),
+                channel=rng.choice(list(Channel)), role=rng.choice(list(Role)).value,
+                anonymous=rng.random() < 0.7, check=rng.choice(checks),
+                status=rng.choice(list(Status)),
+            )
+            if rng.random() < 0.2:
+                s.add(Reply(submission_id=sid, body="已处理"))
+
+
+@pytest.fixture
+def digest_settings(database_url: str, tmp_path: Path, smtp_server: SmtpServer) -> Settings:
+    return make_settings(
+        database_url, tmp_path, digest_to="office@bureau.test, head@bureau.test",
+        mail_from="yijian@bureau.test", base_url="https://yijian.example",
+        smtp_host=smtp_server.host, smtp_port=smtp_server.port, smtp_security="none",
+    )
+
+
+def sender(server: SmtpServer) -> SmtpMailSender:
+    return SmtpMailSender(server.host, server.port, "none", timeout=10)
+
+
+def parsed(server: SmtpServer, index: int = 0) -> EmailMessage:
+    msg = message_from_bytes(server.messages[index].data, policy=default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def parts(msg: EmailMessage) -> tuple[str, str, bytes]:
+    text = msg.get_body(("plain",))
+    html = msg.get_body(("html",))
+    assert text is not None and html is not None
+    [attachment] = list(msg.iter_attachments())
+    data = attachment.get_payload(decode=True)
+    assert isinstance(data, bytes)
+    assert attachment.get_filename() == f"意见摘要-{DAY.isoformat()}.xlsx"
+    return text.get_content(), html.get_content(), data
+
+
+def period_rows(session: Session, start: datetime, end: datetime) -> list[tuple[str, str, int | None, str, str, int]]:  # noqa: E501
+    rows = session.exec(
+        select(Unit.name, Unit.slug, Submission.check, Submission.channel, Submission.role,
+               Submission.id)
+        .join(Unit, col(Unit.id) == Submission.unit_id)
+    ).all()
+    out = []
+    for name, slug, check, channel, role, sid in rows:
+        created = session.get(Submission, sid)
+        assert created is not None
+        if start <= created.created_at < end:
+            out.append((name, slug, check, str(channel), role, sid))
+    return out
+
+
+def label(check: int | None) -> str:
+    return "待归类" if check is None else CHECK_NAMES[check]
+
+
+def test_digest_figures_equal_the_database(
+    engine: Engine, demo: None, digest_settings: Settings, smtp_server: SmtpServer
+) -> None:
+    seed(engine)
+    outcomes = send_due_digests(engine, digest_settings, sender(smtp_server), NOW)
+    assert [o.status for o in outcomes] == [DigestStatus.sent]
+    [mail] = smtp_server.messages
+    assert sorted(mail.rcpt_tos) == ["head@bureau.test", "office@bureau.test"]
+    msg = parsed(smtp_server)
+    assert msg["Auto-Submitted"] == "auto-generated"
+    with Session(engine) as s:
+        bureau_id = default_bureau(s).id
+    assert msg["Message-ID"] == f"<digest-{bureau_id}-day-{DAY.isoformat()}@bureau.test>"
+    text, html, _xlsx = parts(msg)
+
+    start, end = local(DAY), local(DAY + timedelta(days=1))
+    with Session(engine) as s:
+        rows = period_rows(s, start, end)
+        previous = period_rows(s, local(DAY - timedelta(days=1)), start)
+        units = s.exec(select(Unit).order_by(col(Unit.id))).all()
+        replied = {r.submission_id for r in s.exec(select(Reply)).all()}
+        all_subs = s.exec(select(Submission)).all()
+    assert len(rows) > 10 and previous
+    total = len(rows)
+    change = total - len(previous)
+    assert f"本日新收意见 {total} 条；上日 {len(previous)} 条，" in text
+    if change:
+        assert f"{'增加' if change > 0 else '减少'} {abs(change)} 条" in text
+
+    # The plain-text part alone carries every figure.
+    per_check = Counter(r[2] for r in rows)
+    for check in [*CHECK_NAMES, None]:
+        assert f"- {label(check)}：{per_check[check]} 条" in text
+    per_unit_check = Counter((r[1], r[2]) for r in rows)
+    for unit in units:
+        cells = "，".join(f"{label(c)} {per_unit_check[(unit.slug, c)]}"
+                         for c in [*CHECK_NAMES, None])
+        unit_total = sum(1 for r in rows if r[1] == unit.slug)
+        assert f"- {unit.name}：合计 {unit_total} 条（{cells}）" in text
+    channel_labels = {"web": "网页", "email": "邮件", "letter": "信件", "meeting": "座谈会"}
+    per_channel = Counter(r[3] for r in rows)
+    for code, name in channel_labels.items():
+        assert f"- {name}：{per_channel[code]} 条" in text
+    per_role = Counter(r[4] for r in rows)
+    for role in Role:
+        assert f"- {role.value}：{per_role[role.value]} 条" in text
+    # Overdue: open, unanswered, received before 2026-11-19 (5 working days before 11-25 ends).
+    overdue = [
+        x for x in all_subs
+        if x.created_at.astimezone(TZ).date() < date(2026, 11, 19)
+        and x.status in OPEN and x.id not in replied
+    ]
+    assert overdue
+    assert f"超过 5 个工作日仍未答复：{len(overdue)} 条。" in text
+
+    # The HTML table: one row per unit, figures linked to the filtered admin queue.
+    page = soup(html)
+    table = page.find("table")
+    assert table is not None
+    body_rows = table.find_all("tr")[1:]
+    for unit, tr in zip(units, body_rows, strict=False):
+        cells = [td.get_text(strip=True) for td in tr.find_all("td")]
+        assert cells[0] == unit.name
+        expected = [str(per_unit_check[(unit.slug, c)]) for c in [*CHECK_NAMES, None]]
+        assert cells[1:-1] == expected
+    link = next(a["href"] for a in page.find_all("a")
+                if "unit=demo2" in a["href"] and "check=3" in a["href"])
+    assert link.startswith("https://yijian.example/admin?unit=demo2&check=3&")
+    assert "from=2026-11-25&to=2026-11-25" in link
+    # Named senders keep no contact details in the digest; anonymous ones show no identity.
+    assert CONTACT not in text and CONTACT not in html and CONTACT not in mail.data.decode()
+
+    with Session(engine) as s:
+        row = s.exec(select(Digest)).one()
+    assert row.status == DigestStatus.sent and row.attempts == 1 and row.sent_at is not None
+    assert f'"total": {total}' in row.totals
+
+
+def test_attachment_has_the_period_items(
+    engine: Engine, demo: None, digest_settings: Settings, smtp_server: SmtpServer
+) -> None:
+    seed(engine, n=40, rng_seed=3)
+    with session_scope(engine) as s:
+        store(s, slug="demo", when=local(DAY, 10), text="=HYPERLINK(\"x\")", anonymous=False)
+    send_due_digests(engine, digest_settings, sender(smtp_server), NOW)
+    _text, _html, data = parts(parsed(smtp_server))
+    book = load_workbook(io.BytesIO(data))
+    sheet = book["全部意见"]
+    header = [c.value for c in sheet[1]]
+    assert header[:3] == ["编号", "单位", "渠道"] and "意见内容" in header
+    ids = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    with Session(engine) as s:
+        expected = sorted(r[5] for r in period_rows(s, local(DAY), local(DAY + timedelta(1))))
+    assert ids == expected
+    contact_col = header.index("联系方式")
+    text_col = header.index("意见内容")
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert all(row[contact_col] is None for row in rows)
+    assert any(row[text_col] == "'=HYPERLINK(\"x\")" for row in rows)
+
+
+def race(database_url: str, settings: Settings, server: SmtpServer, now: datetime
+         ) -> list[list[object]]:
+    """Two workers, each with its own engine (as two processes), run one tick at once."""
+    barrier = threading.Barrier(2)
+    results: list[list[object]] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        own = make_engine(database_url)
+        try:
+            barrier.wait(timeout=10)
+            results.append(list(send_due_digests(own, settings, sender(server), now)))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            own.dispose()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    return results
+
+
+def test_two_workers_send_one_email_per_period(
+    database_url: str, engine: Engine, demo: None, digest_settings: Settings,
+    smtp_server: SmtpServer,
+) -> None:
+    seed(engine, n=20)
+    with session_scope(engine) as s:
+        # Later days have no items: still send, so every round has a mail to race for.
+        save_setting(s, bureau_id=default_bureau(s).id or 0, recipients="office@bureau.test",
+                     daily_time="08:00", send_when_empty=True)
+    rounds = 4
+    for r in range(rounds):
+        results = race(database_url, digest_settings, smtp_server, NOW + timedelta(days=r))
+        assert sorted(len(x) for x in results) == [0, 1]
+    ids = [parsed(smtp_server, i)["Message-ID"] for i in range(len(smtp_server.messages))]
+    assert len(ids) == rounds and len(set(ids)) == rounds
+    with Session(engine) as s:
+        rows = s.exec(select(Digest)).all()
+    assert len(rows) == rounds and all(r.status == DigestStatus.sent for r in rows)
+
+
+def test_smtp_down_then_up_is_retried_and_delivered_once(
+    engine: Engine, demo: None, digest_settings: Settings, smtp_server: SmtpServer
+) -> None:
+    seed(engine, n=10)
+    smtp_server.refuse = "451 4.3.0 Try again later"
+    [first] = send_due_digests(engine, digest_settings, sender(smtp_server), NOW)
+    assert first.status == DigestStatus.failed and first.error and "451" in first.error
+    with Session(engine) as s:
+        row = s.exec(select(Digest)).one()
+    assert row.status == DigestStatus.failed and row.attempts == 1
+    assert row.next_attempt_at == NOW.astimezone(UTC) + timedelta(minutes=1)
+    assert row.last_error is not None and "451" in row.last_error
+    # Not yet due again; then the server comes back.
+    assert send_due_digests(engine, digest_settings, sender(smtp_server), NOW) == []
+    smtp_server.refuse = None
+    later = NOW + timedelta(minutes=2)
+    [second] = send_due_digests(engine, digest_settings, sender(smtp_server), later)
+    assert second.status == DigestStatus.sent
+    assert send_due_digests(engine, digest_settings, sender(smtp_server), later) == []
+    assert send_due_digests(engine, digest_settings, sender(smtp_server),
+                            later + timedelta(hours=3)) == []
+    assert len(smtp_server.messages) == 1
+    with Session(engine) as s:
+        row = s.exec(select(Digest)).one()
+    assert row.status == DigestStatus.sent and row.attempts == 2 and row.last_error is None
+
+
+def test_permanent_refusal_is_not_retried(
+    engine: Engine, demo: None, digest_settings: Settings, smtp_server: SmtpServer
+) -> None:
+    seed(engine, n=10)
+    smtp_server.refuse = "554 5.7.1 Rejected"
+    [out] = send_due_digests(engine, digest_settings, sender(smtp_server), NOW)
+    assert out.status == DigestStatus.failed
+    smtp_server.refuse = None
+    assert send_due_digests(engine, digest_settings, sender(smtp_server),
+                            NOW + timedelta(days=1, hours=-2)) == []
+    with Session(engine) as s:
+        row = s.exec(select(Digest)).one()
+    assert row.next_attempt_at is None and row.status == DigestStatus.failed
+
+
+def test_crash_mid_send_resends_once_with_the_same_message_id(
+    engine: Engine, demo: None, digest_settings: Settings, smtp_server: SmtpServer
+) -> None:
+    seed(engine, n=10)
+    # A worker claims the digest and dies before marking it sent.
+    with session_scope(engine) as s:
+        save_setting(s, bureau_id=default_bureau(s).id or 0,
+                     recipients="office@bureau.test", daily_time="08:00")
+    with claim_engine(engine) as writes:
+        with session_scope(writes) as s:
+            enqueue_due_digests(s, now=NOW, domain="bureau.test")
+        with session_scope(writes) as s:
+            claimed = claim_next_digest(s, now=NOW)
+            assert claimed is not None
+            message_id = claimed.message_id
+    # While the lease holds, nobody else sends it.
+    assert send_due_digests(engine, digest_settings, sender(smtp_server), NOW) == []
+    expired = NOW + LEASE + timedelta(seconds=1)
+    [out] = send_due_digests(engine, digest_settings, sender(smtp_server), expired)
+    assert out.status == DigestStatus.sent
+    assert send_due_digests(engine, digest_settings, sender(smtp_server), expired) == []
+    [mail] = smtp_server.messages
+    msg = parsed(smtp_server)
+    assert msg["Message-ID"] == message_id
+    with Session(engine) as s:
+        row = s.exec(select(Digest)).one()
+    assert row.attempts == 2 and row.status == DigestStatus.sent
+    assert mail.rcpt_tos == ["office@bureau.test"]
+
+
+def test_empty_period_is_skipped_unless_asked(
+    engine: Engine, demo: None, digest_settings: Settings, smtp_server: SmtpServer
+) -> None:
+    [out] = send_due_digests(engine, digest_settings, sender(smtp_server), NOW)
+    assert out.status == DigestStatus.skipped and smtp_server.messages == []
+    with session_scope(engine) as s:
+        setting = s.exec(select(DigestSetting)).one()
+        save_setting(s, bureau_id=setting.bureau_id, send_when_empty=True)
+    [out] = send_due_digests(engine, digest_settings, sender(smtp_server),
+                             NOW + timedelta(days=1))
+    assert out.status == DigestStatus.sent
+    body = parsed(smtp_server).get_body(("plain",))
+    assert body is not None and "本日新收意见 0 条" in body.get_content()
+
+
+def test_send_now_sends_a_named_period_once(
+    engine: Engine, demo: None, digest_settings: Settings, smtp_server: SmtpServer
+) -> None:
+    seed(engine, n=10)
+    week = parse_period(week="2026-W48")
+    with Session(engine) as s:
+        bureau_id = default_bureau(s).id
+    assert bureau_id is not None
+    out = send_digest_now(engine, digest_settings, sender(smtp_server), bureau_id=bureau_id,
+                          period=week, now=NOW)
+    assert out.status == DigestStatus.sent and out.period_key == "2026-W48"
+    with pytest.raises(Conflict):
+        send_digest_now(engine, digest_settings, sender(smtp_server), bureau_id=bureau_id,
+                        period=week, now=NOW)
+    [mail] = smtp_server.messages
+    assert "2026年第48周" in parsed(smtp_server)["Subject"]
+    assert mail.rcpt_tos
+
+
+def setting(daily: str | None, weekly: int | None) -> DigestSetting:
+    return DigestSetting(bureau_id=1, recipients="a@b.test", daily_time=daily,
+                         weekly_weekday=weekly)
+
+
+@pytest.mark.parametrize(
+    ("daily", "weekly", "now", "keys"),
+    [
+        ("08:00", None, datetime(2026, 11, 26, 8, 0, tzinfo=TZ), ["2026-11-25"]),
+        ("08:00", None, datetime(2026, 11, 26, 7, 59, tzinfo=TZ), ["2026-11-24"]),
+        # 23:30 UTC is already the next morning in Shanghai.
+        ("07:00", None, datetime(2026, 11, 25, 23, 30, tzinfo=UTC), ["2026-11-25"]),
+        (None, 0, datetime(2026, 11, 30, 8, 0, tzinfo=TZ), ["2026-W48"]),
+        (None, 0, datetime(2026, 11, 30, 7, 0, tzinfo=TZ), ["2026-W47"]),
+        ("18:00", 4, datetime(2026, 11, 27, 18, 1, tzinfo=TZ), ["2026-11-26", "2026-W47"]),
+        ("18:00", 4, datetime(2026, 11, 27, 17, 0, tzinfo=TZ), ["2026-11-25", "2026-W46"]),
+        (None, None, datetime(2026, 11, 27, 17, 0, tzinfo=TZ), []),
+    ],
+)
+def test_due_periods(daily: str | None, weekly: int | None, now: datetime,
+                     keys: list[str]) -> None:
+    assert [p.key for p in due_periods(setting(daily, weekly), now=now)] == keys
+
+
+def test_periods_and_working_days() -> None:
+    week = make_period(DigestKind.week, date(2026, 1, 1))
+    assert week.key == "2026-W01" and week.first_day == date(2025, 12, 29)
+    assert week.start == datetime(2025, 12, 28, 16, tzinfo=UTC)
+    assert week.previous().key == "2025-W52"
+    assert parse_period(day="2026-11-25").end == datetime(2026, 11, 25, 16, tzinfo=UTC)
+    for bad in ({"day": "2026-13-01"}, {"week": "2026-W60"}, {"week": "48"}, {}):
+        with pytest.raises(Invalid):
+            parse_period(**bad)
+    assert overdue_cutoff(date(2026, 11, 25), 5) == date(2026, 11, 19)
+    assert overdue_cutoff(date(2026, 11, 29), 1) == date(2026, 11, 27)  # Sunday -> Friday
+    assert workdays_between(date(2026, 11, 20), date(2026, 11, 27)) == 5
+
+
+def test_settings_are_validated(engine: Engine, demo: None) -> None:
+    with session_scope(engine) as s:
+        bureau_id = default_bureau(s).id
+        assert bureau_id is not None
+        for kwargs in ({"recipients": "not-an-address"}, {"daily_time": "8:00"},
+                       {"daily_time": "24:00"}, {"weekly_weekday": 7},
+                       {"overdue_workdays": 0}):
+            with pytest.raises(Invalid):
+                save_setting(s, bureau_id=bureau_id, **kwargs)  # type: ignore[arg-type]
+        saved = save_setting(s, bureau_id=bureau_id, recipients="a@x.test；b@x.test",
+                             daily_time="07:30", weekly_weekday=0)
+        assert saved.recipients == "a@x.test, b@x.test"
+        saved = save_setting(s, bureau_id=bureau_id, clear_daily=True)
+        assert saved.daily_time is None and saved.weekly_weekday == 0

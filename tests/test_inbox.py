@@ -1,0 +1,485 @@
+"""Email intake against a real Dovecot and a real aiosmtpd: routing, anonymity, acks, follow-ups."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+from email import message_from_bytes, policy
+from email.header import Header
+from email.message import EmailMessage
+from email.utils import formataddr
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from app.config import Settings
+from app.jobs import PollResult, poll_mailboxes, send_due_acks
+from app.mail.outbound import SmtpMailSender
+from app.models import (
+    AckOutbox,
+    AckStatus,
+    Attachment,
+    CampaignPhase,
+    InboundMessage,
+    InboundStatus,
+    MailboxConfig,
+    Submission,
+    SubmissionFollowup,
+    Unit,
+    utcnow,
+)
+from app.services import inbox
+from app.services.errors import Conflict, Invalid
+from app.services.inbox import MailboxSpec
+from app.services.submissions import lookup_receipt
+from tests.conftest import SHARED, make_settings
+from tests.servers.dovecot import DovecotServer
+from tests.servers.smtp import SmtpServer
+
+FLANKER = SHARED / "mail" / "flanker"
+OUR_ADDRESS = "yijian@school.test"
+
+
+def mail(
+    n: int,
+    *,
+    sender: str = "parent@example.test",
+    name: str = "李四",
+    to: str = "inbox@school.test",
+    subject: str = "食堂建议",
+    body: str = "希望食堂多做些蔬菜。",
+    headers: dict[str, str] | None = None,
+    files: list[tuple[str, str, bytes]] | None = None,
+) -> bytes:
+    """A message as a mail client writes it: encoded display name, UTF-8 base64 body."""
+    msg = EmailMessage()
+    msg["From"] = formataddr((str(Header(name, "utf-8").encode()), sender))
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = "Wed, 1 May 2024 10:00:00 +0800"
+    msg["Message-ID"] = f"<msg{n}.{sender.split('@')[0]}@client.example>"
+    for key, value in (headers or {}).items():
+        msg[key] = value
+    msg.set_content(f"{body}（{n}）")
+    for filename, content_type, data in files or []:
+        maintype, _, subtype = content_type.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return msg.as_bytes()
+
+
+@pytest.fixture
+def mail_settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(
+        database_url, tmp_path, mail_from=OUR_ADDRESS, base_url="https://yijian.example"
+    )
+
+
+def add_box(
+    engine: Engine, server: DovecotServer, *, unit: str | None = "demo", **extra: object
+) -> int:
+    with Session(engine) as session:
+        spec = MailboxSpec(
+            name=str(extra.pop("name", "school")),
+            host=server.host,
+            port=server.port,
+            security="none",
+            username=server.user,
+            password=server.password,
+            unit_slug=unit,
+            anonymous=bool(extra.pop("anonymous", False)),
+        )
+        box = inbox.add_mailbox(session, spec=spec)
+        session.commit()
+        assert box.id is not None
+        return box.id
+
+
+def poll(engine: Engine, settings: Settings, smtp: SmtpServer | None) -> PollResult:
+    sender = SmtpMailSender(smtp.host, smtp.port, "none") if smtp else None
+    result = poll_mailboxes(engine, settings, sender)
+    assert result.errors == []
+    return result
+
+
+def submissions(session: Session) -> list[Submission]:
+    return list(session.exec(select(Submission).order_by(col(Submission.id))).all())
+
+
+def receipt_in(ack: bytes) -> str:
+    parsed = message_from_bytes(ack, policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    part = parsed.get_body(("plain",))
+    assert part is not None
+    found = re.search(r"回执号：(\d{4}-\d{4}-\d{4}-\d{4})", part.get_content())
+    assert found is not None
+    return found.group(1)
+
+
+def test_poll_stores_routes_acks_and_flags(
+    engine: Engine, demo: None, dovecot: DovecotServer, smtp_server: SmtpServer,
+    mail_settings: Settings,
+) -> None:
+    add_box(engine, dovecot)
+    dovecot.deliver(mail(1, sender="named@example.test"))
+    dovecot.deliver(mail(2, sender="anon@example.test", subject="【匿名】宿舍问题"))
+    dovecot.deliver(mail(3, sender="plus@example.test", to="inbox+demo2@school.test"))
+    result = poll(engine, mail_settings, smtp_server)
+    assert result.statuses == {"ingested": 3} and result.acks_sent == 3
+
+    with Session(engine) as session:
+        named, anon, plus = submissions(session)
+        units = {u.id: u.slug for u in session.exec(select(Unit)).all()}
+        assert [units[s.unit_id] for s in (named, anon, plus)] == ["demo", "demo", "demo2"]
+        assert {s.channel for s in (named, anon, plus)} == {"email"}
+        assert (named.anonymous, named.name, named.contact) == (False, "李四", "named@example.test")
+        assert named.text == "食堂建议\n\n希望食堂多做些蔬菜。（1）"
+        assert (anon.anonymous, anon.name, anon.contact) == (True, None, None)
+        assert anon.text.startswith("宿舍问题\n\n")
+        rows = {r.submission_id: r for r in session.exec(select(InboundMessage)).all()}
+        # The raw message names the sender: kept for named mail only.
+        assert rows[named.id].raw is not None and rows[anon.id].raw is None
+        assert rows[anon.id].sender_hash and rows[anon.id].subject is None
+        assert all(r.seen for r in rows.values())
+        acks = session.exec(select(AckOutbox)).all()
+        assert {a.status for a in acks} == {AckStatus.sent}
+        # Sent: the address and the message holding the receipt are gone.
+        assert all(a.to_addr is None and a.message is None for a in acks)
+        dump = b"".join(r.raw or b"" for r in rows.values()).decode(errors="replace")
+        assert "anon@example.test" not in dump
+
+    assert all("\\Seen" in flags for flags in dovecot.flags().values())
+    assert "yijian" in dovecot.log()  # IMAP ID before SELECT
+    by_rcpt = {m.rcpt_tos[0]: m for m in smtp_server.messages}
+    assert set(by_rcpt) == {"named@example.test", "anon@example.test", "plus@example.test"}
+    ack = message_from_bytes(by_rcpt["anon@example.test"].data, policy=policy.default)
+    assert ack["Auto-Submitted"] == "auto-replied"
+    assert ack["In-Reply-To"] == "<msg2.anon@client.example>"
+    body = ack.get_body(("plain",))
+    assert body is not None and "https://yijian.example/r" in body.get_content()
+    with Session(engine) as session:
+        view = lookup_receipt(
+            session, secret=mail_settings.secret_key,
+            receipt=receipt_in(by_rcpt["anon@example.test"].data),
+        )
+        assert view.unit_name == "示范县第一初级中学"
+
+    again = poll(engine, mail_settings, smtp_server)
+    assert again.fetched == 0 and len(smtp_server.messages) == 3
+    with Session(engine) as session:
+        assert len(submissions(session)) == 3
+
+
+def test_mailbox_marked_anonymous_keeps_no_address(
+    engine: Engine, demo: None, dovecot: DovecotServer, smtp_server: SmtpServer,
+    mail_settings: Settings,
+) -> None:
+    add_box(engine, dovecot, anonymous=True)
+    dovecot.deliver(mail(1, sender="who@example.test"))
+    poll(engine, mail_settings, smtp_server)
+    with Session(engine) as session:
+        (sub,) = submissions(session)
+        assert sub.anonymous and sub.name is None and sub.contact is None
+        row = session.exec(select(InboundMessage)).one()
+        assert row.raw is None and row.subject is None
+    assert [m.rcpt_tos for m in smtp_server.messages] == [["who@example.test"]]
+
+
+def test_one_ack_per_sender_per_hour_and_none_to_ourselves(
+    engine: Engine, demo: None, dovecot: DovecotServer, smtp_server: SmtpServer,
+    mail_settings: Settings,
+) -> None:
+    add_box(engine, dovecot)
+    for n in range(3):
+        dovecot.deliver(mail(n, sender="busy@example.test"))
+    dovecot.deliver(mail(9, sender=OUR_ADDRESS))
+    result = poll(engine, mail_settings, smtp_server)
+    assert result.statuses == {"ingested": 4}
+    assert [m.rcpt_tos for m in smtp_server.messages] == [["busy@example.test"]]
+
+
+def test_replies_become_followups(
+    engine: Engine, demo: None, dovecot: DovecotServer, smtp_server: SmtpServer,
+    mail_settings: Settings,
+) -> None:
+    add_box(engine, dovecot)
+    dovecot.deliver(mail(1, sender="a@example.test", subject="【匿名】操场"))
+    poll(engine, mail_settings, smtp_server)
+    ack = message_from_bytes(smtp_server.messages[0].data, policy=policy.default)
+    code = receipt_in(smtp_server.messages[0].data)
+    # A reply in the thread of our acknowledgement, and a new mail quoting the receipt code.
+    dovecot.deliver(mail(2, sender="a@example.test", subject=str(ack["Subject"]),
+                         body="补充：操场灯坏了", headers={"In-Reply-To": str(ack["Message-ID"])}))
+    dovecot.deliver(mail(3, sender="b@example.test", subject=f"关于回执 {code}",
+                         body="还想补充一点"))
+    result = poll(engine, mail_settings, smtp_server)
+    assert result.statuses == {"followup": 2} and result.acks_sent == 0
+    with Session(engine) as session:
+        (sub,) = submissions(session)
+        texts = [f.text for f in session.exec(select(SubmissionFollowup)).all()]
+        assert texts == ["补充：操场灯坏了（2）", "还想补充一点（3）"]
+        followups = session.exec(
+            select(InboundMessage).where(InboundMessage.status == InboundStatus.followup)
+        ).all()
+        assert {f.submission_id for f in followups} == {sub.id}
+        assert all(f.raw is None for f in followups)
+
+
+def test_temporary_smtp_failure_is_retried(
+    engine: Engine, demo: None, dovecot: DovecotServer, smtp_server: SmtpServer,
+    mail_settings: Settings,
+) -> None:
+    add_box(engine, dovecot)
+    dovecot.deliver(mail(1))
+    smtp_server.refuse = "451 4.3.0 Try again later"
+    result = poll(engine, mail_settings, smtp_server)
+    assert result.acks_failed == 1 and result.acks_sent == 0
+    with Session(engine) as session:
+        ack = session.exec(select(AckOutbox)).one()
+        assert ack.status == AckStatus.pending and ack.attempts == 1
+        assert ack.to_addr == "parent@example.test" and ack.next_attempt_at > utcnow()
+        assert ack.last_error is not None and "parent@" not in ack.last_error
+        # Not due yet: nothing is tried.
+        send_due_acks(engine, SmtpMailSender(smtp_server.host, smtp_server.port, "none"))
+        assert session.exec(select(AckOutbox)).one().attempts == 1
+        session.execute(update(AckOutbox).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+        session.commit()
+    smtp_server.refuse = None
+    send_due_acks(engine, SmtpMailSender(smtp_server.host, smtp_server.port, "none"))
+    with Session(engine) as session:
+        ack = session.exec(select(AckOutbox)).one()
+        assert ack.status == AckStatus.sent and ack.to_addr is None and ack.message is None
+    assert len(smtp_server.messages) == 1
+
+
+def test_permanent_smtp_failure_forgets_address(
+    engine: Engine, demo: None, dovecot: DovecotServer, smtp_server: SmtpServer,
+    mail_settings: Settings,
+) -> None:
+    add_box(engine, dovecot)
+    dovecot.deliver(mail(1))
+    smtp_server.refuse = "550 5.1.1 No such user"
+    poll(engine, mail_settings, smtp_server)
+    with Session(engine) as session:
+        ack = session.exec(select(AckOutbox)).one()
+        assert ack.status == AckStatus.failed and ack.to_addr is None and ack.message is None
+
+
+def test_automated_mail_is_recorded_never_ingested_or_answered(
+    engine: Engine, demo: None, dovecot: DovecotServer, smtp_server: SmtpServer,
+    mail_settings: Settings,
+) -> None:
+    if not FLANKER.is_dir():
+        pytest.skip(f"real-mail fixtures not found at {FLANKER}")
+    add_box(engine, dovecot)
+    automated = [p for p in sorted(FLANKER.glob("*.eml"))
+                 if p.name.startswith(("bounce-", "complaints-", "disposition-", "charset-"))]
+    for path in automated:
+        dovecot.deliver(path.read_bytes())
+    dovecot.deliver(mail(1, headers={"Auto-Submitted": "auto-replied"}, subject="自动回复：休假"))
+    result = poll(engine, mail_settings, smtp_server)
+    assert result.statuses == {"automated": len(automated) + 1}
+    assert smtp_server.messages == []
+    with Session(engine) as session:
+        assert submissions(session) == []
+        assert mail_settings  # the page lists them with Chinese reasons
+        views = inbox.list_unprocessed(session, bureau_id=_bureau(session))
+        assert len(views) == len(automated) + 1
+        assert {v.reason for v in views} >= {"退信", "自动回复", "已读回执", "投诉报告"}
+
+
+def _bureau(session: Session) -> int:
+    box = session.exec(select(MailboxConfig)).first()
+    assert box is not None
+    return box.bureau_id
+
+
+def test_real_world_messages_are_ingested_or_quarantined(
+    engine: Engine, demo: None, dovecot: DovecotServer, mail_settings: Settings,
+) -> None:
+    if not FLANKER.is_dir():
+        pytest.skip(f"real-mail fixtures not found at {FLANKER}")
+    add_box(engine, dovecot)
+    names = ["attached-pdf.eml", "8bitmime.eml", "bilingual-simple.eml", "false-multipart.eml",
+             "mailformed-headers.eml", "missing-final-boundary.eml"]
+    for name in names:
+        dovecot.deliver((FLANKER / name).read_bytes())
+    result = poll(engine, mail_settings, None)
+    assert result.fetched == len(names)
+    # Broken MIME still yields what can be read (false-multipart: its subject only).
+    assert result.statuses == {"ingested": len(names)}
+    with Session(engine) as session:
+        pdf = session.exec(select(Attachment)).one()
+        assert pdf.content_type == "application/pdf" and pdf.filename == "附件1.pdf"
+        texts = [s.text for s in submissions(session)]
+        assert any("Превел" in t for t in texts)
+        assert "Broken MIME" in texts
+
+
+def _jpeg_with_gps() -> bytes:
+    image = Image.new("RGB", (64, 48), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x8825] = {2: (39.0, 54.0, 0.0), 1: "N"}  # GPSInfo
+    exif[0x010F] = "PhoneMaker"
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_attachments_follow_the_form_limits(
+    engine: Engine, demo: None, dovecot: DovecotServer, mail_settings: Settings,
+) -> None:
+    add_box(engine, dovecot)
+    photo = _jpeg_with_gps()
+    assert b"PhoneMaker" in photo
+    files = [("张三.jpg", "image/jpeg", photo), ("virus.exe", "application/octet-stream", b"MZ")]
+    files += [(f"p{i}.jpg", "image/jpeg", photo) for i in range(3)]
+    dovecot.deliver(mail(1, files=files))
+    poll(engine, mail_settings, None)
+    with Session(engine) as session:
+        kept = session.exec(select(Attachment).order_by(col(Attachment.id))).all()
+        assert len(kept) == mail_settings.max_files
+        assert all(b"PhoneMaker" not in a.data and a.content_type == "image/jpeg" for a in kept)
+        assert kept[0].filename == "张三.jpg"  # a named sender keeps file names
+        row = session.exec(select(InboundMessage)).one()
+        assert row.status == InboundStatus.ingested
+        assert row.reason == "dropped:application/octet-stream; dropped:too-many"
+
+
+def test_routing_by_subject_tag_and_no_unit(
+    engine: Engine, demo: None, dovecot: DovecotServer, mail_settings: Settings,
+) -> None:
+    add_box(engine, dovecot, unit=None)
+    dovecot.deliver(mail(1, subject="【demo2】【匿名】厕所"))
+    dovecot.deliver(mail(2, subject="[示范县第一初级中学] 校车"))
+    dovecot.deliver(mail(3, to="yijian-demo@school.example", subject="别名"))
+    dovecot.deliver(mail(4, subject="没有学校"))
+    result = poll(engine, mail_settings, None)
+    assert result.statuses == {"ingested": 3, "quarantined": 1}
+    with Session(engine) as session:
+        units = {u.id: u.slug for u in session.exec(select(Unit)).all()}
+        stored = [(units[s.unit_id], s.anonymous, s.text.split("\n")[0])
+                  for s in submissions(session)]
+        assert stored == [("demo2", True, "厕所"), ("demo", False, "校车"),
+                          ("demo", False, "别名")]
+        row = session.exec(
+            select(InboundMessage).where(InboundMessage.status == InboundStatus.quarantined)
+        ).one()
+        assert row.reason == "no-unit" and row.raw is not None
+
+
+def test_closed_channel_is_recorded(
+    engine: Engine, demo: None, dovecot: DovecotServer, smtp_server: SmtpServer,
+    mail_settings: Settings,
+) -> None:
+    with Session(engine) as session:
+        session.execute(update(CampaignPhase).values(channels="web"))
+        session.commit()
+    add_box(engine, dovecot)
+    dovecot.deliver(mail(1))
+    result = poll(engine, mail_settings, smtp_server)
+    assert result.statuses == {"closed": 1} and smtp_server.messages == []
+    assert all("\\Seen" in f for f in dovecot.flags().values())
+
+
+def _box(session: Session, box_id: int) -> MailboxConfig:
+    box = session.get(MailboxConfig, box_id)
+    assert box is not None
+    return box
+
+
+def test_bad_messages_are_quarantined_and_duplicates_recorded(
+    engine: Engine, demo: None, dovecot: DovecotServer, mail_settings: Settings,
+) -> None:
+    first = add_box(engine, dovecot)
+    second = add_box(engine, dovecot, name="other")
+    with Session(engine) as session:
+        box = _box(session, first)
+        outcomes = [
+            inbox.ingest_message(session, settings=mail_settings, mailbox=box, uidvalidity=7,
+                                 uid=uid, raw=raw, ack=False)
+            for uid, raw in [(1, b""), (2, b"x" * (10 * 1024 * 1024 + 1)), (3, mail(1)),
+                             (4, b"From: a@example.test\nSubject: \n\n \n")]
+        ]
+        assert [o.status for o in outcomes] == [
+            InboundStatus.quarantined, InboundStatus.too_large, InboundStatus.ingested,
+            InboundStatus.quarantined]
+        # The same UID again (a re-run) changes nothing; the same mail via a Cc is a duplicate.
+        replay = inbox.ingest_message(session, settings=mail_settings, mailbox=box,
+                                      uidvalidity=7, uid=3, raw=mail(1), ack=False)
+        assert replay.replayed and replay.submission_id == outcomes[2].submission_id
+        cc = inbox.ingest_message(session, settings=mail_settings, mailbox=_box(session, second),
+                                  uidvalidity=1, uid=1, raw=mail(1), ack=False)
+        assert cc.status == InboundStatus.duplicate
+        session.commit()
+        rows = session.exec(select(InboundMessage).order_by(col(InboundMessage.id))).all()
+        assert [(r.status, r.reason) for r in rows] == [
+            ("quarantined", "malformed:empty"), ("too_large", "too-large:10485761"),
+            ("ingested", ""), ("quarantined", "invalid:text"), ("duplicate", "message-id")]
+        assert rows[1].raw is None and len(submissions(session)) == 1
+
+
+def test_uidvalidity_change_restarts_without_duplicates(
+    engine: Engine, demo: None, dovecot: DovecotServer, mail_settings: Settings,
+) -> None:
+    box_id = add_box(engine, dovecot)
+    dovecot.deliver(mail(1))
+    poll(engine, mail_settings, None)
+    with Session(engine) as session:
+        # As if the first pass had seen the folder under another UIDVALIDITY.
+        session.execute(update(MailboxConfig).values(last_uidvalidity=1))
+        session.execute(update(InboundMessage).values(uidvalidity=1))
+        session.commit()
+    result = poll(engine, mail_settings, None)
+    assert result.statuses == {"duplicate": 1}
+    with Session(engine) as session:
+        assert len(submissions(session)) == 1 and _box(session, box_id).last_uid == 1
+
+
+def test_connection_error_is_recorded_and_others_still_polled(
+    engine: Engine, demo: None, dovecot: DovecotServer, mail_settings: Settings,
+) -> None:
+    with Session(engine) as session:
+        inbox.add_mailbox(session, spec=MailboxSpec(
+            name="broken", host=dovecot.host, port=dovecot.port, security="none",
+            username=dovecot.user, password="wrong", unit_slug="demo"))
+        session.commit()
+    add_box(engine, dovecot)
+    dovecot.deliver(mail(1))
+    result = poll_mailboxes(engine, mail_settings, None)
+    assert result.statuses == {"ingested": 1} and len(result.errors) == 1
+    with Session(engine) as session:
+        broken = inbox.get_mailbox(session, name="broken")
+        assert broken.last_error and "wrong" not in broken.last_error
+        assert inbox.get_mailbox(session, name="school").last_error is None
+
+
+def test_env_mailbox_is_upserted(engine: Engine, demo: None, database_url: str,
+                                 tmp_path: Path) -> None:
+    settings = make_settings(database_url, tmp_path, imap_host="imap.example.test",
+                             imap_user="box@example.test", imap_password="pw", imap_unit="demo2")
+    with Session(engine) as session:
+        inbox.upsert_env_mailbox(session, settings=settings)
+        inbox.upsert_env_mailbox(session, settings=settings.model_copy(update={"imap_port": 995}))
+        session.commit()
+        (box,) = inbox.list_mailboxes(session)
+        assert (box.name, box.port, box.username) == ("env", 995, "box@example.test")
+        assert session.get(Unit, box.unit_id) is not None
+
+
+def test_mailbox_validation(engine: Engine, demo: None) -> None:
+    good = MailboxSpec(name="a", host="imap.qq.com", port=993, security="ssl",
+                       username="x@qq.com", password="code")
+    with Session(engine) as session:
+        for bad, field in [({"name": "坏 名"}, "name"), ({"port": 0}, "port"),
+                           ({"security": "tls"}, "security"), ({"password": ""}, "password"),
+                           ({"host": "imap qq"}, "host")]:
+            with pytest.raises(Invalid) as info:
+                inbox.add_mailbox(session, spec=MailboxSpec(**{**good.__dict__, **bad}))
+            assert info.value.field == field
+        inbox.add_mailbox(session, spec=good)
+        with pytest.raises(Conflict):
+            inbox.add_mailbox(session, spec=good)

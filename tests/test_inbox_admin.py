@@ -1,0 +1,82 @@
+"""The mailbox admin page: bureau admins only, CSRF-checked, never shows a password."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.models import InboundStatus, MailboxConfig
+from app.services import inbox
+from tests.helpers import csrf_of, login, make_admin, soup
+
+PW = "correct horse battery"
+FORM = {"name": "qq", "host": "imap.qq.com", "port": "993", "security": "ssl",
+        "username": "school@qq.com", "password": "app-code-123", "folder": "INBOX",
+        "unit": "demo"}
+
+
+def test_bureau_admin_adds_edits_and_sees_skipped_mail(
+    client: TestClient, demo: None, engine: Engine
+) -> None:
+    make_admin(engine, "chief", PW)
+    login(client, "chief", PW)
+    page = client.get("/admin/inbox")
+    assert page.status_code == 200 and "还没有邮箱" in page.text
+    csrf = csrf_of(page.text)
+    assert client.post("/admin/inbox", data=FORM).status_code == 403  # no CSRF token
+    bad = client.post("/admin/inbox", data={**FORM, "port": "99999", "csrf": csrf})
+    assert bad.status_code == 422
+    assert "端口" in soup(bad.text).find(id="inbox-error").get_text()
+    assert client.post("/admin/inbox", data={**FORM, "csrf": csrf}).status_code == 200
+    listing = client.get("/admin/inbox").text
+    assert "school@qq.com" in listing and "app-code-123" not in listing
+
+    with Session(engine) as session:
+        box = inbox.get_mailbox(session, name="qq")
+        box_id = box.id
+        assert box.password == "app-code-123" and box.enabled
+        assert box_id is not None
+        bounce = b"From: MAILER-DAEMON@qq.com\r\nSubject: Undeliverable\r\n\r\nx\r\n"
+        settings = client.app.state.settings  # type: ignore[attr-defined]
+        inbox.ingest_message(session, settings=settings, mailbox=box, uidvalidity=1, uid=1,
+                             ack=False, raw=bounce)
+        session.commit()
+
+    edit = client.get(f"/admin/inbox/{box_id}")
+    assert edit.status_code == 200 and "app-code-123" not in edit.text
+    saved = client.post(f"/admin/inbox/{box_id}",
+                        data={**FORM, "password": "", "port": "995", "csrf": csrf})
+    assert saved.status_code == 200
+    with Session(engine) as session:
+        box2 = session.get(MailboxConfig, box_id)
+        assert box2 is not None
+        # Empty password keeps the stored one; an unticked box disables.
+        assert (box2.port, box2.password, box2.enabled) == (995, "app-code-123", False)
+    skipped = soup(client.get("/admin/inbox").text).find(id="skipped").get_text()
+    assert "退信" in skipped and "Undeliverable" in skipped
+    assert InboundStatus.automated.value not in skipped
+
+
+def test_unit_admin_is_refused(client: TestClient, demo: None, engine: Engine) -> None:
+    make_admin(engine, "clerk", PW, role="unit_admin", unit_slug="demo")
+    login(client, "clerk", PW)
+    assert client.get("/admin/inbox").status_code == 403
+    assert client.get("/admin/inbox/1").status_code == 403
+
+
+def test_other_bureaus_mailbox_is_not_found(client: TestClient, demo: None,
+                                            engine: Engine) -> None:
+    make_admin(engine, "chief", PW)
+    with Session(engine) as session:
+        from app.services.units import get_or_create_bureau
+
+        other = get_or_create_bureau(session, name="另一个县教育局")
+        box = inbox.add_mailbox(session, bureau_id=other.id, spec=inbox.MailboxSpec(
+            name="theirs", host="imap.example", port=993, security="ssl", username="u",
+            password="p"))
+        session.commit()
+        box_id = box.id
+    login(client, "chief", PW)
+    assert client.get(f"/admin/inbox/{box_id}").status_code == 404
+    assert "theirs" not in client.get("/admin/inbox").text

@@ -1,0 +1,149 @@
+"""Tagging as the app uses it: on every stored submission, the API, the CLI, retraining."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from app.models import Submission
+from app.services.tags import correct_tag
+from tests.conftest import ROOT, server_env
+
+
+def test_submissions_are_tagged_when_stored(
+    client: TestClient, demo: None, session: Session
+) -> None:
+    client.post(
+        "/u/demo",
+        data={
+            "anonymous": "1",
+            "role": "家长",
+            "text": "有老师周末在家里办收费补习班，要求学生必须参加。",
+        },
+    )
+    client.post("/api/v1/units/demo/submissions", json={"text": "谢谢学校！"})
+    rows = session.exec(select(Submission).order_by(Submission.id)).all()  # type: ignore[arg-type]
+    assert [r.check for r in rows] == [4, 0]
+    assert rows[0].tagger is not None and rows[0].tagger.startswith("ngram:")
+    assert rows[0].check_score is not None and 0 < rows[0].check_score <= 1
+    assert json.loads(rows[0].check_evidence or "[]")
+
+
+def test_one_batch_with_a_repeated_key_stores_one(
+    database_url: str, engine: Engine, demo: None, session: Session
+) -> None:
+    from app.models import Channel
+    from app.services.campaigns import get_intake_state
+    from app.services.errors import Closed
+    from app.services.submissions import NewSubmission, SubmissionInput, store_submissions
+    from tests.conftest import TEST_SECRET
+
+    state = get_intake_state(session, slug="demo")
+    data = SubmissionInput(text="建议增加校车", role="家长", anonymous=True)
+    new = NewSubmission(slug="demo", channel=Channel.web, data=data, idempotency_key="k" * 12)
+    closed = NewSubmission(slug="demo", channel=Channel.web, data=data, check_open=True)
+    shut = state.__class__(**{**state.__dict__, "open_channels": frozenset()})
+    results = store_submissions(
+        session, secret=TEST_SECRET, items=[(new, state), (new, state), (closed, shut)]
+    )
+    session.commit()
+    assert results[0].receipt == results[1].receipt  # type: ignore[union-attr]
+    assert results[1].replayed  # type: ignore[union-attr]
+    assert isinstance(results[2], Closed)
+    assert len(session.exec(select(Submission)).all()) == 1
+
+
+def test_tag_api(client: TestClient) -> None:
+    r = client.post("/api/v1/tag", json={"id": "a1", "text": "校车太挤，接送时间不合理"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["id"] == "a1" and body["check"] == 5
+    assert set(body["scores"]) == {"0", "1", "2", "3", "4", "5"} and body["evidence"]
+    assert client.post("/api/v1/tag", json={"text": "x" * 20001}).status_code == 422
+    assert client.post("/api/v1/tag", content=b"nope").status_code == 422
+
+
+def test_tag_cli(tmp_path: Path, database_url: str) -> None:
+    lines = "\n".join(
+        [
+            json.dumps({"id": 1, "text": "食堂饭菜太贵"}),
+            "not json",
+            json.dumps({"id": 3, "text": ""}),
+            json.dumps({"id": 4, "text": "你好"}),
+        ]
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "app", "tag"],
+        input=lines,
+        text=True,
+        capture_output=True,
+        cwd=ROOT,
+        env=server_env(database_url, tmp_path),
+        timeout=60,
+    )
+    rows = [json.loads(x) for x in out.stdout.splitlines()]
+    assert [r.get("id") for r in rows] == [1, None, 3, 4]
+    assert rows[0]["check"] == 5 and "error" in rows[1] and "error" in rows[2]
+    assert rows[3]["check"] == 0
+
+
+def test_retrain_learns_admin_corrections(
+    tmp_path: Path, database_url: str, engine: Engine, demo: None, session: Session
+) -> None:
+    text = "希望学校多组织老师去先进学校跟岗学习"
+    env = server_env(database_url, tmp_path)
+    before = subprocess.run(
+        [sys.executable, "-m", "app", "tag"],
+        input=json.dumps({"text": text}),
+        text=True,
+        capture_output=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
+    old = json.loads(before.stdout)["check"]
+    new_check = 3 if old != 3 else 2
+    from app.models import Channel
+    from app.services.submissions import NewSubmission, SubmissionInput, store_submission
+    from tests.conftest import TEST_SECRET
+
+    for _ in range(3):  # corrections repeated by several admins weigh in training
+        stored = store_submission(
+            session,
+            secret=TEST_SECRET,
+            new=NewSubmission(
+                slug="demo",
+                channel=Channel.web,
+                data=SubmissionInput(text=text, role="家长", anonymous=True),
+            ),
+        )
+        item = session.get(Submission, stored.id)
+        assert item is not None
+        correct_tag(session, submission=item, check=new_check, actor_id=None)
+    session.commit()
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "tagger", "retrain"],
+        text=True,
+        capture_output=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0 and "3 条人工更正" in done.stdout, done.stderr
+    assert list((tmp_path / "models").glob("*.npz"))
+    after = subprocess.run(
+        [sys.executable, "-m", "app", "tag"],
+        input=json.dumps({"text": text}),
+        text=True,
+        capture_output=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
+    assert json.loads(after.stdout)["check"] == new_check
