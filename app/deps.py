@@ -15,7 +15,9 @@ from app.ratelimit import RateLimiter
 from app.services.errors import TooMany
 
 
-def _settings(request: Request) -> Settings:
+# Cheap dependencies are async on purpose: FastAPI runs plain `def` dependencies in the
+# thread pool, a thread hop per request on the hot intake path.
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -25,12 +27,12 @@ def _session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def _writer(request: Request) -> Writer:
+async def _writer(request: Request) -> Writer:
     writer: Writer = request.app.state.writer
     return writer
 
 
-def _locale(request: Request) -> str:
+async def _locale(request: Request) -> str:
     return pick_locale(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
@@ -39,14 +41,14 @@ def _client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def limit_submissions(request: Request) -> None:
+async def limit_submissions(request: Request) -> None:
     """Refuse a client past the submission limit with 429."""
     limiter: RateLimiter = request.app.state.submit_limiter
     if not limiter.hit(_client_key(request)):
         raise TooMany("提交太频繁了，请稍等几分钟再试。")
 
 
-def limit_lookups(request: Request) -> None:
+async def limit_lookups(request: Request) -> None:
     """Refuse a client past the receipt lookup limit with 429 (guards against guessing)."""
     limiter: RateLimiter = request.app.state.lookup_limiter
     if not limiter.hit(_client_key(request)):

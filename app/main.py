@@ -20,19 +20,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.api import v1
 from app.config import Settings, get_settings
 from app.db import Writer, make_engine
+from app.mail.outbound import SmtpMailSender
 from app.ratelimit import RateLimiter
 from app.services.campaigns import IntakeCache
 from app.services.errors import UserError
 from app.services.submissions import store_submissions
 from app.tagging import ReloadingTagger
 from app.web import campaign_public, public
+from app.web.admin import audit as admin_audit
 from app.web.admin import auth as admin_auth
 from app.web.admin import campaign as admin_campaign
 from app.web.admin import campaign_measures as admin_measures
 from app.web.admin import campaign_roster as admin_roster
 from app.web.admin import digest as admin_digest
-from app.web.admin import home as admin_home
 from app.web.admin import inbox as admin_inbox
+from app.web.admin import items as admin_items
+from app.web.admin import queue as admin_queue
 from app.web.admin.deps import LoginRequired
 from app.web.middleware import AccessLogMiddleware, SecurityMiddleware
 from app.web.render import render_error
@@ -92,10 +95,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.state.intake_cache = IntakeCache(ttl=5.0)
     app.state.login_limiter = RateLimiter((30, 900), namespace="login")
+    # Replies to named senders go out by SMTP when a server is configured.
+    app.state.mail_sender = (
+        SmtpMailSender(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_security,
+            settings.smtp_user,
+            settings.smtp_password,
+        )
+        if settings.smtp_host and settings.mail_from
+        else None
+    )
     app.include_router(public.router)
     app.include_router(campaign_public.router)
     app.include_router(admin_auth.router)
-    app.include_router(admin_home.router)
+    app.include_router(admin_queue.router)
+    app.include_router(admin_items.router)
+    app.include_router(admin_audit.router)
     app.include_router(admin_inbox.router)
     app.include_router(admin_digest.router)
     app.include_router(admin_campaign.router)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Index,
     LargeBinary,
     String,
     UniqueConstraint,
@@ -120,6 +121,14 @@ class CampaignPhase(SQLModel, table=True):
 
 
 class Submission(SQLModel, table=True):
+    __table_args__ = (
+        # The review queue pages by (created_at, id) under a unit, check or status filter;
+        # (unit_id, check, status) covers the counts at the top of the queue.
+        Index("ix_submission_unit_created", "unit_id", "created_at", "id"),
+        Index("ix_submission_check_created", "check", "created_at", "id"),
+        Index("ix_submission_status_created", "status", "created_at", "id"),
+        Index("ix_submission_unit_check_status", "unit_id", "check", "status"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
     campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
@@ -139,6 +148,9 @@ class Submission(SQLModel, table=True):
     idempotency_hash: str | None = Field(default=None, max_length=64, unique=True)
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow, index=True)
     updated_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    # Review queue: the reviewer an item is forwarded to, and the item it duplicates.
+    assignee_id: int | None = Field(default=None, foreign_key="admin_user.id", index=True)
+    duplicate_of: int | None = Field(default=None, foreign_key="submission.id")
 
 
 class Attachment(SQLModel, table=True):
@@ -550,3 +562,17 @@ class ChannelOverride(SQLModel, table=True):
     channel: str = Field(max_length=16, primary_key=True)  # a Channel value or "evaluation"
     open: bool
     updated_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+# --- Review queue: internal notes on items ---------------------------------------------------
+
+
+class InternalNote(SQLModel, table=True):
+    """A note admins leave on an item for each other; never shown to the sender."""
+
+    __tablename__ = "internal_note"
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    author_id: int | None = Field(default=None, foreign_key="admin_user.id")
+    body: str
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)

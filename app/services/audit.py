@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
 
-from app.models import AuditLog
+from app.models import AdminUser, AuditLog, Unit
 
 
 def record_audit(
@@ -29,3 +32,68 @@ def record_audit(
             detail=json.dumps(detail or {}, ensure_ascii=False),
         )
     )
+
+
+ACTION_LABELS: dict[str, str] = {
+    "retag": "重新归类",
+    "status": "改变状态",
+    "assign": "分配",
+    "note": "内部备注",
+    "reply": "答复",
+    "reply_email": "答复邮件",
+    "duplicate": "标记重复",
+    "bulk": "批量操作",
+    "export": "导出",
+    "user_created": "添加用户",
+    "login": "登录",
+    "login_locked": "账户锁定",
+    "logout": "退出",
+    "password_changed": "修改密码",
+    "mailbox_added": "添加邮箱",
+    "mailbox_updated": "修改邮箱",
+    "digest_settings": "汇总设置",
+    "digest_sent_now": "立即发送汇总",
+}
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor_id: int | None = None
+    action: str | None = None
+    unit_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    before_id: int | None = None
+
+
+def audit_actions(session: Session) -> list[str]:
+    """Every action code that appears in the log or has a label, labelled ones first."""
+    found = session.exec(select(AuditLog.action).distinct()).all()
+    return [*ACTION_LABELS, *sorted(set(found) - set(ACTION_LABELS))]
+
+
+def audit_page(
+    session: Session, *, bureau_id: int, filters: AuditFilter, size: int = 100
+) -> tuple[list[AuditLog], int | None]:
+    """Newest entries of one bureau (its admins' actions), and the id to continue before."""
+    actors = select(AdminUser.id).where(AdminUser.bureau_id == bureau_id)
+    units = select(Unit.id).where(Unit.bureau_id == bureau_id)
+    query = select(AuditLog).where(
+        or_(col(AuditLog.actor_id).in_(actors), col(AuditLog.unit_id).in_(units))
+    )
+    if filters.actor_id is not None:
+        query = query.where(AuditLog.actor_id == filters.actor_id)
+    if filters.action is not None:
+        query = query.where(AuditLog.action == filters.action)
+    if filters.unit_id is not None:
+        query = query.where(AuditLog.unit_id == filters.unit_id)
+    if filters.since is not None:
+        query = query.where(col(AuditLog.at) >= filters.since)
+    if filters.until is not None:
+        query = query.where(col(AuditLog.at) < filters.until)
+    if filters.before_id is not None:
+        query = query.where(col(AuditLog.id) < filters.before_id)
+    rows = list(session.exec(query.order_by(col(AuditLog.id).desc()).limit(size + 1)).all())
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (rows[-1].id if more and rows else None)

@@ -1,0 +1,238 @@
+"""The item page: files, re-tag, workflow, assignment, notes, duplicates, replies by email."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from app.main import create_app
+from app.models import (
+    AdminUser,
+    Attachment,
+    AuditLog,
+    InternalNote,
+    Reply,
+    Submission,
+    TagCorrection,
+)
+from tests.conftest import make_settings
+from tests.helpers import login, make_admin, receipt_of, soup
+from tests.servers.smtp import SmtpServer
+from tests.test_queue import PW, seed
+
+
+@pytest.fixture
+def chief(client: TestClient, demo: None, engine: Engine) -> str:
+    make_admin(engine, "chief", PW)
+    return login(client, "chief", PW)
+
+
+def submit(client: TestClient, text: str, **fields: str) -> str:
+    data = {"text": text, "role": "家长", "anonymous": "1", **fields}
+    r = client.post("/u/demo", data=data)
+    assert r.status_code == 200, r.text
+    return receipt_of(r.text)
+
+
+def newest(engine: Engine) -> Submission:
+    with Session(engine) as s:
+        return s.exec(select(Submission).order_by(Submission.id.desc())).first()  # type: ignore[union-attr,return-value]
+
+
+def status_of(client: TestClient, receipt: str) -> str:
+    return client.post("/r", data={"receipt": receipt}).text
+
+
+def test_item_page_and_workflow(client: TestClient, chief: str, engine: Engine) -> None:
+    receipt = submit(client, "希望学校\n改进食堂。")
+    sub = newest(engine)
+    page = client.get(f"/admin/items/{sub.id}")
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    assert soup(page.text).select_one("#text").text == "希望学校\n改进食堂。"
+    # Re-tag: a correction for the tagger, status 已分类.
+    r = client.post(f"/admin/items/{sub.id}/retag", data={"csrf": chief, "check": "5"})
+    assert r.status_code == 200 and soup(r.text).select_one("#notice")
+    with Session(engine) as s:
+        assert s.exec(select(TagCorrection)).one().new_check == 5
+        assert s.get(Submission, sub.id).status == "classified"  # type: ignore[union-attr]
+    # A jump the workflow does not allow is refused with a message.
+    r = client.post(f"/admin/items/{sub.id}/status", data={"csrf": chief, "status": "new"})
+    assert r.status_code == 422 and "不能从" in soup(r.text).select_one("#item-error").text
+    r = client.post(f"/admin/items/{sub.id}/status", data={"csrf": chief, "status": "closed"})
+    assert "已办结" in soup(r.text).select_one("#status").text
+    assert "已办结" in status_of(client, receipt)
+    # Internal notes are admin-only: not on the receipt page.
+    client.post(f"/admin/items/{sub.id}/note", data={"csrf": chief, "body": "内部讨论"})
+    assert "内部讨论" in client.get(f"/admin/items/{sub.id}").text
+    assert "内部讨论" not in status_of(client, receipt)
+    with Session(engine) as s:
+        assert s.exec(select(InternalNote)).one().body == "内部讨论"
+        actions = [a.action for a in s.exec(select(AuditLog)).all()]
+    assert {"retag", "status", "note"} <= set(actions)
+
+
+def test_assign_forwards_to_a_reviewer(client: TestClient, chief: str, engine: Engine) -> None:
+    make_admin(engine, "rev", PW, role="reviewer", unit_slug="demo")
+    make_admin(engine, "other", PW, role="reviewer", unit_slug="demo2")
+    ids = seed(engine, [{}])
+    with Session(engine) as s:
+        users = {u.username: u.id for u in s.exec(select(AdminUser)).all()}
+    r = client.post(
+        f"/admin/items/{ids[0]}/assign", data={"csrf": chief, "assignee": str(users["other"])}
+    )
+    assert r.status_code == 422  # a reviewer of another school
+    client.post(
+        f"/admin/items/{ids[0]}/assign", data={"csrf": chief, "assignee": str(users["rev"])}
+    )
+    with Session(engine) as s:
+        sub = s.get(Submission, ids[0])
+        assert sub is not None and sub.assignee_id == users["rev"] and sub.status == "forwarded"
+    client.cookies.clear()
+    login(client, "rev", PW)
+    mine = client.get("/admin?mine=1")
+    assert [li["data-id"] for li in soup(mine.text).select("#queue li")] == [str(ids[0])]
+
+
+def test_duplicates_merge_into_the_original(client: TestClient, chief: str, engine: Engine) -> None:
+    a, b, c = seed(engine, [{}, {}, {"unit": "demo2"}])
+    assert (
+        client.post(
+            f"/admin/items/{b}/duplicate", data={"csrf": chief, "target": str(b)}
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            f"/admin/items/{b}/duplicate", data={"csrf": chief, "target": "99999"}
+        ).status_code
+        == 422
+    )
+    client.post(f"/admin/items/{b}/duplicate", data={"csrf": chief, "target": str(a)})
+    # Merging into a duplicate points at its original instead.
+    client.post(f"/admin/items/{c}/duplicate", data={"csrf": chief, "target": str(b)})
+    with Session(engine) as s:
+        assert s.get(Submission, b).duplicate_of == a  # type: ignore[union-attr]
+        assert s.get(Submission, c).duplicate_of == a  # type: ignore[union-attr]
+        assert s.get(Submission, c).status == "duplicate"  # type: ignore[union-attr]
+    page = soup(client.get(f"/admin/items/{a}").text)
+    assert {x.text for x in page.select(".facts a")} >= {f"#{b}", f"#{c}"}
+    assert (
+        client.post(
+            f"/admin/items/{a}/duplicate", data={"csrf": chief, "target": str(b)}
+        ).status_code
+        == 422
+    )
+    # Undo: back to 新收, link cleared.
+    client.post(f"/admin/items/{b}/status", data={"csrf": chief, "status": "new"})
+    with Session(engine) as s:
+        sub = s.get(Submission, b)
+        assert sub is not None and sub.status == "new" and sub.duplicate_of is None
+
+
+def test_attachments_download_only(client: TestClient, chief: str, engine: Engine) -> None:
+    ids = seed(engine, [{}, {"unit": "demo2"}])
+    with Session(engine) as s:
+        for sid, name, ctype, data in (
+            (ids[0], "照片.png", "image/png", b"\x89PNG\r\n\x1a\nrest"),
+            (ids[0], "x.html", "text/html", b"<script>alert(1)</script>"),
+            (ids[1], "b.pdf", "application/pdf", b"%PDF-1.4"),
+        ):
+            s.add(
+                Attachment(
+                    submission_id=sid,
+                    filename=name,
+                    content_type=ctype,
+                    size=len(data),
+                    sha256="0" * 64,
+                    data=data,
+                )
+            )
+        s.commit()
+        files = {a.filename: a.id for a in s.exec(select(Attachment)).all()}
+    r = client.get(f"/admin/items/{ids[0]}/files/{files['照片.png']}")
+    assert r.status_code == 200 and r.content.startswith(b"\x89PNG")
+    assert r.headers["content-type"] == "image/png"
+    assert r.headers["content-disposition"].startswith("attachment;")
+    assert "%E7%85%A7%E7%89%87.png" in r.headers["content-disposition"]
+    assert r.headers["x-content-type-options"] == "nosniff"
+    html = client.get(f"/admin/items/{ids[0]}/files/{files['x.html']}")
+    assert html.headers["content-type"] == "application/octet-stream"
+    # A file id of another item, through this item's URL: not found.
+    assert client.get(f"/admin/items/{ids[0]}/files/{files['b.pdf']}").status_code == 404
+    client.cookies.clear()
+    assert (
+        client.get(
+            f"/admin/items/{ids[0]}/files/{files['照片.png']}", follow_redirects=False
+        ).status_code
+        == 303
+    )
+
+
+def test_reply_shows_on_receipt_page_and_is_emailed(
+    database_url: str, demo: None, engine: Engine, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        smtp_security="none",
+        mail_from="yijian@school.example",
+    )
+    make_admin(engine, "chief", PW)
+    with TestClient(create_app(settings)) as client:
+        csrf = login(client, "chief", PW)
+        named = submit(
+            client, "请公开收费明细。", anonymous="0", name="张三", contact="zhang@example.org"
+        )
+        named_id = newest(engine).id
+        anon = submit(client, "匿名提一条。")
+        anon_id = newest(engine).id
+        r = client.post(
+            f"/admin/items/{named_id}/reply",
+            data={"csrf": csrf, "body": "已在校门口公示。", "public": "1"},
+        )
+        assert soup(r.text).select_one("#notice").text.startswith("答复已保存，并已发送")
+        assert len(smtp_server.messages) == 1
+        mail = smtp_server.messages[0]
+        assert mail.rcpt_tos == ["zhang@example.org"]
+        msg = email.message_from_bytes(mail.data, policy=policy.default)
+        assert "已在校门口公示。" in msg.get_body().get_content()  # type: ignore[union-attr]
+        assert "已在校门口公示。" in status_of(client, named)
+        assert "已答复" in status_of(client, named)
+        client.post(f"/admin/items/{anon_id}/reply", data={"csrf": csrf, "body": "收到。"})
+        assert len(smtp_server.messages) == 1  # anonymous: no contact, no mail
+        assert "收到。" in status_of(client, anon)
+        # The SMTP server refuses: the reply is kept and the admin told.
+        smtp_server.refuse = "451 4.3.0 Try again later"
+        r = client.post(f"/admin/items/{named_id}/reply", data={"csrf": csrf, "body": "补充说明。"})
+        assert "没有发出去" in soup(r.text).select_one("#notice").text
+        assert "补充说明。" in status_of(client, named)
+    with Session(engine) as s:
+        replies = s.exec(select(Reply).order_by(Reply.id)).all()
+        assert [r.is_public for r in replies] == [True, False, False]
+        logged = [a.detail for a in s.exec(select(AuditLog)).all()]
+    assert not any("zhang@example.org" in d or "张三" in d for d in logged)
+
+
+def test_empty_reply_and_note_are_refused(client: TestClient, chief: str, engine: Engine) -> None:
+    ids = seed(engine, [{}])
+    assert (
+        client.post(f"/admin/items/{ids[0]}/reply", data={"csrf": chief, "body": "  "}).status_code
+        == 422
+    )
+    assert (
+        client.post(f"/admin/items/{ids[0]}/note", data={"csrf": chief, "body": ""}).status_code
+        == 422
+    )
+    assert (
+        client.post(f"/admin/items/{ids[0]}/retag", data={"csrf": chief, "check": "7"}).status_code
+        == 422
+    )
+    assert client.get("/admin/items/99999").status_code == 404

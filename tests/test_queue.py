@@ -1,0 +1,251 @@
+"""The review queue: filters, keyset pages, counts, exports, bulk actions, audit page."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import Engine, insert
+from sqlmodel import Session, select
+
+from app.models import AuditLog, Submission, Unit
+from tests.helpers import login, make_admin, soup
+
+PW = "correct horse battery"
+T0 = datetime(2025, 3, 10, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
+
+
+def seed(engine: Engine, rows: list[dict[str, object]]) -> list[int]:
+    """Insert submissions directly (the queue reads what any channel stored)."""
+    with Session(engine) as s:
+        units = {u.slug: u.id for u in s.exec(select(Unit)).all()}
+        ids = []
+        for n, row in enumerate(rows):
+            at = row.pop("at", T0 + timedelta(minutes=n))
+            values = {
+                "unit_id": units[str(row.pop("unit", "demo"))],
+                "channel": "web",
+                "kind": "opinion",
+                "role": "家长",
+                "anonymous": True,
+                "text": f"意见 {n}",
+                "status": "new",
+                "receipt_hash": f"{len(ids)}-{n}-{datetime.now().timestamp()}",
+                "created_at": at,
+                "updated_at": at,
+                **row,
+            }
+            result = s.execute(insert(Submission).values(**values))
+            ids.append(int(result.inserted_primary_key[0]))  # type: ignore[index]
+        s.commit()
+    return ids
+
+
+def ids_on(html: str) -> list[int]:
+    return [int(li["data-id"]) for li in soup(html).select("#queue li.item")]
+
+
+@pytest.fixture
+def chief(client: TestClient, demo: None, engine: Engine) -> str:
+    make_admin(engine, "chief", PW)
+    return login(client, "chief", PW)
+
+
+def test_filters_combine_and_stay_in_links(client: TestClient, chief: str, engine: Engine) -> None:
+    ids = seed(
+        engine,
+        [
+            {"check": 3, "check_score": 0.81, "check_evidence": json.dumps(["门难进"])},
+            {"check": 3, "unit": "demo2", "text": "食堂太贵"},
+            {"check": 1, "channel": "email", "role": "教职工", "anonymous": False, "name": "王"},
+            {"check": 3, "status": "closed", "text": "食堂已改"},
+        ],
+    )
+    page = client.get("/admin?check=3")
+    assert sorted(ids_on(page.text)) == [ids[0], ids[1], ids[3]]
+    first = soup(page.text).select_one(f'li[data-id="{ids[0]}"]')
+    assert first is not None
+    assert "工作作风" in first.text and "0.81" in first.text and "门难进" in first.text
+    assert ids_on(client.get("/admin?check=3&unit=demo2").text) == [ids[1]]
+    assert ids_on(client.get("/admin?check=3&q=食堂&status=closed").text) == [ids[3]]
+    assert ids_on(client.get("/admin?channel=email&role=教职工&anonymous=0").text) == [ids[2]]
+    assert ids_on(client.get("/admin?anonymous=1&check=1").text) == []
+    # Links keep the filter: the export and the per-check cards.
+    html = soup(client.get("/admin?unit=demo&q=食堂").text)
+    assert (
+        html.select_one("#export-xlsx")["href"]
+        == "/admin/export.xlsx?unit=demo&q=%E9%A3%9F%E5%A0%82"
+    )
+    # Counts at the top cover everything visible, not just the filter.
+    by_check = soup(page.text).select_one("#by-check")
+    assert by_check is not None and "3" in by_check.text
+
+
+def test_date_range_is_local_and_inclusive(client: TestClient, chief: str, engine: Engine) -> None:
+    # 2025-03-09 23:30 Beijing is 15:30 UTC: it belongs to the 9th, not the 10th.
+    ids = seed(
+        engine,
+        [
+            {"at": datetime(2025, 3, 9, 15, 30, tzinfo=UTC)},
+            {"at": datetime(2025, 3, 10, 15, 59, tzinfo=UTC)},  # 23:59 on the 10th
+            {"at": datetime(2025, 3, 10, 16, 0, tzinfo=UTC)},  # 00:00 on the 11th
+        ],
+    )
+    assert ids_on(client.get("/admin?from=2025-03-10&to=2025-03-10").text) == [ids[1]]
+    assert ids_on(client.get("/admin?to=2025-03-09").text) == [ids[0]]
+    assert ids_on(client.get("/admin?from=2025-03-11&sort=old").text) == [ids[2]]
+
+
+def test_keyset_pages_cover_everything_once(client: TestClient, chief: str, engine: Engine) -> None:
+    # Same timestamps in pairs: the id breaks ties so no row is skipped or repeated.
+    rows: list[dict[str, object]] = [{"at": T0 + timedelta(seconds=n // 2)} for n in range(120)]
+    ids = seed(engine, rows)
+    for sort, expected in (("new", sorted(ids, reverse=True)), ("old", sorted(ids))):
+        seen: list[int] = []
+        url = f"/admin?sort={sort}"
+        pages = 0
+        while url:
+            html = client.get(url).text
+            got = ids_on(html)
+            assert len(got) <= 50
+            seen += got
+            pages += 1
+            nxt = soup(html).select_one("#next-page")
+            url = str(nxt["href"]) if nxt else ""
+            assert not url or (sort == "new") != ("sort=old" in url)
+        assert seen == expected and pages == 3
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "check=9",
+        "check=abc",
+        "status=done",
+        "channel=fax",
+        "role=校长",
+        "anonymous=yes",
+        "from=2025-13-01",
+        "from=2025-03-02&to=2025-03-01",
+        "sort=random",
+        "after=xyz",
+        "after=99999999999999999999-1",
+        "unit=nowhere",
+        "q=" + "长" * 101,
+    ],
+)
+def test_bad_filters_are_a_clear_422(client: TestClient, chief: str, query: str) -> None:
+    r = client.get("/admin?" + query)
+    assert r.status_code == 422 and "<h1" in r.text
+
+
+def test_exports_follow_the_filter(client: TestClient, chief: str, engine: Engine) -> None:
+    seed(
+        engine,
+        [
+            {
+                "check": 2,
+                "text": '=HYPERLINK("http://evil")',
+                "anonymous": False,
+                "name": "李",
+                "contact": "li@example.org",
+            },
+            {"check": 2, "text": "匿名的意见", "name": None},
+            {"check": 4, "text": "不在筛选里"},
+        ],
+    )
+    r = client.get("/admin/export.xlsx?check=2")
+    assert r.status_code == 200
+    assert r.headers["content-disposition"].startswith("attachment;")
+    book = load_workbook(io.BytesIO(r.content))
+    sheet = book["全部意见"]
+    values = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    texts = sorted(str(v[5]) for v in values)
+    assert texts == sorted(['\'=HYPERLINK("http://evil")', "匿名的意见"])
+    named = next(v for v in values if str(v[5]).startswith("'="))
+    assert named[10] == "李" and named[11] == "li@example.org"
+    anonymous = next(v for v in values if v[5] == "匿名的意见")
+    assert anonymous[10] is None and anonymous[11] is None
+    c = client.get("/admin/export.csv?check=2")
+    assert c.content.startswith(b"\xef\xbb\xbf") and c.headers["content-type"].startswith(
+        "text/csv"
+    )
+    table = list(csv.reader(io.StringIO(c.content.decode("utf-8-sig"))))
+    assert table[0][0] == "编号" and len(table) == 3
+    with Session(engine) as s:
+        assert len(s.exec(select(AuditLog).where(AuditLog.action == "export")).all()) == 2
+
+
+def test_bulk_actions(client: TestClient, chief: str, engine: Engine) -> None:
+    ids = seed(engine, [{}, {}, {}])
+    make_admin(engine, "rev", PW, role="reviewer", unit_slug="demo")
+    with Session(engine) as s:
+        from app.models import AdminUser
+
+        rev = s.exec(select(AdminUser).where(AdminUser.username == "rev")).one()
+    back = "check=&status=new"
+    r = client.post(
+        "/admin/bulk",
+        data={"csrf": chief, "ids": ids[:2], "action": "retag", "value_retag": "5", "back": back},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/admin?" + back
+    client.post(
+        "/admin/bulk",
+        data={"csrf": chief, "ids": ids, "action": "assign", "value_assign": str(rev.id)},
+    )
+    client.post(
+        "/admin/bulk",
+        data={"csrf": chief, "ids": [ids[2]], "action": "status", "value_status": "invalid"},
+    )
+    with Session(engine) as s:
+        subs = {x.id: x for x in s.exec(select(Submission)).all()}
+        assert [subs[i].check for i in ids] == [5, 5, None]
+        assert all(subs[i].assignee_id == rev.id for i in ids)
+        assert [subs[i].status for i in ids] == ["forwarded", "forwarded", "invalid"]
+        assert s.exec(select(AuditLog).where(AuditLog.action == "bulk")).all()
+    # Nothing selected, or a forbidden jump: a clear error, nothing changed.
+    r = client.post("/admin/bulk", data={"csrf": chief, "action": "status", "value_status": "new"})
+    assert r.status_code == 422 and soup(r.text).select_one("#bulk-error")
+    r = client.post(
+        "/admin/bulk",
+        data={"csrf": chief, "ids": ids, "action": "status", "value_status": "new"},
+    )
+    assert r.status_code == 422
+    with Session(engine) as s:
+        assert s.get(Submission, ids[0]).status == "forwarded"  # type: ignore[union-attr]
+
+
+def test_bulk_needs_csrf(client: TestClient, chief: str, engine: Engine) -> None:
+    ids = seed(engine, [{}])
+    form = {"ids": ids, "action": "status", "value_status": "closed"}
+    assert client.post("/admin/bulk", data=form).status_code == 403
+    assert client.post("/admin/bulk", data=form | {"csrf": "forged"}).status_code == 403
+    evil = client.post(
+        "/admin/bulk", data=form | {"csrf": chief}, headers={"Origin": "https://evil.example"}
+    )
+    assert evil.status_code == 403
+    with Session(engine) as s:
+        assert s.get(Submission, ids[0]).status == "new"  # type: ignore[union-attr]
+
+
+def test_audit_page_filters(client: TestClient, chief: str, engine: Engine) -> None:
+    ids = seed(engine, [{"anonymous": False, "name": "赵六", "contact": "13800000000"}])
+    client.post(f"/admin/items/{ids[0]}/retag", data={"csrf": chief, "check": "2"})
+    client.post(f"/admin/items/{ids[0]}/note", data={"csrf": chief, "body": "秘密备注内容"})
+    page = client.get("/admin/audit?action=retag&actor=chief&unit=demo")
+    assert page.status_code == 200
+    rows = soup(page.text).select("#audit tbody tr")
+    assert len(rows) == 1 and "重新归类" in rows[0].text and f"#{ids[0]}" in rows[0].text
+    everything = client.get("/admin/audit").text
+    for secret in ("赵六", "13800000000", "秘密备注内容"):
+        assert secret not in everything
+    assert client.get("/admin/audit?action=nonsense").status_code == 422
+    today = datetime.now(UTC).date()
+    old = (today - timedelta(days=30)).isoformat()
+    assert "没有记录" in client.get(f"/admin/audit?to={old}").text

@@ -1,0 +1,159 @@
+"""Who may do what: every queue route, for each role, on own/other unit, assigned or not."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from app.models import AdminUser, Attachment
+from tests.helpers import login, make_admin
+from tests.test_queue import PW, seed
+
+ROLES = ("bureau", "unit_admin", "reviewer")
+ITEMS = ("own_assigned", "own", "other")  # own/other: the demo unit (the staff's) or demo2
+OK, DENIED, HIDDEN = "ok", "denied", "hidden"
+
+READS = ("item", "file", "list", "export_csv", "export_xlsx")
+ACTIONS = ("retag", "status", "assign", "note", "reply", "duplicate", "bulk")
+
+
+def expected(role: str, route: str, item: str) -> str:
+    if role == "bureau":
+        return OK
+    if item == "other":
+        return HIDDEN
+    if route in READS:
+        return OK
+    if role == "unit_admin":
+        return OK
+    # A reviewer: acts only on items assigned to them, and never assigns.
+    if route == "assign":
+        return DENIED
+    return OK if item == "own_assigned" else DENIED
+
+
+@pytest.fixture
+def world(demo: None, engine: Engine) -> dict[str, object]:
+    make_admin(engine, "bureau", PW)
+    make_admin(engine, "unit_admin", PW, role="unit_admin", unit_slug="demo")
+    make_admin(engine, "reviewer", PW, role="reviewer", unit_slug="demo")
+    make_admin(engine, "admin2", PW, role="unit_admin", unit_slug="demo2")
+    with Session(engine) as s:
+        users = {u.username: u.id for u in s.exec(select(AdminUser)).all()}
+    (target,) = seed(engine, [{}])
+    return {"engine": engine, "users": users, "target": target, "files": {}}
+
+
+def make_item(world: dict[str, object], kind: str) -> int:
+    """A fresh item of this kind (with one file), so earlier actions cannot change the outcome."""
+    users: dict[str, int] = world["users"]  # type: ignore[assignment]
+    engine: Engine = world["engine"]  # type: ignore[assignment]
+    row: dict[str, object] = {
+        "own_assigned": {"assignee_id": users["reviewer"], "status": "forwarded"},
+        "own": {},
+        "other": {"unit": "demo2"},
+    }[kind]
+    (sid,) = seed(engine, [dict(row)])
+    with Session(engine) as s:
+        a = Attachment(
+            submission_id=sid,
+            filename="a.pdf",
+            content_type="application/pdf",
+            size=4,
+            sha256="0" * 64,
+            data=b"%PDF",
+        )
+        s.add(a)
+        s.commit()
+        world["files"][sid] = a.id  # type: ignore[index]
+    return sid
+
+
+def call(client: TestClient, csrf: str, route: str, sid: int, world: dict[str, object]) -> int:
+    users: dict[str, int] = world["users"]  # type: ignore[assignment]
+    files: dict[int, int] = world["files"]  # type: ignore[assignment]
+    other = sid in world.get("others", ())  # type: ignore[operator]
+    base = f"/admin/items/{sid}"
+    if route == "item":
+        return client.get(base).status_code
+    if route == "file":
+        return client.get(f"{base}/files/{files[sid]}").status_code
+    if route in ("list", "export_csv", "export_xlsx"):
+        path = {
+            "list": "/admin",
+            "export_csv": "/admin/export.csv",
+            "export_xlsx": "/admin/export.xlsx",
+        }[route]
+        r = client.get(path)
+        assert r.status_code == 200
+        body = r.content.decode("utf-8-sig") if route == "export_csv" else r.text
+        if route == "export_xlsx":
+            from io import BytesIO
+
+            from openpyxl import load_workbook
+
+            sheet = load_workbook(BytesIO(r.content))["全部意见"]
+            ids = {row[0].value for row in sheet.iter_rows(min_row=2)}
+            return 200 if sid in ids else 404
+        marker = f'data-id="{sid}"' if route == "list" else f"\r\n{sid},"
+        return 200 if marker in body else 404
+    assignee = users["admin2"] if other else users["reviewer"]
+    data: dict[str, object] = {
+        "retag": {"check": "3"},
+        "status": {"status": "invalid"},
+        "assign": {"assignee": str(assignee)},
+        "note": {"body": "备注"},
+        "reply": {"body": "答复"},
+        "duplicate": {"target": str(world["target"])},
+        "bulk": {"ids": [sid], "action": "retag", "value_retag": "2"},
+    }[route]
+    url = "/admin/bulk" if route == "bulk" else f"{base}/{route}"
+    return client.post(url, data={"csrf": csrf, **data}, follow_redirects=False).status_code  # type: ignore[dict-item]
+
+
+@pytest.mark.parametrize(("role", "item"), list(itertools.product(ROLES, ITEMS)))
+def test_matrix(client: TestClient, world: dict[str, object], role: str, item: str) -> None:
+    csrf = login(client, role, PW)
+    wrong = []
+    for route in READS + ACTIONS:
+        sid = make_item(world, item)
+        if item == "other":
+            world.setdefault("others", set()).add(sid)  # type: ignore[attr-defined]
+        status = call(client, csrf, route, sid, world)
+        want = expected(role, route, item)
+        good = {OK: status in (200, 303), DENIED: status == 403, HIDDEN: status == 404}[want]
+        if not good:
+            wrong.append((route, want, status))
+    assert wrong == [], (role, item)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_audit_page_is_bureau_only(client: TestClient, world: dict[str, object], role: str) -> None:
+    login(client, role, PW)
+    page = client.get("/admin/audit")
+    assert page.status_code == (200 if role == "bureau" else 403)
+    nav = client.get("/admin").text
+    assert ('href="/admin/audit"' in nav) == (role == "bureau")
+
+
+@pytest.mark.parametrize("route", ["/admin", "/admin/items/1", "/admin/audit", "/admin/export.csv"])
+def test_login_required(client: TestClient, world: dict[str, object], route: str) -> None:
+    r = client.get(route, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/admin/login")
+
+
+@pytest.mark.parametrize("route", ACTIONS)
+def test_actions_need_csrf(client: TestClient, world: dict[str, object], route: str) -> None:
+    login(client, "bureau", PW)
+    sid = make_item(world, "own")
+    assert call(client, "forged", route, sid, world) == 403
+    r = client.post(
+        "/admin/bulk" if route == "bulk" else f"/admin/items/{sid}/{route}",
+        data={"body": "x", "check": "1"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 403
