@@ -1,12 +1,12 @@
 """Power-loss durability of SQLite intake, checked by hand (needs root-free strace, or LazyFS).
 
-    python bench/durability.py strace [--requests 50]
+    python -m bench.durability strace [--requests 50]
         Runs `yijian serve` under `strace -f -y` and sends submissions one at a time. Checks
         that before each receipt page leaves the process, the SQLite WAL file was fsynced
         (fsync/fdatasync on *.db-wal) after the previous receipt: a receipt is only shown for
         data the kernel was told to put on the platters.
 
-    LAZYFS=/path/to/lazyfs python bench/durability.py lazyfs [--requests 50]
+    LAZYFS=/path/to/lazyfs python -m bench.durability lazyfs [--requests 50]
         With a built LazyFS (https://github.com/dsrhaslab/lazyfs, FUSE; not on any package
         registry): keeps the database on a LazyFS mount, sends submissions, then drops every
         unsynced write ("lazyfs::clear-cache", a simulated power cut), SIGKILLs the server,

@@ -1,8 +1,8 @@
 """Load benchmark of intake: submissions/s and p99 by clients, workers and database, and a
 sustained fixed-rate run that must keep p99 under a second without "database is locked".
 
-    python bench/load.py matrix [--seconds 20] [--database-url URL]...
-    python bench/load.py sustained [--rate 200] [--minutes 10] [--workers 1] [--database-url URL]
+    python -m bench.load matrix [--seconds 20] [--database-url URL]...
+    python -m bench.load sustained [--rate 200] [--minutes 10] [--workers 1] [--database-url URL]
 
 The matrix runs wrk (Debian package) at 32 and 200 connections against 1 and 2 workers for
 each database given (default: a fresh SQLite file). The sustained run is open-loop: an asyncio
