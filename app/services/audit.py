@@ -48,7 +48,8 @@ ACTION_LABELS: dict[str, str] = {
     "login": "登录",
     "login_locked": "账户锁定",
     "logout": "退出",
-    "password_changed": "修改密码",
+    # An action label, not a credential (bandit B105 matches the word "password").
+    "password_changed": "修改密码",  # nosec B105
     "mailbox_added": "添加邮箱",
     "mailbox_updated": "修改邮箱",
     "digest_settings": "汇总设置",
