@@ -157,3 +157,21 @@ def test_actions_need_csrf(client: TestClient, world: dict[str, object], route: 
         follow_redirects=False,
     )
     assert r.status_code == 403
+
+
+CAMPAIGN_ACTIONS = ["/admin/entry/letter", "/admin/entry/meeting", "/admin/evaluation/codes",
+                    "/admin/evaluation/override", "/admin/measures", "/admin/measures/1",
+                    "/admin/roster/preview", "/admin/roster/confirm", "/admin/roster/remind"]
+
+
+@pytest.mark.parametrize("route", CAMPAIGN_ACTIONS)
+def test_reviewers_cannot_change_campaign_data(client: TestClient, world: dict[str, object],
+                                               route: str) -> None:
+    # Read-only outside their assigned items: no letters, codes, measures or rosters.
+    from tests.helpers import csrf_of
+
+    login(client, "reviewer", PW)
+    csrf = csrf_of(client.get("/admin").text)
+    r = client.post(route, data={"csrf": csrf, "unit": "demo", "count": "1"},
+                    follow_redirects=False)
+    assert r.status_code == 403 and "审核人" in r.text

@@ -36,7 +36,7 @@ from app.services.printables import (
     print_context,
 )
 from app.services.submissions import validate_submission
-from app.web.admin.deps import Admin, AdminUser, CsrfAdmin
+from app.web.admin.deps import Admin, AdminUser, ManagerCsrfAdmin
 from app.web.admin.pages import register_nav, render_admin
 from app.web.public import clean_files
 
@@ -114,7 +114,7 @@ def entry(request: Request, admin: AdminUser, session: SessionDep) -> HTMLRespon
 
 @router.post("/entry/letter", response_class=HTMLResponse)
 async def entry_letter(
-    request: Request, admin: CsrfAdmin, session: SessionDep, settings: SettingsDep
+    request: Request, admin: ManagerCsrfAdmin, session: SessionDep, settings: SettingsDep
 ) -> Response:
     form = await request.form()
     fields = fields_of(form)
@@ -169,7 +169,7 @@ async def entry_letter(
 @router.post("/entry/meeting", response_class=HTMLResponse)
 def entry_meeting(
     request: Request,
-    admin: CsrfAdmin,
+    admin: ManagerCsrfAdmin,
     session: SessionDep,
     settings: SettingsDep,
     unit: Annotated[str, Form(max_length=64)] = "",
@@ -342,7 +342,7 @@ def evaluation_page(request: Request, admin: AdminUser, session: SessionDep) -> 
 @router.post("/evaluation/codes")
 async def evaluation_codes(
     request: Request,
-    admin: CsrfAdmin,
+    admin: ManagerCsrfAdmin,
     session: SessionDep,
     settings: SettingsDep,
     unit: Annotated[str, Form(max_length=64)] = "",
@@ -385,7 +385,7 @@ async def evaluation_codes(
 @router.post("/evaluation/override")
 def evaluation_override(
     request: Request,
-    admin: CsrfAdmin,
+    admin: ManagerCsrfAdmin,
     session: SessionDep,
     unit: Annotated[str, Form(max_length=64)] = "",
     channel: Annotated[str, Form(max_length=16)] = "",

@@ -23,7 +23,7 @@ from app.services.measures import (
     validate_measure,
 )
 from app.web.admin.campaign import admin_unit
-from app.web.admin.deps import Admin, AdminUser, CsrfAdmin
+from app.web.admin.deps import Admin, AdminUser, ManagerCsrfAdmin
 from app.web.admin.pages import render_admin
 
 router = APIRouter(prefix="/admin/measures", include_in_schema=False)
@@ -85,7 +85,7 @@ def measures_page(request: Request, admin: AdminUser, session: SessionDep) -> HT
 @router.post("", response_class=HTMLResponse)
 def measure_create(
     request: Request,
-    admin: CsrfAdmin,
+    admin: ManagerCsrfAdmin,
     session: SessionDep,
     unit: Annotated[str, Form(max_length=64)] = "",
     title: Annotated[str, Form()] = "",
@@ -167,7 +167,7 @@ def _edit_page(
 def measure_update(
     request: Request,
     measure_id: int,
-    admin: CsrfAdmin,
+    admin: ManagerCsrfAdmin,
     session: SessionDep,
     title: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",

@@ -16,7 +16,7 @@ from app.services.access import visible_unit_ids, visible_units
 from app.services.audit import record_audit
 from app.services.errors import Invalid, TooLarge, UserError
 from app.web.admin.campaign import admin_unit
-from app.web.admin.deps import Admin, AdminUser, CsrfAdmin
+from app.web.admin.deps import Admin, AdminUser, ManagerCsrfAdmin
 from app.web.admin.pages import render_admin
 
 router = APIRouter(prefix="/admin/roster", include_in_schema=False)
@@ -67,7 +67,7 @@ def roster_page(request: Request, admin: AdminUser, session: SessionDep) -> HTML
 @router.post("/preview", response_class=HTMLResponse)
 def roster_preview(
     request: Request,
-    admin: CsrfAdmin,
+    admin: ManagerCsrfAdmin,
     session: SessionDep,
     unit: Annotated[str, Form(max_length=64)] = "",
     file: Annotated[UploadFile | None, File()] = None,
@@ -102,7 +102,7 @@ def roster_preview(
 @router.post("/confirm")
 def roster_confirm(
     request: Request,
-    admin: CsrfAdmin,
+    admin: ManagerCsrfAdmin,
     session: SessionDep,
     settings: SettingsDep,
     import_id: Annotated[str, Form(max_length=12)] = "",
@@ -159,7 +159,7 @@ def roster_export(request: Request, fmt: str, admin: AdminUser, session: Session
 @router.post("/remind")
 async def roster_remind(
     request: Request,
-    admin: CsrfAdmin,
+    admin: ManagerCsrfAdmin,
     session: SessionDep,
     settings: SettingsDep,
     unit: Annotated[str, Form(max_length=64)] = "",

@@ -109,7 +109,15 @@ async def bureau_csrf_admin(admin: Annotated[Admin, Depends(csrf_admin)]) -> Adm
     return admin
 
 
+async def manager_csrf_admin(admin: Annotated[Admin, Depends(csrf_admin)]) -> Admin:
+    """A bureau or unit admin making a checked state change; reviewers only read here."""
+    if admin.user.role == AdminRole.reviewer:
+        raise Forbidden("审核人只能处理分配给自己的意见，不能执行此操作。")
+    return admin
+
+
 AdminUser = Annotated[Admin, Depends(current_admin)]
+ManagerCsrfAdmin = Annotated[Admin, Depends(manager_csrf_admin)]
 CsrfAdmin = Annotated[Admin, Depends(csrf_admin)]
 BureauAdmin = Annotated[Admin, Depends(bureau_admin)]
 BureauCsrfAdmin = Annotated[Admin, Depends(bureau_csrf_admin)]
