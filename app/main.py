@@ -17,6 +17,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api import docs as api_docs
 from app.api import v1
 from app.config import Settings, get_settings
 from app.db import Writer, make_engine
@@ -82,8 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Yijian 意见箱 API",
         version="1",
         lifespan=lifespan,
-        # FastAPI's Swagger UI loads its script and CSS from a CDN and runs an inline script:
-        # a third-party load our CSP blocks anyway. The schema stays at /openapi.json.
+        # FastAPI's own /docs loads Swagger UI from a CDN and runs an inline script, both of
+        # which our CSP forbids; app/api/docs.py serves Swagger UI 5 from a PyPI package.
         docs_url=None,
         redoc_url=None,
     )
@@ -93,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.rate(settings.receipt_lookup_limit), namespace="lookup"
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount("/docs-assets", StaticFiles(directory=api_docs.ASSETS), name="docs-assets")
+    app.include_router(api_docs.router)
     app.state.intake_cache = IntakeCache(ttl=5.0)
     app.state.login_limiter = RateLimiter((30, 900), namespace="login")
     # Replies to named senders go out by SMTP when a server is configured.

@@ -76,5 +76,10 @@ def test_openapi_and_health(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     spec = client.get("/openapi.json").json()
     assert "/api/v1/units/{slug}/submissions" in spec["paths"]
-    # No Swagger UI: it would load from a CDN (see app/main.py).
-    assert client.get("/docs").status_code == 404
+    # Swagger UI, served from this host: every script and stylesheet is local.
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    for ref in ("/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css",
+                "/static/swagger-init.js"):
+        assert ref in docs.text and client.get(ref).status_code == 200
+    assert "http" not in docs.text and "<script>" not in docs.text
