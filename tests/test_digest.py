@@ -458,3 +458,33 @@ def test_settings_are_validated(engine: Engine, demo: None) -> None:
         assert saved.recipients == "a@x.test, b@x.test"
         saved = save_setting(s, bureau_id=bureau_id, clear_daily=True)
         assert saved.daily_time is None and saved.weekly_weekday == 0
+
+
+def test_public_evaluation_results_are_in_the_digest(
+    engine: Engine, demo: None, digest_settings: Settings, smtp_server: SmtpServer
+) -> None:
+    from app.models import Evaluation, MeasureStatus, Rating
+    from app.services.evaluation import Vote, create_codes, submit_evaluation
+    from app.services.measures import MeasureInput, create_measure
+
+    seed(engine)
+    with Session(engine) as s:
+        unit = s.exec(select(Unit).where(Unit.slug == "demo")).one()
+        assert unit.id is not None
+        measure = create_measure(s, unit_id=unit.id, data=MeasureInput(
+            title="食堂菜价公示", description="每周公示", owner="总务处", deadline=None,
+            progress=50, status=MeasureStatus.doing, check=5))
+        assert measure.id is not None
+        codes = create_codes(s, secret=TEST_SECRET, unit_id=unit.id, count=3)
+        for code, rating in zip(codes[:2], (Rating.satisfied, Rating.unsatisfied), strict=True):
+            submit_evaluation(s, secret=TEST_SECRET, unit_id=unit.id, code=code,
+                              votes={measure.id: Vote(rating, None)}, evaluation_open=True)
+        # Ratings count in the period they were made in: move them into the digest's day.
+        s.execute(update(Evaluation).values(created_at=local(DAY, 10)))
+        s.commit()
+    send_due_digests(engine, digest_settings, sender(smtp_server), NOW)
+    text, html, _xlsx = parts(parsed(smtp_server))
+    assert "八、群众评议" in text
+    assert "示范县第一初级中学：满意 1，基本满意 0，不满意 1，满意率 50%；评议码已用 2/3" in text
+    assert "食堂菜价公示：满意 1，基本满意 0，不满意 1" in text
+    assert soup(html).find(id="evaluations") is not None

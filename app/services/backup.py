@@ -84,8 +84,9 @@ def backup_database(*, database_url: str, out: Path) -> BackupInfo:
         kind = "sqlite"
     elif url.get_backend_name() == "postgresql":
         args, env = _pg_args(url)
-        _run([_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(partial), *args],
-             env)
+        _run(
+            [_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(partial), *args], env
+        )
         kind = "pg_dump"
     else:
         raise Invalid(f"不支持的数据库类型：{url.get_backend_name()}")
@@ -136,8 +137,16 @@ def restore_database(*, engine: Engine, database_url: str, source: Path, force: 
             raise Invalid("这不是 pg_dump（-Fc）备份文件。")
         args, env = _pg_args(url)
         _run(
-            [_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-             "--exit-on-error", *args, str(source)],
+            [
+                _tool("pg_restore"),
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                "--exit-on-error",
+                *args,
+                str(source),
+            ],
             env,
         )
     else:

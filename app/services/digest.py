@@ -30,6 +30,7 @@ from app.models import (
     DigestKind,
     DigestSetting,
     DigestStatus,
+    Rating,
     Reply,
     Role,
     Status,
@@ -39,6 +40,7 @@ from app.models import (
 )
 from app.services.campaigns import TZ
 from app.services.errors import Conflict, Invalid, NotFound
+from app.services.evaluation import UnitResult, evaluation_results
 from app.services.units import default_bureau
 
 LEASE = timedelta(minutes=10)
@@ -268,6 +270,8 @@ class DigestContent:
     overdue_before: date  # received before this local day and still unanswered
     overdue_count: int
     overdue: tuple[DigestItem, ...]
+    # 群众评议 in this period, per unit with measures or ratings (campaign phase 整改提高).
+    evaluations: tuple[UnitResult, ...] = ()
 
     @property
     def change(self) -> int:
@@ -474,6 +478,13 @@ def build_digest(
         overdue_before=before,
         overdue_count=overdue_count,
         overdue=tuple(_item(r, by_id, as_of=as_of) for r in overdue_rows),
+        evaluations=tuple(
+            r
+            for r in evaluation_results(
+                session, unit_ids=list(by_id), period=(period.start, period.end)
+            )
+            if r.measures or r.total
+        ),
     )
 
 
@@ -489,6 +500,7 @@ def render_digest(content: DigestContent, *, base_url: str) -> tuple[str, str, s
     overdue_to = (content.overdue_before - timedelta(days=1)).isoformat()
     ctx = {
         "c": content,
+        "RATING": Rating,
         "subject": subject,
         "link": lambda params: admin_link(base_url, params),
         "overdue_link": admin_link(base_url, {"to": overdue_to}),
