@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from app.config import Settings, get_settings
 from app.db import make_engine, session_scope
 from app.documents.tables import rows_csv
+from app.mail.outbound import require_sender, sender_from_settings
 from app.models import AdminRole, Unit
 from app.services import evaluation, printables, roster
 from app.services.accounts import create_admin
@@ -282,13 +283,13 @@ def inbox_poll(
     once: Annotated[bool, typer.Option("--once", help="One pass, then exit.")] = False,
 ) -> None:
     """Fetch new mail from every enabled mailbox (every YIJIAN_POLL_SECONDS unless --once)."""
-    from app.jobs import make_sender, make_tagger, poll_mailboxes
+    from app.jobs import make_tagger, poll_mailboxes
     from app.worker import run_jobs
 
     _logging()
     settings = get_settings()
     engine = make_engine(settings.database_url)
-    sender = make_sender(settings)
+    sender = sender_from_settings(settings)
     tagger = make_tagger(settings)
     try:
         if once:
@@ -470,7 +471,7 @@ def digest_send(
     week: Annotated[str | None, typer.Option(help="Send this ISO week now, YYYY-Www.")] = None,
 ) -> None:
     """Send the digests that are due, or the one of --period / --week."""
-    from app.jobs import send_digest_now, send_due_digests, smtp_sender
+    from app.jobs import send_digest_now, send_due_digests
     from app.models import DIGEST_STATUS_LABELS, utcnow
     from app.services.digest import parse_period
 
@@ -480,7 +481,7 @@ def digest_send(
     settings = get_settings()
     engine = make_engine(settings.database_url)
     try:
-        sender = smtp_sender(settings)
+        sender = require_sender(settings)
         if period is None and week is None:
             outcomes = send_due_digests(engine, settings, sender, utcnow())
         else:
@@ -705,7 +706,7 @@ def remind(session: Session, *, settings: Settings, unit_ids: list[int]) -> rost
         base_url=settings.base_url,
         every_days=settings.reminder_days,
     )
-    sender = roster.smtp_sender(settings)
+    sender = require_sender(settings)
     run = asyncio.run(roster.send_reminders(sender, due, from_addr=settings.mail_from))
     roster.mark_reminded(session, person_ids=run.sent)
     return run

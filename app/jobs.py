@@ -28,7 +28,7 @@ from app.config import Settings
 from app.db import make_engine, session_scope
 from app.mail.compose import build_message
 from app.mail.imap import Mailbox, MailboxError, Security, connect
-from app.mail.outbound import MailSender, MailSendError, SmtpMailSender
+from app.mail.outbound import MailSender, MailSendError
 from app.models import Bureau, Digest, DigestStatus, MailboxConfig
 from app.services import inbox
 from app.services.digest import (
@@ -80,19 +80,6 @@ class PollResult:
 def make_tagger(settings: Settings) -> Tagger:
     """The configured tagger, following retrained models in the data folder."""
     return ReloadingTagger(settings.tagger, model_dir=settings.data_dir / "models")
-
-
-def make_sender(settings: Settings) -> MailSender | None:
-    """The SMTP sender from YIJIAN_SMTP_*; None (no acknowledgements) when not configured."""
-    if not settings.smtp_host:
-        return None
-    return SmtpMailSender(
-        settings.smtp_host,
-        settings.smtp_port,
-        settings.smtp_security,
-        settings.smtp_user,
-        settings.smtp_password,
-    )
 
 
 def _crash_point(name: str) -> None:
@@ -233,14 +220,6 @@ class _Claimed:
     bureau_id: int
     period: Period
     message_id: str
-
-
-def smtp_sender(settings: Settings) -> MailSender:
-    """The configured SMTP sender, or Unavailable when YIJIAN_SMTP_HOST is not set."""
-    sender = make_sender(settings)
-    if sender is None:
-        raise Unavailable("没有配置发信服务器（YIJIAN_SMTP_HOST），无法发送邮件。")
-    return sender
 
 
 @contextmanager

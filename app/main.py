@@ -21,7 +21,7 @@ from app.api import docs as api_docs
 from app.api import v1
 from app.config import Settings, get_settings
 from app.db import Writer, make_engine
-from app.mail.outbound import SmtpMailSender
+from app.mail.outbound import sender_from_settings
 from app.ratelimit import RateLimiter
 from app.services.campaigns import IntakeCache
 from app.services.errors import UserError
@@ -99,17 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.intake_cache = IntakeCache(ttl=5.0)
     app.state.login_limiter = RateLimiter((30, 900), namespace="login")
     # Replies to named senders go out by SMTP when a server is configured.
-    app.state.mail_sender = (
-        SmtpMailSender(
-            settings.smtp_host,
-            settings.smtp_port,
-            settings.smtp_security,
-            settings.smtp_user,
-            settings.smtp_password,
-        )
-        if settings.smtp_host and settings.mail_from
-        else None
-    )
+    app.state.mail_sender = sender_from_settings(settings) if settings.mail_from else None
     app.include_router(public.router)
     app.include_router(campaign_public.router)
     app.include_router(admin_auth.router)

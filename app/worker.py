@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 
 from app.config import Settings
 from app.db import make_engine
-from app.jobs import make_sender, make_tagger, poll_mailboxes, send_due_digests
+from app.jobs import make_tagger, poll_mailboxes, send_due_digests
+from app.mail.outbound import sender_from_settings
 from app.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ DIGEST_INTERVAL = 60.0
 
 def default_jobs(settings: Settings, engine: Engine) -> list[Job]:
     """Every periodic job this configuration can run."""
-    sender = make_sender(settings)
+    sender = sender_from_settings(settings)
     tagger = make_tagger(settings)
     jobs: list[Job] = [
         ("inbox", settings.poll_seconds, lambda: poll_mailboxes(engine, settings, sender, tagger)),

@@ -20,10 +20,9 @@ from openpyxl import load_workbook
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.config import Settings
 from app.documents.tables import Cell
 from app.mail.compose import build_message
-from app.mail.outbound import MailSender, MailSendError, SmtpMailSender
+from app.mail.outbound import MailSender, MailSendError
 from app.models import (
     Channel,
     Kind,
@@ -463,15 +462,3 @@ async def send_reminders(
             continue
         sent.append(reminder.person_id)
     return ReminderRun(sent=sent, failed=failed)
-
-
-def smtp_sender(settings: Settings) -> SmtpMailSender:
-    """The configured outgoing mail server (YIJIAN_SMTP_*)."""
-    assert settings.smtp_host is not None
-    return SmtpMailSender(
-        settings.smtp_host,
-        settings.smtp_port,
-        settings.smtp_security,
-        settings.smtp_user,
-        settings.smtp_password,
-    )

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.deps import SessionDep, SettingsDep
 from app.documents.tables import rows_csv, rows_xlsx
+from app.mail.outbound import require_sender
 from app.services import roster
 from app.services.access import visible_unit_ids, visible_units
 from app.services.audit import record_audit
@@ -182,7 +183,7 @@ async def roster_remind(
             )
         )
         run = await roster.send_reminders(
-            roster.smtp_sender(settings), due, from_addr=settings.mail_from
+            require_sender(settings), due, from_addr=settings.mail_from
         )
 
         def record() -> None:

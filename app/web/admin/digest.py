@@ -9,7 +9,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.deps import SessionDep, SettingsDep
-from app.jobs import send_digest_now, smtp_sender
+from app.jobs import send_digest_now
+from app.mail.outbound import require_sender
 from app.models import DIGEST_STATUS_LABELS, DigestKind, DigestStatus, utcnow
 from app.services.audit import record_audit
 from app.services.digest import (
@@ -106,7 +107,7 @@ def send_now(
         outcome = send_digest_now(
             request.app.state.engine,
             settings,
-            smtp_sender(settings),
+            require_sender(settings),
             bureau_id=bureau_id,
             period=period,
             now=now,
