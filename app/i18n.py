@@ -44,6 +44,9 @@ EN: dict[str, str] = {
         "replies; it cannot be recovered if lost."
     ),
     "查询处理进度": "Check progress",
+    "匿名提交：没有保存您的姓名、联系方式、IP 地址或设备信息。": (
+        "Sent anonymously: no name, contact, IP address or device details were kept."
+    ),
     "输入16位回执码": "Enter the 16-digit receipt code",
     "查询": "Check",
     "处理状态": "Status",
