@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import queue
 import threading
@@ -16,6 +18,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
 
@@ -69,15 +72,15 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 Batcher = Callable[[Session, list[Any]], list[Any]]
 
 
-class Writer:
-    """One thread per process that runs write jobs, many jobs per transaction.
+class Writer(abc.ABC):
+    """Runs write jobs, many per transaction (group commit).
 
-    Concurrent submissions share one commit (group commit): at synchronous=FULL the
-    fsync, not the insert, is the cost, so batching is what lets intake keep up.
-    A plain job runs in its own savepoint, so one failing job does not sink its batch.
-    Items for a named batcher (submissions) are handled together by one call, which
-    returns one result or exception per item; should it raise, its items are retried
-    one by one, each in its own savepoint.
+    At synchronous=FULL the fsync, not the insert, is the cost, so concurrent submissions
+    share one commit. A plain job runs in its own savepoint, so one failing job does not
+    sink its batch. Items for a named batcher (submissions) are handled together by one
+    call, which returns one result or exception per item; should it raise, its items are
+    retried one by one, each in its own savepoint. Callers await the result, which is
+    there only once the transaction has committed.
     """
 
     def __init__(
@@ -86,23 +89,80 @@ class Writer:
         self._engine = engine
         self._max_batch = max_batch
         self._batchers = batchers or {}
-        self._queue: queue.SimpleQueue[_Entry | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._loop, name="yijian-writer", daemon=True)
-        self._thread.start()
 
     async def run(self, job: Callable[[Session], T]) -> T:
         """Run job(session) in the writer; resolves after its transaction committed."""
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-        self._queue.put(_Entry(None, job, future))
-        return await asyncio.wrap_future(future)
+        return await self._submit(None, job)  # type: ignore[no-any-return]
 
     async def run_batched(self, batcher: str, item: Any) -> Any:
         """Hand item to a named batcher; resolves to its result after the commit."""
         if batcher not in self._batchers:
             raise KeyError(batcher)
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        self._queue.put(_Entry(batcher, item, future))
-        return await asyncio.wrap_future(future)
+        return await self._submit(batcher, item)
+
+    async def _submit(self, batcher: str | None, payload: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._enqueue(_Entry(batcher, payload, loop, future))
+        return await future
+
+    @abc.abstractmethod
+    def _enqueue(self, entry: _Entry) -> None: ...
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Finish what was handed in and stop."""
+
+    def _execute(self, session: Session, batch: list[_Entry]) -> list[_Outcome]:
+        """Run a batch's jobs in the session's open transaction (not committed)."""
+        outcomes: list[_Outcome] = []
+        groups: dict[str, list[_Entry]] = {}
+        for entry in batch:
+            if entry.batcher is None:
+                outcomes.append(_in_savepoint(session, entry.payload, entry))
+            else:
+                groups.setdefault(entry.batcher, []).append(entry)
+        for name, entries in groups.items():
+            outcomes.extend(self._run_group(session, name, entries))
+        return outcomes
+
+    def _run_group(self, session: Session, name: str, entries: list[_Entry]) -> list[_Outcome]:
+        batcher = self._batchers[name]
+        savepoint = session.begin_nested()
+        try:
+            results = batcher(session, [e.payload for e in entries])
+            savepoint.commit()
+        except Exception:  # retried item by item below
+            savepoint.rollback()
+            return [_in_savepoint(session, partial(_one, batcher, e.payload), e) for e in entries]
+        return [
+            (e, None, r) if isinstance(r, BaseException) else (e, r, None)
+            for e, r in zip(entries, results, strict=True)
+        ]
+
+
+def make_writer(
+    engine: Engine, *, max_batch: int = 128, batchers: dict[str, Batcher] | None = None
+) -> Writer:
+    """The writer that suits the database: see LoopWriter and ThreadWriter."""
+    kind = LoopWriter if engine.dialect.name == "sqlite" else ThreadWriter
+    return kind(engine, max_batch=max_batch, batchers=batchers)
+
+
+class ThreadWriter(Writer):
+    """A thread that runs whole batches: for a database across the network (PostgreSQL),
+    where every statement is a round trip the event loop must not wait for."""
+
+    def __init__(
+        self, engine: Engine, *, max_batch: int = 128, batchers: dict[str, Batcher] | None = None
+    ) -> None:
+        super().__init__(engine, max_batch=max_batch, batchers=batchers)
+        self._queue: queue.SimpleQueue[_Entry | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._loop, name="yijian-writer", daemon=True)
+        self._thread.start()
+
+    def _enqueue(self, entry: _Entry) -> None:
+        self._queue.put(entry)
 
     def close(self) -> None:
         self._queue.put(None)
@@ -129,54 +189,107 @@ class Writer:
                 return
 
     def _run_batch(self, batch: list[_Entry]) -> None:
-        outcomes: list[tuple[concurrent.futures.Future[Any], Any, BaseException | None]] = []
         try:
             with Session(self._engine) as session:
-                groups: dict[str, list[_Entry]] = {}
-                for entry in batch:
-                    if entry.batcher is None:
-                        outcomes.append(_in_savepoint(session, entry.payload, entry.future))
-                    else:
-                        groups.setdefault(entry.batcher, []).append(entry)
-                for name, entries in groups.items():
-                    outcomes.extend(self._run_group(session, name, entries))
+                outcomes = self._execute(session, batch)
                 session.commit()
         except Exception as exc:
             log.exception("writer batch of %d failed", len(batch))
-            for entry in batch:
-                if not entry.future.done():
-                    entry.future.set_exception(exc)
-            return
-        for future, result, error in outcomes:
-            if error is None:
-                future.set_result(result)
-            else:
-                future.set_exception(error)
+            outcomes = [(entry, None, exc) for entry in batch]
+        # One wake-up per event loop for the whole batch, not one per request.
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+        for outcome in outcomes:
+            by_loop.setdefault(outcome[0].loop, []).append(outcome)
+        for loop, settled in by_loop.items():
+            # A closed loop has nobody waiting any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, settled)
 
-    def _run_group(
-        self, session: Session, name: str, entries: list[_Entry]
-    ) -> list[tuple[concurrent.futures.Future[Any], Any, BaseException | None]]:
-        batcher = self._batchers[name]
-        savepoint = session.begin_nested()
+
+class LoopWriter(Writer):
+    """SQLite: statements run on the event loop, only BEGIN IMMEDIATE and COMMIT in a thread.
+
+    An embedded insert takes microseconds, but a thread doing it has to win the GIL back
+    from the busy event loop after every statement; measured, that hand-off cost more
+    than the work. Taking the write lock can wait for another process, and the commit
+    waits for the disk, so those two run in a helper thread while the loop goes on
+    collecting the next batch.
+    """
+
+    def __init__(
+        self, engine: Engine, *, max_batch: int = 128, batchers: dict[str, Batcher] | None = None
+    ) -> None:
+        super().__init__(engine, max_batch=max_batch, batchers=batchers)
+        self._pending: list[_Entry] = []
+        self._flushing = False
+        self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="yijian-commit")
+
+    def _enqueue(self, entry: _Entry) -> None:
+        self._pending.append(entry)
+        if not self._flushing:
+            self._flushing = True
+            entry.loop.create_task(self._flush(entry.loop))
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=True)
+
+    async def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        session = Session(self._engine)
         try:
-            results = batcher(session, [e.payload for e in entries])
-            savepoint.commit()
-        except Exception:  # retried item by item below
-            savepoint.rollback()
-            return [
-                _in_savepoint(session, partial(_one, batcher, e.payload), e.future) for e in entries
-            ]
-        return [
-            (e.future, None, r) if isinstance(r, BaseException) else (e.future, r, None)
-            for e, r in zip(entries, results, strict=True)
-        ]
+            while self._pending:
+                batch = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
+                _settle(await self._run_batch(loop, session, batch))
+        finally:
+            session.close()
+            self._flushing = False
+
+    async def _run_batch(
+        self, loop: asyncio.AbstractEventLoop, session: Session, batch: list[_Entry]
+    ) -> list[_Outcome]:
+        try:
+            if not session.in_transaction():
+                await loop.run_in_executor(self._thread, session.connection)  # BEGIN IMMEDIATE
+            outcomes = self._execute(session, batch)
+            await loop.run_in_executor(self._thread, self._commit, session)
+            return outcomes
+        except Exception as exc:
+            log.exception("writer batch of %d failed", len(batch))
+            session.rollback()
+            return [(entry, None, exc) for entry in batch]
+
+    def _commit(self, session: Session) -> None:
+        session.commit()
+        if self._pending:
+            # More is waiting: take the lock for it while still in this thread, which
+            # saves the next batch a hand-off to it.
+            try:
+                session.connection()
+            except SQLAlchemyError:
+                log.warning("could not take the write lock; the next batch tries again")
+                session.rollback()
 
 
 @dataclass
 class _Entry:
     batcher: str | None
     payload: Any
-    future: concurrent.futures.Future[Any]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+
+
+# The entry, then its result or the exception to raise in the waiting request.
+_Outcome = tuple[_Entry, Any, BaseException | None]
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
+    for entry, result, error in outcomes:
+        if entry.future.done():  # the request was cancelled (client went away)
+            continue
+        if error is None:
+            entry.future.set_result(result)
+        else:
+            entry.future.set_exception(error)
 
 
 def _one(batcher: Batcher, payload: Any, session: Session) -> Any:
@@ -186,14 +299,12 @@ def _one(batcher: Batcher, payload: Any, session: Session) -> Any:
     return result
 
 
-def _in_savepoint(
-    session: Session, job: Callable[[Session], Any], future: concurrent.futures.Future[Any]
-) -> tuple[concurrent.futures.Future[Any], Any, BaseException | None]:
+def _in_savepoint(session: Session, job: Callable[[Session], Any], entry: _Entry) -> _Outcome:
     savepoint = session.begin_nested()
     try:
         result = job(session)
         savepoint.commit()
-        return future, result, None
+        return entry, result, None
     except Exception as exc:  # handed to the waiting request
         savepoint.rollback()
-        return future, None, exc
+        return entry, None, exc

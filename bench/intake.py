@@ -18,11 +18,44 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = "建议学校食堂公开每周菜谱和价格，家长委员会每月参与一次陪餐监督，保证孩子们吃得放心。"
-LUA = """
+# What Chromium/WeChat sends for our form: multipart/form-data with the hidden idempotency
+# key (unique per request, as on every freshly opened form), the role, the text, the
+# anonymous box, the empty name/contact fields and an empty file input.
+BROWSER_LUA = r"""
+local boundary = "----WebKitFormBoundaryYijianBench7MA4YWxk"
+local prefix, counter = "", 0
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+function init(args)
+  prefix = args[1] or "k"
+end
+local function part(name, value)
+  return "--" .. boundary .. "\r\nContent-Disposition: form-data; name=\"" .. name
+    .. "\"\r\n\r\n" .. value .. "\r\n"
+end
+local tail = part("role", "{role}") .. part("text", "{text}") .. part("anonymous", "1")
+  .. part("name", "") .. part("contact", "")
+  .. "--" .. boundary .. "\r\nContent-Disposition: form-data; name=\"files\"; filename=\"\"\r\n"
+  .. "Content-Type: application/octet-stream\r\n\r\n\r\n--" .. boundary .. "--\r\n"
+local headers = {["Content-Type"] = "multipart/form-data; boundary=" .. boundary}
+function request()
+  counter = counter + 1
+  local key = prefix .. "-" .. id .. "-" .. counter
+  return wrk.format("POST", nil, headers, part("key", key) .. tail)
+end
+"""
+# The smallest form POST (no key, no empty fields): what earlier figures used.
+URLENCODED_LUA = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.body = "role=%E5%AE%B6%E9%95%BF&anonymous=1&text=" .. "{text}"
@@ -46,8 +79,10 @@ def wait_up(url: str) -> None:
 
 
 def wrk(url: str, script: Path, connections: int, seconds: int) -> dict[str, float]:
+    # A fresh key prefix per run: keys never repeat, so every request is a new submission.
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url,
+         "--", uuid.uuid4().hex[:12]],
         capture_output=True, text=True, check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
@@ -95,6 +130,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--body", choices=["browser", "urlencoded"], default="browser",
+                        help="browser: the multipart POST our form sends (default); "
+                             "urlencoded: a minimal form without key")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
@@ -108,7 +146,10 @@ def main() -> None:
                    capture_output=True)
     subprocess.run([*yijian, "demo"], env=env, cwd=ROOT, check=True, capture_output=True)
     script = tmp / "post.lua"
-    script.write_text(LUA.replace("{text}", urllib.request.quote(TEXT)))
+    if args.body == "browser":
+        script.write_text(BROWSER_LUA.replace("{text}", TEXT).replace("{role}", "家长"))
+    else:
+        script.write_text(URLENCODED_LUA.replace("{text}", urllib.request.quote(TEXT)))
 
     app_port, noop_port = free_port(), free_port()
     procs = [
@@ -132,15 +173,19 @@ def main() -> None:
         for p in procs:
             p.terminate()
             p.wait()
+    # Every answered request must be a stored row, not a replay of an earlier key.
+    with create_engine(url).connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM submission")).scalar_one()
     db_kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite (WAL, synchronous=FULL)"
     print(f"machine: {os.cpu_count()} cores; {db_kind}; workers={args.workers}; "
-          f"connections={args.connections}; {args.seconds}s each")
+          f"connections={args.connections}; {args.seconds}s each; body={args.body}")
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     print(f"{'':12}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}{'CPU ms/req':>12}")
     for name, r in (("no-op POST", base), ("submission", real)):
         print(f"{name:12}{r['rps']:>10.0f}{r['p50']:>10.1f}{r['p99']:>10.1f}"
               f"{r['non2xx']:>10.0f}{r['cpu_ms']:>12.2f}")
     print(f"ratio submission/no-op: {real['rps'] / base['rps']:.0%}")
+    print(f"rows stored: {stored} (warm-up included; a replayed key would add none)")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

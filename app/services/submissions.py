@@ -261,17 +261,16 @@ def _insert(session: Session, *, secret: str, fresh: list[_Pending], tagger: Tag
             }
         )
     # One multi-row INSERT ... RETURNING (SQLite 3.35+, PostgreSQL): the ORM unit of work
-    # per row would cost more than the rows themselves.
-    ids = (
-        session.execute(
-            _SUBMISSION.insert().returning(_SUBMISSION.c.id, sort_by_parameter_order=True), rows
-        )
-        .scalars()
-        .all()
+    # per row would cost more than the rows themselves. Rows come back in no promised
+    # order (asking SQLAlchemy for parameter order makes it insert row by row on SQLite),
+    # so each id is matched through its unique receipt hash.
+    returned = session.execute(
+        _SUBMISSION.insert().returning(_SUBMISSION.c.receipt_hash, _SUBMISSION.c.id), rows
     )
+    ids = {rhash: int(sid) for rhash, sid in returned}
     attachments: list[dict[str, object]] = []
-    for p, submission_id in zip(fresh, ids, strict=True):
-        p.id = int(submission_id)
+    for p, row in zip(fresh, rows, strict=True):
+        p.id = ids[str(row["receipt_hash"])]
         attachments.extend(
             {
                 "submission_id": p.id,

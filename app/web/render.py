@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import escape
 
 from app.i18n import ANONYMITY_NOTE, pick_locale, translator
 from app.models import CHECK_NAMES, Role
@@ -48,6 +50,36 @@ def render(
     # Receipts and form keys must not linger in a shared phone's cache.
     headers = {"Cache-Control": "no-store"} if private else None
     return HTMLResponse(env.get_template(name).render(ctx), status_code=status, headers=headers)
+
+
+# Stands in for the one per-request value of a page rendered ahead (see render_slotted).
+_SLOT = "\x00slot\x00"
+
+
+@lru_cache(maxsize=256)
+def _page_around_slot(
+    name: str, locale: str, context: tuple[tuple[str, Any], ...], slot: str
+) -> tuple[str, str]:
+    html = env.get_template(name).render(
+        {"lang": locale, "_": translator(locale), **dict(context), slot: _SLOT}
+    )
+    before, after = html.split(_SLOT)  # the template must show the slot exactly once
+    return before, after
+
+
+def render_slotted(
+    request: Request, name: str, context: dict[str, Any], *, slot: str, value: str
+) -> HTMLResponse:
+    """Render a private page whose only per-request part is one value (the receipt page).
+
+    The page is rendered once per locale and context around a marker and then only joined
+    with the escaped value: on the intake hot path, running the template cost more than
+    storing the submission.
+    """
+    locale = pick_locale(request.query_params.get("lang"), request.headers.get("accept-language"))
+    before, after = _page_around_slot(name, locale, tuple(sorted(context.items())), slot)
+    page = before + str(escape(value)) + after
+    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
 
 def render_error(request: Request, message: str, status: int) -> HTMLResponse:
