@@ -130,7 +130,8 @@ class Submission(SQLModel, table=True):
         Index("ix_submission_unit_check_status", "unit_id", "check", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)
-    unit_id: int = Field(foreign_key="unit.id", index=True)
+    # unit_id, check and status are looked up through the composite indexes above.
+    unit_id: int = Field(foreign_key="unit.id")
     campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
     channel: Channel = Field(sa_type=String(16), index=True)
     kind: Kind = Field(default=Kind.opinion, sa_type=String(16))
@@ -139,11 +140,11 @@ class Submission(SQLModel, table=True):
     name: str | None = Field(default=None, max_length=100)
     contact: str | None = Field(default=None, max_length=200)
     text: str
-    check: int | None = Field(default=None, index=True)
+    check: int | None = None
     check_score: float | None = None
     check_evidence: str | None = None  # JSON list of the phrases that decided the tag
     tagger: str | None = Field(default=None, max_length=64)
-    status: Status = Field(default=Status.new, sa_type=String(16), index=True)
+    status: Status = Field(default=Status.new, sa_type=String(16))
     receipt_hash: str = Field(max_length=64, unique=True)
     idempotency_hash: str | None = Field(default=None, max_length=64, unique=True)
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow, index=True)
