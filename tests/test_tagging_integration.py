@@ -59,6 +59,45 @@ def test_one_batch_with_a_repeated_key_stores_one(
     assert len(session.exec(select(Submission)).all()) == 1
 
 
+def test_a_key_stored_before_replays_in_a_later_batch(
+    database_url: str, engine: Engine, demo: None, session: Session
+) -> None:
+    from app.models import Channel
+    from app.services.campaigns import get_intake_state
+    from app.services.errors import Conflict
+    from app.services.submissions import NewSubmission, SubmissionInput, store_submissions
+    from tests.conftest import TEST_SECRET
+
+    state = get_intake_state(session, slug="demo")
+
+    def new(text: str, key: str) -> NewSubmission:
+        data = SubmissionInput(text=text, role="家长", anonymous=True)
+        return NewSubmission(slug="demo", channel=Channel.web, data=data, idempotency_key=key)
+
+    first = store_submissions(
+        session, secret=TEST_SECRET, items=[(new("建议增加校车", "a" * 12), state)]
+    )
+    session.commit()
+    later = store_submissions(
+        session,
+        secret=TEST_SECRET,
+        items=[
+            (new("建议增加校车", "a" * 12), state),  # stored before: replay
+            (new("建议增加校车", "a" * 12), state),  # and again in the same batch
+            (new("别的内容", "a" * 12), state),  # same key, other text: refused
+            (new("食堂饭菜太咸", "b" * 12), state),  # new
+        ],
+    )
+    session.commit()
+    receipt = first[0].receipt  # type: ignore[union-attr]
+    assert [getattr(r, "receipt", None) for r in later[:2]] == [receipt, receipt]
+    assert all(r.replayed for r in later[:2])  # type: ignore[union-attr]
+    assert isinstance(later[2], Conflict)
+    assert not later[3].replayed  # type: ignore[union-attr]
+    texts = sorted(s.text for s in session.exec(select(Submission)).all())
+    assert texts == sorted(["建议增加校车", "食堂饭菜太咸"])
+
+
 def test_tag_api(client: TestClient) -> None:
     r = client.post("/api/v1/tag", json={"id": "a1", "text": "校车太挤，接送时间不合理"})
     assert r.status_code == 200

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.models import (
@@ -118,6 +119,13 @@ class NewSubmission:
 
 _SUBMISSION = Submission.__table__  # type: ignore[attr-defined]
 _ATTACHMENT = Attachment.__table__  # type: ignore[attr-defined]
+# Per dialect: insert, skipping a row whose idempotency key is stored already.
+_INSERT_NEW = {
+    name: insert(_SUBMISSION)
+    .on_conflict_do_nothing(index_elements=[_SUBMISSION.c.idempotency_hash])
+    .returning(_SUBMISSION.c.receipt_hash, _SUBMISSION.c.id)
+    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
 
 
 @dataclass
@@ -155,7 +163,7 @@ def store_submissions(
     items: Sequence[tuple[NewSubmission, IntakeState]],
     tagger: Tagger | None = None,
 ) -> list[Stored | UserError]:
-    """Insert suggestions in one go: one key lookup, one tagging pass, one multi-row insert.
+    """Insert suggestions in one go: one tagging pass, one multi-row insert.
 
     Each item gets its own result: a Stored, or the UserError that refused it. A repeated
     idempotency key (stored before, or earlier in the same batch) replays the first receipt.
@@ -185,21 +193,13 @@ def store_submissions(
         )
         pending.append(_Pending(index, new, state, receipt, key_hash))
 
-    keyed = [p.key_hash for p in pending if p.key_hash is not None]
-    known: dict[str, tuple[int, str]] = {}
-    if keyed:
-        rows = session.execute(
-            sa_select(
-                _SUBMISSION.c.idempotency_hash, _SUBMISSION.c.id, _SUBMISSION.c.receipt_hash
-            ).where(_SUBMISSION.c.idempotency_hash.in_(keyed))
-        ).all()
-        known = {key: (int(sid), rhash) for key, sid, rhash in rows}
     fresh: list[_Pending] = []
     first_in_batch: dict[str, _Pending] = {}
+    # (item, the earlier item of this batch with the same key, if any)
     replays: list[tuple[_Pending, _Pending | None]] = []
     for p in pending:
-        if p.key_hash is not None and (p.key_hash in known or p.key_hash in first_in_batch):
-            replays.append((p, first_in_batch.get(p.key_hash)))
+        if p.key_hash is not None and p.key_hash in first_in_batch:
+            replays.append((p, first_in_batch[p.key_hash]))
             continue
         if p.key_hash is not None:
             first_in_batch[p.key_hash] = p
@@ -207,13 +207,27 @@ def store_submissions(
 
     if fresh:
         _insert(session, secret=secret, fresh=fresh, tagger=tagger)
+    # A key stored before left its row uninserted (p.id None): look those up, which is
+    # rarer and cheaper than looking up every key first.
+    known: dict[str, tuple[int, str]] = {}
+    before = [p.key_hash for p in fresh if p.id is None and p.key_hash is not None]
+    if before:
+        rows = session.connection().execute(
+            sa_select(
+                _SUBMISSION.c.idempotency_hash, _SUBMISSION.c.id, _SUBMISSION.c.receipt_hash
+            ).where(_SUBMISSION.c.idempotency_hash.in_(before))
+        )
+        known = {key: (int(sid), rhash) for key, sid, rhash in rows}
     for p in fresh:
-        assert p.id is not None
-        results[p.index] = Stored(id=p.id, receipt=p.receipt, replayed=False, text=p.new.data.text)
+        if p.id is None:
+            replays.append((p, None))
+        else:
+            results[p.index] = Stored(
+                id=p.id, receipt=p.receipt, replayed=False, text=p.new.data.text
+            )
     for p, first in replays:
         assert p.key_hash is not None
-        if first is not None:
-            assert first.id is not None
+        if first is not None and first.id is not None:
             sid, rhash = first.id, receipts.hash_receipt(secret=secret, receipt=first.receipt)
         else:
             sid, rhash = known[p.key_hash]
@@ -263,14 +277,16 @@ def _insert(session: Session, *, secret: str, fresh: list[_Pending], tagger: Tag
     # One multi-row INSERT ... RETURNING (SQLite 3.35+, PostgreSQL): the ORM unit of work
     # per row would cost more than the rows themselves. Rows come back in no promised
     # order (asking SQLAlchemy for parameter order makes it insert row by row on SQLite),
-    # so each id is matched through its unique receipt hash.
-    returned = session.execute(
-        _SUBMISSION.insert().returning(_SUBMISSION.c.receipt_hash, _SUBMISSION.c.id), rows
-    )
+    # so each id is matched through its unique receipt hash; a row whose idempotency key
+    # is already stored is skipped and comes back not at all.
+    conn = session.connection()
+    returned = conn.execute(_INSERT_NEW[conn.dialect.name], rows)
     ids = {rhash: int(sid) for rhash, sid in returned}
     attachments: list[dict[str, object]] = []
     for p, row in zip(fresh, rows, strict=True):
-        p.id = ids[str(row["receipt_hash"])]
+        p.id = ids.get(str(row["receipt_hash"]))
+        if p.id is None:
+            continue
         attachments.extend(
             {
                 "submission_id": p.id,
