@@ -255,7 +255,10 @@ class LoopWriter(Writer):
             return outcomes
         except Exception as exc:
             log.exception("writer batch of %d failed", len(batch))
-            session.rollback()
+            try:
+                session.rollback()
+            except SQLAlchemyError:  # the waiting requests must still get their answer
+                log.exception("rollback after the failed batch failed too")
             return [(entry, None, exc) for entry in batch]
 
     def _commit(self, session: Session) -> None:

@@ -20,7 +20,8 @@ def test_group_commit_isolates_failing_jobs(
 ) -> None:
     if kind is LoopWriter and engine.dialect.name != "sqlite":
         pytest.skip("the loop writer is for SQLite")
-    writer = kind(make_engine(database_url, immediate=True), max_batch=64)
+    write_engine = make_engine(database_url, immediate=True)
+    writer = kind(write_engine, max_batch=64)
 
     def ok(i: int):  # type: ignore[no-untyped-def]
         def job(s: Session) -> int:
@@ -42,6 +43,7 @@ def test_group_commit_isolates_failing_jobs(
 
     results = asyncio.run(main())
     writer.close()
+    write_engine.dispose()
     assert results[:50] == list(range(50))
     assert isinstance(results[50], ValueError)
     names = _bureau_names(engine)
@@ -63,7 +65,8 @@ def test_loop_writer_waits_for_the_lock_without_stopping_the_loop(
     """Another process holding the write lock delays the batch, not the event loop."""
     if engine.dialect.name != "sqlite":
         pytest.skip("SQLite locking")
-    writer = LoopWriter(make_engine(database_url, immediate=True))
+    write_engine = make_engine(database_url, immediate=True)
+    writer = LoopWriter(write_engine)
     other = make_engine(database_url)
     locked = threading.Event()
 
@@ -99,6 +102,7 @@ def test_loop_writer_waits_for_the_lock_without_stopping_the_loop(
 
     result, ticks = asyncio.run(main())
     writer.close()
+    write_engine.dispose()
     other.dispose()
     assert result == "stored"
     # The lock was held for about 0.5 s; a blocked loop would not have ticked meanwhile.
