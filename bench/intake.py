@@ -62,6 +62,11 @@ wrk.body = "role=%E5%AE%B6%E9%95%BF&anonymous=1&text=" .. "{text}"
 """
 
 
+def write_browser_script(path: Path) -> None:
+    """The wrk script that posts what our form sends from a phone."""
+    path.write_text(BROWSER_LUA.replace("{text}", TEXT).replace("{role}", "家长"))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -147,7 +152,7 @@ def main() -> None:
     subprocess.run([*yijian, "demo"], env=env, cwd=ROOT, check=True, capture_output=True)
     script = tmp / "post.lua"
     if args.body == "browser":
-        script.write_text(BROWSER_LUA.replace("{text}", TEXT).replace("{role}", "家长"))
+        write_browser_script(script)
     else:
         script.write_text(URLENCODED_LUA.replace("{text}", urllib.request.quote(TEXT)))
 

@@ -20,14 +20,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2 as httpx
 
-from bench.intake import LUA, ROOT, TEXT, free_port, measured
+from bench.intake import ROOT, TEXT, free_port, measured, write_browser_script
 
 YIJIAN = [sys.executable, "-m", "app"]
 
@@ -76,7 +75,7 @@ def kind(url: str) -> str:
 
 def matrix(urls: list[str], seconds: int, tmp: Path) -> None:
     script = tmp / "post.lua"
-    script.write_text(LUA.replace("{text}", urllib.parse.quote(TEXT)))
+    write_browser_script(script)
     print(f"machine: {os.cpu_count()} cores; {seconds}s per cell")
     print(f"{'database':12}{'workers':>8}{'clients':>8}{'subm/s':>9}{'p50 ms':>9}"
           f"{'p99 ms':>9}{'non-2xx':>9}{'CPU ms':>8}{'load':>7}")
