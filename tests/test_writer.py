@@ -1,6 +1,8 @@
 import asyncio
+import fcntl
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine, text
@@ -59,31 +61,18 @@ def test_make_writer_suits_the_database(engine: Engine) -> None:
         writer.close()
 
 
-def test_loop_writer_waits_for_the_lock_without_stopping_the_loop(
-    engine: Engine, database_url: str
-) -> None:
-    """Another process holding the write lock delays the batch, not the event loop."""
-    if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite locking")
+def _store_while_locked(database_url: str, hold: Callable[[threading.Event], None]) -> int:
+    """Run one LoopWriter job while `hold` keeps a lock for 0.5 s; count loop ticks meanwhile."""
     write_engine = make_engine(database_url, immediate=True)
     writer = LoopWriter(write_engine)
-    other = make_engine(database_url)
     locked = threading.Event()
-
-    def hold_lock() -> None:
-        with other.begin() as conn:
-            conn.execute(
-                text("INSERT INTO bureau (name, created_at) VALUES ('x', CURRENT_TIMESTAMP)")
-            )
-            locked.set()
-            time.sleep(0.5)
 
     def job(s: Session) -> str:
         s.execute(text("INSERT INTO bureau (name, created_at) VALUES ('y', CURRENT_TIMESTAMP)"))
         return "stored"
 
     async def main() -> tuple[str, int]:
-        holder = threading.Thread(target=hold_lock)
+        holder = threading.Thread(target=hold, args=(locked,))
         holder.start()
         await asyncio.to_thread(locked.wait)
         ticks = 0
@@ -103,11 +92,46 @@ def test_loop_writer_waits_for_the_lock_without_stopping_the_loop(
     result, ticks = asyncio.run(main())
     writer.close()
     write_engine.dispose()
-    other.dispose()
     assert result == "stored"
+    return ticks
+
+
+def test_loop_writer_waits_for_another_process_without_stopping_the_loop(
+    engine: Engine, database_url: str
+) -> None:
+    """SQLite's lock held elsewhere (a CLI command, say) delays the batch, not the loop."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite locking")
+    other = make_engine(database_url)
+
+    def hold(locked: threading.Event) -> None:
+        with other.begin() as conn:
+            conn.execute(
+                text("INSERT INTO bureau (name, created_at) VALUES ('x', CURRENT_TIMESTAMP)")
+            )
+            locked.set()
+            time.sleep(0.5)
+
     # The lock was held for about 0.5 s; a blocked loop would not have ticked meanwhile.
-    assert ticks >= 10
+    assert _store_while_locked(database_url, hold) >= 10
+    other.dispose()
     assert sorted(_bureau_names(engine)) == ["x", "y"]
+
+
+def test_loop_writers_queue_on_the_lock_file(engine: Engine, database_url: str) -> None:
+    """Another server process's turn (the lock file) is waited for off the loop too."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite locking")
+    path = make_engine(database_url).url.database
+
+    def hold(locked: threading.Event) -> None:
+        with open(f"{path}.writer-lock", "ab") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            locked.set()
+            time.sleep(0.5)
+
+    assert _store_while_locked(database_url, hold) >= 10
+    assert _bureau_names(engine) == ["y"]
 
 
 def test_sqlite_is_durable(engine: Engine) -> None:
