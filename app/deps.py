@@ -10,9 +10,9 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.db import Writer
-from app.i18n import pick_locale
 from app.ratelimit import RateLimiter
 from app.services.errors import TooMany
+from app.web.render import request_locale
 
 
 # Cheap dependencies are async on purpose: FastAPI runs plain `def` dependencies in the
@@ -33,7 +33,7 @@ async def _writer(request: Request) -> Writer:
 
 
 async def _locale(request: Request) -> str:
-    return pick_locale(request.query_params.get("lang"), request.headers.get("accept-language"))
+    return request_locale(request)
 
 
 def _client_key(request: Request) -> str:

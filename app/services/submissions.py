@@ -166,9 +166,9 @@ def store_submissions(
     """Insert suggestions in one go: one tagging pass, one multi-row insert.
 
     Each item gets its own result: a Stored, or the UserError that refused it. A repeated
-    idempotency key (stored before, or earlier in the same batch) replays the first receipt.
-    A concurrent insert of the same key by another process raises IntegrityError; running
-    again then finds and replays the first one.
+    idempotency key (stored before, or earlier in the same batch) replays the first receipt;
+    the insert skips a key that another process stored a moment ago (ON CONFLICT), so that
+    one replays too.
     """
     results: list[Stored | UserError | None] = [None] * len(items)
     pending: list[_Pending] = []

@@ -1,10 +1,10 @@
-"""The write path shared by the form and the API: cached intake state, the writer, retries."""
+"""The write path shared by the form and the API: cached intake state and the writer."""
 
 from __future__ import annotations
 
 from fastapi import Request
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -34,16 +34,9 @@ async def store(request: Request, new: NewSubmission) -> Stored:
     """Store through the group-commit writer; returns once the row is committed."""
     state = await intake_state(request, new.slug)
     writer: Writer = request.app.state.writer
-    for attempt in (1, 2):
-        try:
-            result = await writer.run_batched("submission", (new, state))
-            assert isinstance(result, Stored)
-            return result
-        except IntegrityError as exc:
-            # The same idempotency key was stored by another process a moment ago:
-            # the second run finds it and replays the first receipt.
-            if attempt == 2 or new.idempotency_key is None:
-                raise Unavailable(BUSY) from exc
-        except SQLAlchemyError as exc:
-            raise Unavailable(BUSY) from exc
-    raise AssertionError("unreachable")
+    try:
+        result = await writer.run_batched("submission", (new, state))
+    except SQLAlchemyError as exc:
+        raise Unavailable(BUSY) from exc
+    assert isinstance(result, Stored)
+    return result

@@ -36,6 +36,19 @@ env.globals["ANONYMITY_NOTE"] = ANONYMITY_NOTE
 env.globals["ROLES"] = [r.value for r in Role]
 
 
+# Receipts and form keys must not linger in a shared phone's cache.
+_PRIVATE = {"Cache-Control": "no-store"}
+
+
+def request_locale(request: Request) -> str:
+    """The locale a request asks for (?lang=, then Accept-Language)."""
+    return pick_locale(request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
+def _page_context(locale: str, context: dict[str, Any]) -> dict[str, Any]:
+    return {"lang": locale, "_": translator(locale), **context}
+
+
 def render(
     request: Request,
     name: str,
@@ -45,10 +58,8 @@ def render(
     private: bool = True,
 ) -> HTMLResponse:
     """Render a page in the request's locale."""
-    locale = pick_locale(request.query_params.get("lang"), request.headers.get("accept-language"))
-    ctx = {"lang": locale, "_": translator(locale), **(context or {})}
-    # Receipts and form keys must not linger in a shared phone's cache.
-    headers = {"Cache-Control": "no-store"} if private else None
+    ctx = _page_context(request_locale(request), context or {})
+    headers = _PRIVATE if private else None
     return HTMLResponse(env.get_template(name).render(ctx), status_code=status, headers=headers)
 
 
@@ -60,9 +71,7 @@ _SLOT = "\x00slot\x00"
 def _page_around_slot(
     name: str, locale: str, context: tuple[tuple[str, Any], ...], slot: str
 ) -> tuple[str, str]:
-    html = env.get_template(name).render(
-        {"lang": locale, "_": translator(locale), **dict(context), slot: _SLOT}
-    )
+    html = env.get_template(name).render(_page_context(locale, {**dict(context), slot: _SLOT}))
     before, after = html.split(_SLOT)  # the template must show the slot exactly once
     return before, after
 
@@ -76,10 +85,9 @@ def render_slotted(
     with the escaped value: on the intake hot path, running the template cost more than
     storing the submission.
     """
-    locale = pick_locale(request.query_params.get("lang"), request.headers.get("accept-language"))
-    before, after = _page_around_slot(name, locale, tuple(sorted(context.items())), slot)
-    page = before + str(escape(value)) + after
-    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+    key = tuple(sorted(context.items()))
+    before, after = _page_around_slot(name, request_locale(request), key, slot)
+    return HTMLResponse(before + str(escape(value)) + after, headers=_PRIVATE)
 
 
 def render_error(request: Request, message: str, status: int) -> HTMLResponse:
