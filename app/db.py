@@ -13,7 +13,6 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,12 +28,18 @@ T = TypeVar("T")
 
 def make_engine(url: str, *, immediate: bool = False) -> Engine:
     """Create an engine; for SQLite set WAL, FULL sync and our own BEGIN."""
+    # Error messages would otherwise quote the statement's values (a suggestion's text, a
+    # named sender's contact) into the log.
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+        )
     path = url.split("///", 1)[1] if "///" in url else ""
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
@@ -46,6 +51,10 @@ def make_engine(url: str, *, immediate: bool = False) -> Engine:
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        # A multi-row insert inside a transaction keeps a statement journal; past 64 KiB
+        # SQLite spills it to a temporary file, which cost an open, an unlink and a write
+        # per page for every batch of submissions. In memory it is only a copy.
+        cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
 
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
@@ -71,6 +80,10 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 Batcher = Callable[[Session, list[Any]], list[Any]]
+
+
+class WriteFailed(Exception):
+    """The writer could not store a batch; the sender may try again."""
 
 
 class Writer(abc.ABC):
@@ -114,6 +127,10 @@ class Writer(abc.ABC):
     def close(self) -> None:
         """Finish what was handed in and stop."""
 
+    async def aclose(self) -> None:
+        """close(), from the event loop."""
+        self.close()
+
     def _execute(self, session: Session, batch: list[_Entry]) -> list[_Outcome]:
         """Run a batch's jobs in the session's open transaction (not committed)."""
         outcomes: list[_Outcome] = []
@@ -128,18 +145,67 @@ class Writer(abc.ABC):
         return outcomes
 
     def _run_group(self, session: Session, name: str, entries: list[_Entry]) -> list[_Outcome]:
-        batcher = self._batchers[name]
-        savepoint = session.begin_nested()
-        try:
-            results = batcher(session, [e.payload for e in entries])
-            savepoint.commit()
-        except Exception:  # retried item by item below
-            savepoint.rollback()
-            return [_in_savepoint(session, partial(_one, batcher, e.payload), e) for e in entries]
+        results = run_batcher(session, self._batchers[name], [e.payload for e in entries])
         return [
             (e, None, r) if isinstance(r, BaseException) else (e, r, None)
             for e, r in zip(entries, results, strict=True)
         ]
+
+
+def run_batcher(session: Session, batcher: Batcher, payloads: list[Any]) -> list[Any]:
+    """Run a batcher in a savepoint; should it raise, retry item by item, each in its own
+    savepoint. One result or exception per payload; nothing is committed."""
+    savepoint = session.begin_nested()
+    try:
+        results = batcher(session, payloads)
+        savepoint.commit()
+        return results
+    except Exception:  # retried item by item below
+        savepoint.rollback()
+    outcomes: list[Any] = []
+    for payload in payloads:
+        savepoint = session.begin_nested()
+        try:
+            outcomes.append(_one(batcher, payload, session))
+            savepoint.commit()
+        except Exception as exc:  # this item's own answer
+            savepoint.rollback()
+            outcomes.append(exc)
+    return outcomes
+
+
+class WriteQueue:
+    """The lock file that server processes of one SQLite database queue on for the write
+    lock: SQLite's own busy wait polls with sleeps of up to 100 ms, so a process that
+    waited there lost nearly every race to one that re-took the lock at once (p99
+    0.6-0.9 s with two workers); a file lock wakes the waiting process the moment it is
+    released. No-op for an in-memory database."""
+
+    def __init__(self, engine: Engine) -> None:
+        path = engine.url.database
+        self._file = (
+            open(f"{path}.writer-lock", "ab")  # noqa: SIM115 - held for the writer's life
+            if path and path != ":memory:"
+            else None
+        )
+
+    def begin(self, session: Session) -> None:
+        """Wait for our turn, then BEGIN IMMEDIATE (blocks: call it off the event loop)."""
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_EX)
+        try:
+            session.connection()
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
 
 
 def make_writer(
@@ -214,12 +280,7 @@ class LoopWriter(Writer):
     from the busy event loop after every statement; measured, that hand-off cost more
     than the work. Taking the write lock can wait for another process, and the commit
     waits for the disk, so those two run in a helper thread while the loop goes on
-    collecting the next batch.
-
-    Server processes of one database queue for the write lock on a lock file first:
-    SQLite's own busy wait polls with sleeps of up to 100 ms, so a process that waited
-    there lost nearly every race to one that re-took the lock at once (p99 0.6-0.9 s with
-    two workers); a file lock wakes the waiting process the moment it is released.
+    collecting the next batch. Server processes take turns through a WriteQueue.
     """
 
     def __init__(
@@ -229,12 +290,7 @@ class LoopWriter(Writer):
         self._pending: list[_Entry] = []
         self._flushing = False
         self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="yijian-commit")
-        path = engine.url.database
-        self._queue_file = (
-            open(f"{path}.writer-lock", "ab")  # noqa: SIM115 - held for the writer's life
-            if path and path != ":memory:"
-            else None
-        )
+        self._turns = WriteQueue(engine)
 
     def _enqueue(self, entry: _Entry) -> None:
         self._pending.append(entry)
@@ -244,8 +300,7 @@ class LoopWriter(Writer):
 
     def close(self) -> None:
         self._thread.shutdown(wait=True)
-        if self._queue_file is not None:
-            self._queue_file.close()
+        self._turns.close()
 
     async def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         session = Session(self._engine)
@@ -262,13 +317,13 @@ class LoopWriter(Writer):
         self, loop: asyncio.AbstractEventLoop, session: Session, batch: list[_Entry]
     ) -> list[_Outcome]:
         try:
-            await loop.run_in_executor(self._thread, self._begin, session)
+            await loop.run_in_executor(self._thread, self._turns.begin, session)
             try:
                 outcomes = self._execute(session, batch)
                 await loop.run_in_executor(self._thread, session.commit)
                 return outcomes
             finally:
-                self._dequeue()
+                self._turns.release()
         except Exception as exc:
             log.exception("writer batch of %d failed", len(batch))
             try:
@@ -276,19 +331,6 @@ class LoopWriter(Writer):
             except SQLAlchemyError:  # the waiting requests must still get their answer
                 log.exception("rollback after the failed batch failed too")
             return [(entry, None, exc) for entry in batch]
-
-    def _begin(self, session: Session) -> None:
-        if self._queue_file is not None:
-            fcntl.flock(self._queue_file, fcntl.LOCK_EX)
-        try:
-            session.connection()  # BEGIN IMMEDIATE
-        except BaseException:
-            self._dequeue()
-            raise
-
-    def _dequeue(self) -> None:
-        if self._queue_file is not None:
-            fcntl.flock(self._queue_file, fcntl.LOCK_UN)
 
 
 @dataclass

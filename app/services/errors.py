@@ -14,6 +14,11 @@ class UserError(Exception):
         self.message = message
         self.field = field
 
+    def __reduce__(self) -> tuple[type[UserError], tuple[str], dict[str, str | None]]:
+        # Keeps `field` when the writer process sends the error back (the default keeps
+        # only the message).
+        return type(self), (self.message,), {"field": self.field}
+
 
 class Invalid(UserError):
     status = 422

@@ -170,6 +170,26 @@ def store_submissions(
     the insert skips a key that another process stored a moment ago (ON CONFLICT), so that
     one replays too.
     """
+    batch = prepare_submissions(secret=secret, items=items, tagger=tagger)
+    return write_submissions(session, secret=secret, batch=batch)
+
+
+@dataclass
+class PreparedBatch:
+    """Suggestions ready to insert: what store_submissions does before the database."""
+
+    results: list[Stored | UserError | None]
+    fresh: list[_Pending]
+    rows: list[dict[str, object]]
+    # (item, the earlier item of this batch with the same key, if any)
+    replays: list[tuple[_Pending, _Pending | None]]
+
+
+def prepare_submissions(
+    *, secret: str, items: Sequence[tuple[NewSubmission, IntakeState]], tagger: Tagger | None
+) -> PreparedBatch:
+    """Check channels, derive receipts and key hashes, tag and build the rows (no database),
+    so a writer can do it while the previous batch's commit waits for the disk."""
     results: list[Stored | UserError | None] = [None] * len(items)
     pending: list[_Pending] = []
     for index, (new, state) in enumerate(items):
@@ -195,7 +215,6 @@ def store_submissions(
 
     fresh: list[_Pending] = []
     first_in_batch: dict[str, _Pending] = {}
-    # (item, the earlier item of this batch with the same key, if any)
     replays: list[tuple[_Pending, _Pending | None]] = []
     for p in pending:
         if p.key_hash is not None and p.key_hash in first_in_batch:
@@ -204,9 +223,17 @@ def store_submissions(
         if p.key_hash is not None:
             first_in_batch[p.key_hash] = p
         fresh.append(p)
+    return PreparedBatch(results, fresh, _rows(secret=secret, fresh=fresh, tagger=tagger), replays)
 
+
+def write_submissions(
+    session: Session, *, secret: str, batch: PreparedBatch
+) -> list[Stored | UserError]:
+    """Insert a prepared batch in the session's transaction; one result per item."""
+    results, fresh = list(batch.results), batch.fresh
+    replays = list(batch.replays)
     if fresh:
-        _insert(session, secret=secret, fresh=fresh, tagger=tagger)
+        _insert(session, fresh=fresh, rows=batch.rows)
     # A key stored before left its row uninserted (p.id None): look those up, which is
     # rarer and cheaper than looking up every key first.
     known: dict[str, tuple[int, str]] = {}
@@ -242,10 +269,10 @@ def store_submissions(
     return [r for r in results if r is not None]
 
 
-def _insert(session: Session, *, secret: str, fresh: list[_Pending], tagger: Tagger | None) -> None:
+def _rows(*, secret: str, fresh: list[_Pending], tagger: Tagger | None) -> list[dict[str, object]]:
     suggestions = tagger.suggest_many([p.new.data.text for p in fresh]) if tagger else None
     tagger_name = f"{tagger.name}:{tagger.version}"[:64] if tagger else None
-    rows = []
+    rows: list[dict[str, object]] = []
     for i, p in enumerate(fresh):
         now = p.new.created_at or utcnow()
         data = p.new.data
@@ -274,6 +301,10 @@ def _insert(session: Session, *, secret: str, fresh: list[_Pending], tagger: Tag
                 "updated_at": now,
             }
         )
+    return rows
+
+
+def _insert(session: Session, *, fresh: list[_Pending], rows: list[dict[str, object]]) -> None:
     # One multi-row INSERT ... RETURNING (SQLite 3.35+, PostgreSQL): the ORM unit of work
     # per row would cost more than the rows themselves. Rows come back in no promised
     # order (asking SQLAlchemy for parameter order makes it insert row by row on SQLite),
