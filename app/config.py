@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     max_upload_mb: int = 10
     max_files: int = 3
     writer_batch: int = 128
+    writer_process: bool = True
     log_level: str = "INFO"
     tagger: str = "ngram"
     session_idle_minutes: int = 60

@@ -7,27 +7,23 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api import docs as api_docs
 from app.api import v1
 from app.config import Settings, get_settings
-from app.db import make_engine, make_writer
+from app.db import Writer, make_engine, make_writer
 from app.mail.outbound import sender_from_settings
 from app.ratelimit import RateLimiter
 from app.services.campaigns import IntakeCache
 from app.services.errors import UserError
-from app.services.submissions import store_submissions
-from app.tagging import ReloadingTagger
 from app.web import campaign_public, public
 from app.web.admin import audit as admin_audit
 from app.web.admin import auth as admin_auth
@@ -41,6 +37,7 @@ from app.web.admin import queue as admin_queue
 from app.web.admin.deps import LoginRequired
 from app.web.middleware import AccessLogMiddleware, SecurityMiddleware
 from app.web.render import render_error
+from app.writer import ProcessWriter, start_tagger, submission_batcher, uses_process
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -58,29 +55,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             make_engine(settings.database_url, immediate=True) if settings.is_sqlite else engine
         )
         app.state.engine = engine
-        app.state.tagger = tagger = ReloadingTagger(
-            settings.tagger, model_dir=settings.data_dir / "models"
-        )
-        # The first suggestion loads the traditional-to-simplified table (about a second):
-        # pay it at start-up, not in the first parent's request.
-        await run_in_threadpool(tagger.suggest, "學校")
+        app.state.tagger = tagger = await run_in_threadpool(start_tagger, settings)
         # What start-up loaded (model, tables, routes) lives as long as the process; left to
         # the collector, every full collection walked it and paused requests ~90 ms.
         gc.collect()
         gc.freeze()
-
-        def store_batch(session: Session, items: list[Any]) -> list[Any]:
-            return list(
-                store_submissions(session, secret=settings.secret_key, items=items, tagger=tagger)
-            )
-
-        app.state.writer = make_writer(
-            write_engine, max_batch=settings.writer_batch, batchers={"submission": store_batch}
-        )
+        writer: Writer
+        if uses_process(settings):
+            writer = ProcessWriter(write_engine, settings)
+            await writer.start()
+        else:
+            batchers = {"submission": submission_batcher(settings, tagger)}
+            writer = make_writer(write_engine, max_batch=settings.writer_batch, batchers=batchers)
+        app.state.writer = writer
         try:
             yield
         finally:
-            app.state.writer.close()
+            await writer.aclose()
             write_engine.dispose()
             engine.dispose()
 

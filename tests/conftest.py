@@ -109,6 +109,9 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "rate_limit": "off",
         "receipt_lookup_limit": "off",
         "_env_file": None,
+        # A writer process per test app would add its start-up (about a second) to every
+        # test; tests/test_writer_process.py and the live servers run the real thing.
+        "writer_process": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.db import Writer
+from app.db import WriteFailed, Writer
 from app.services.campaigns import IntakeCache, IntakeState
 from app.services.errors import Unavailable
 from app.services.submissions import NewSubmission, Stored
@@ -36,7 +36,7 @@ async def store(request: Request, new: NewSubmission) -> Stored:
     writer: Writer = request.app.state.writer
     try:
         result = await writer.run_batched("submission", (new, state))
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, WriteFailed) as exc:
         raise Unavailable(BUSY) from exc
     assert isinstance(result, Stored)
     return result
