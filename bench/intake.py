@@ -105,15 +105,23 @@ def wrk(url: str, script: Path, connections: int, seconds: int) -> dict[str, flo
             "socket_errors": 1.0 if errors else 0.0}
 
 
+def descendants(pid: int) -> list[int]:
+    """A process and all its descendants (uvicorn workers, writer processes), from /proc."""
+    found = [pid]
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in children.read_text().split():
+            found += descendants(int(child))
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
-    """CPU time of a process and its children (uvicorn workers), from /proc."""
+    """CPU time of a process and all its descendants, from /proc."""
     total = 0.0
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(c) for c in children.read_text().split()]
-    for p in pids:
-        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+    for p in descendants(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # ended meanwhile
+            continue
         total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
 
