@@ -91,14 +91,21 @@ class _SentStates:
     def __init__(self) -> None:
         self._sent: dict[int, tuple[int, IntakeState]] = {}
         self._next = 0
+        self._forgotten = False
+
+    def forget(self) -> None:
+        """After a frame that never left: the child may lack what it named."""
+        self._sent.clear()
+        self._forgotten = True
 
     def refer(
         self, items: list[tuple[NewSubmission, IntakeState]]
     ) -> tuple[bool, dict[int, IntakeState], list[tuple[NewSubmission, int]]]:
         """(whether the child must forget earlier states, new states by number, items)."""
-        reset = len(self._sent) >= self.LIMIT
+        reset = self._forgotten or len(self._sent) >= self.LIMIT
         if reset:
             self._sent.clear()
+            self._forgotten = False
         new: dict[int, IntakeState] = {}
         out = []
         for submission, state in items:
@@ -210,11 +217,19 @@ class ProcessWriter(LoopWriter):
         # A frame is never split across transactions: keep each within one batch.
         for start in range(0, len(batch), self._max_batch):
             chunk = batch[start : start + self._max_batch]
+            futures = [future for _, future in chunk]
             self._frames += 1
-            link.inflight[self._frames] = [future for _, future in chunk]
             reset, states, items = link.states.refer([item for item, _ in chunk])
-            payload = pickle.dumps((self._frames, reset, states, items), protocol=5)
-            link.stream.write(_HEADER.pack(len(payload)) + payload)
+            try:
+                payload = pickle.dumps((self._frames, reset, states, items), protocol=5)
+                header = _HEADER.pack(len(payload))
+            except Exception:  # unpicklable, or past 4 GiB: only this frame's requests fail
+                log.exception("could not send %d submissions to the writer", len(chunk))
+                _fail(futures, "frame not sent")
+                link.states.forget()
+                continue
+            link.inflight[self._frames] = futures
+            link.stream.write(header + payload)
 
     async def _read(self, link: _Link, reader: asyncio.StreamReader) -> None:
         try:

@@ -175,3 +175,47 @@ def test_uses_process_only_for_a_sqlite_file(tmp_path: Path) -> None:
     assert not uses_process(settings("sqlite:///:memory:"))
     assert not uses_process(settings("postgresql+psycopg://u:p@localhost/db"))
     assert not uses_process(settings(f"sqlite:///{tmp_path}/a.db", process=False))
+
+
+def test_sent_states_are_named_once_and_resent_after_a_lost_frame() -> None:
+    a, b = object(), object()
+    sent = writer_module._SentStates()
+    reset, new, items = sent.refer([("x", a), ("y", a)])  # type: ignore[list-item]
+    assert not reset and list(new.values()) == [a] and items[0][1] == items[1][1]
+    reset, new, items = sent.refer([("z", a), ("w", b)])  # type: ignore[list-item]
+    assert not reset and list(new.values()) == [b]
+    sent.forget()
+    reset, new, _ = sent.refer([("v", a)])  # type: ignore[list-item]
+    assert reset and list(new.values()) == [a]
+    many = [object() for _ in range(writer_module._SentStates.LIMIT)]
+    sent.refer([("m", s) for s in many])  # type: ignore[misc]
+    reset, new, _ = sent.refer([("n", a)])  # type: ignore[list-item]
+    assert reset and list(new.values()) == [a]
+
+
+def test_an_unsendable_submission_fails_alone(
+    process_settings: Settings, engine: Engine, demo: None, session: Session
+) -> None:
+    with Session(engine) as s:
+        state = get_intake_state(s, slug="demo")
+    write_engine = make_engine(process_settings.database_url, immediate=True)
+    bad, _ = _item(state, 1)
+    bad.files = [lambda: None]  # type: ignore[list-item]
+
+    async def main() -> tuple[object, object]:
+        writer = ProcessWriter(write_engine, process_settings)
+        await writer.start()
+        try:
+            first = await asyncio.gather(
+                writer.run_batched("submission", (bad, state)), return_exceptions=True
+            )
+            second = await writer.run_batched("submission", _item(state, 2))
+            return first[0], second
+        finally:
+            await writer.aclose()
+
+    failed, stored = asyncio.run(main())
+    write_engine.dispose()
+    assert isinstance(failed, WriteFailed)
+    assert isinstance(stored, Stored) and not stored.replayed
+    assert len(session.exec(select(Submission)).all()) == 1
