@@ -321,6 +321,7 @@ def _write(
         turns.begin(session)
     except Exception:
         log.exception("could not begin a batch of %d", len(items))
+        session.rollback()
         return None
     try:
         try:
