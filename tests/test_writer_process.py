@@ -19,7 +19,7 @@ from app.config import Settings
 from app.db import WriteFailed, make_engine
 from app.main import create_app
 from app.models import Attachment, CampaignPhase, Channel, Submission
-from app.services.campaigns import IntakeCache, get_intake_state
+from app.services.campaigns import IntakeCache, IntakeState, get_intake_state
 from app.services.submissions import NewSubmission, Stored, SubmissionInput
 from app.writer import ProcessWriter, uses_process
 from tests.conftest import make_settings
@@ -98,18 +98,29 @@ def test_attachment_travels_with_its_submission(
     assert stored.data == pdf and stored.submission_id is not None
 
 
-def _item(state: object, i: int) -> tuple[NewSubmission, object]:
+def _item(state: IntakeState, i: int) -> tuple[NewSubmission, IntakeState]:
     data = SubmissionInput(text=f"第{i}条：建议延长图书馆开放时间。", role="家长", anonymous=True)
     new = NewSubmission(slug="demo", channel=Channel.web, data=data, idempotency_key=f"grp-{i:06d}")
     return new, state
 
 
-def test_concurrent_submissions_share_transactions(
-    process_settings: Settings, engine: Engine, demo: None, session: Session
-) -> None:
+@pytest.fixture
+def demo_state(engine: Engine, demo: None) -> IntakeState:
     with Session(engine) as s:
-        state = get_intake_state(s, slug="demo")
-    write_engine = make_engine(process_settings.database_url, immediate=True)
+        return get_intake_state(s, slug="demo")
+
+
+@pytest.fixture
+def write_engine(process_settings: Settings) -> Iterator[Engine]:
+    eng = make_engine(process_settings.database_url, immediate=True)
+    yield eng
+    eng.dispose()
+
+
+def test_concurrent_submissions_share_transactions(
+    process_settings: Settings, write_engine: Engine, demo_state: IntakeState, session: Session
+) -> None:
+    state = demo_state
 
     async def main() -> list[object]:
         writer = ProcessWriter(write_engine, process_settings)
@@ -127,7 +138,6 @@ def test_concurrent_submissions_share_transactions(
         return await pending
 
     results = asyncio.run(main())
-    write_engine.dispose()
     assert all(isinstance(r, Stored) and not r.replayed for r in results)
     assert len({r.id for r in results if isinstance(r, Stored)}) == 200
     assert len(session.exec(select(Submission)).all()) == 200
@@ -194,11 +204,9 @@ def test_sent_states_are_named_once_and_resent_after_a_lost_frame() -> None:
 
 
 def test_an_unsendable_submission_fails_alone(
-    process_settings: Settings, engine: Engine, demo: None, session: Session
+    process_settings: Settings, write_engine: Engine, demo_state: IntakeState, session: Session
 ) -> None:
-    with Session(engine) as s:
-        state = get_intake_state(s, slug="demo")
-    write_engine = make_engine(process_settings.database_url, immediate=True)
+    state = demo_state
     bad, _ = _item(state, 1)
     bad.files = [lambda: None]  # type: ignore[list-item]
 
@@ -215,7 +223,6 @@ def test_an_unsendable_submission_fails_alone(
             await writer.aclose()
 
     failed, stored = asyncio.run(main())
-    write_engine.dispose()
     assert isinstance(failed, WriteFailed)
     assert isinstance(stored, Stored) and not stored.replayed
     assert len(session.exec(select(Submission)).all()) == 1
