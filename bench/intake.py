@@ -3,7 +3,8 @@
 Starts `yijian serve` on a fresh SQLite file (synchronous=FULL) and the no-op baseline app,
 loads both with wrk (Debian package) and prints req/s, p50, p99 and the ratio.
 
-    python bench/intake.py [--connections 32] [--seconds 15] [--workers 1] [--database-url URL]
+    python bench/intake.py [--connections 32] [--seconds 15] [--workers 1] [--rounds 1]
+                           [--database-url URL]
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -137,11 +139,25 @@ def measured(proc: subprocess.Popen[bytes], url: str, script: Path, connections:
     return result
 
 
+def combined(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Slices of equal length as one run: mean req/s, median p50, worst p99."""
+    total = sum(r["rps"] for r in runs)
+    return {
+        "rps": total / len(runs),
+        "p50": statistics.median(r["p50"] for r in runs),
+        "p99": max(r["p99"] for r in runs),
+        "non2xx": sum(r["non2xx"] for r in runs),
+        "cpu_ms": sum(r["cpu_ms"] * r["rps"] for r in runs) / max(total, 1.0),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="alternate the two servers in this many slices of seconds/rounds")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--body", choices=["browser", "urlencoded"], default="browser",
                         help="browser: the multipart POST our form sends (default); "
@@ -177,11 +193,17 @@ def main() -> None:
         wait_up(f"http://127.0.0.1:{app_port}/healthz")
         time.sleep(0.5)
         wrk(f"http://127.0.0.1:{noop_port}/noop", script, args.connections, 2)  # warm-up
-        base = measured(procs[1], f"http://127.0.0.1:{noop_port}/noop", script,
-                        args.connections, args.seconds)
         wrk(f"http://127.0.0.1:{app_port}/u/demo", script, args.connections, 2)
-        real = measured(procs[0], f"http://127.0.0.1:{app_port}/u/demo", script,
-                        args.connections, args.seconds)
+        # With --rounds N the two servers take turns in N slices, so a machine that
+        # speeds up or slows down during the run affects both sides alike.
+        slice_s = max(1, args.seconds // args.rounds)
+        base_runs, real_runs = [], []
+        for _ in range(args.rounds):
+            base_runs.append(measured(procs[1], f"http://127.0.0.1:{noop_port}/noop", script,
+                                      args.connections, slice_s))
+            real_runs.append(measured(procs[0], f"http://127.0.0.1:{app_port}/u/demo", script,
+                                      args.connections, slice_s))
+        base, real = combined(base_runs), combined(real_runs)
     finally:
         for p in procs:
             p.terminate()
@@ -198,6 +220,10 @@ def main() -> None:
         print(f"{name:12}{r['rps']:>10.0f}{r['p50']:>10.1f}{r['p99']:>10.1f}"
               f"{r['non2xx']:>10.0f}{r['cpu_ms']:>12.2f}")
     print(f"ratio submission/no-op: {real['rps'] / base['rps']:.0%}")
+    if args.rounds > 1:
+        pairs = zip(base_runs, real_runs, strict=True)
+        each = ", ".join(f"{r['rps'] / b['rps']:.0%}" for b, r in pairs)
+        print(f"per round ({slice_s}s each): {each}; p50: median round, p99: worst round")
     print(f"rows stored: {stored} (warm-up included; a replayed key would add none)")
     shutil.rmtree(tmp, ignore_errors=True)
 
