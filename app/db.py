@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -137,7 +138,7 @@ class Writer(abc.ABC):
         groups: dict[str, list[_Entry]] = {}
         for entry in batch:
             if entry.batcher is None:
-                outcomes.append(_in_savepoint(session, entry.payload, entry))
+                outcomes.append((entry, *_attempt(session, entry.payload)))
             else:
                 groups.setdefault(entry.batcher, []).append(entry)
         for name, entries in groups.items():
@@ -164,13 +165,8 @@ def run_batcher(session: Session, batcher: Batcher, payloads: list[Any]) -> list
         savepoint.rollback()
     outcomes: list[Any] = []
     for payload in payloads:
-        savepoint = session.begin_nested()
-        try:
-            outcomes.append(_one(batcher, payload, session))
-            savepoint.commit()
-        except Exception as exc:  # this item's own answer
-            savepoint.rollback()
-            outcomes.append(exc)
+        result, error = _attempt(session, partial(_one, batcher, payload))
+        outcomes.append(result if error is None else error)
     return outcomes
 
 
@@ -362,12 +358,14 @@ def _one(batcher: Batcher, payload: Any, session: Session) -> Any:
     return result
 
 
-def _in_savepoint(session: Session, job: Callable[[Session], Any], entry: _Entry) -> _Outcome:
+def _attempt(session: Session, job: Callable[[Session], Any]) -> tuple[Any, Exception | None]:
+    """job(session) in its own savepoint: (result, None), or (None, its exception) with
+    the savepoint rolled back, so one failing job does not sink the others."""
     savepoint = session.begin_nested()
     try:
         result = job(session)
         savepoint.commit()
-        return entry, result, None
+        return result, None
     except Exception as exc:  # handed to the waiting request
         savepoint.rollback()
-        return entry, None, exc
+        return None, exc

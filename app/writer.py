@@ -221,15 +221,14 @@ class ProcessWriter(LoopWriter):
             self._frames += 1
             reset, states, items = link.states.refer([item for item, _ in chunk])
             try:
-                payload = pickle.dumps((self._frames, reset, states, items), protocol=5)
-                header = _HEADER.pack(len(payload))
+                data = _frame((self._frames, reset, states, items))
             except Exception:  # unpicklable, or past 4 GiB: only this frame's requests fail
                 log.exception("could not send %d submissions to the writer", len(chunk))
                 _fail(futures, "frame not sent")
                 link.states.forget()
                 continue
             link.inflight[self._frames] = futures
-            link.stream.write(header + payload)
+            link.stream.write(data)
 
     async def _read(self, link: _Link, reader: asyncio.StreamReader) -> None:
         try:
@@ -252,6 +251,12 @@ class ProcessWriter(LoopWriter):
             for futures in link.inflight.values():
                 _fail(futures, "writer process stopped before answering")
             link.inflight.clear()
+
+
+def _frame(message: object) -> bytes:
+    """A length-prefixed pickle (raises past 4 GiB or for what cannot be pickled)."""
+    payload = pickle.dumps(message, protocol=5)
+    return _HEADER.pack(len(payload)) + payload
 
 
 def _fail(futures: list[asyncio.Future[Any]], message: str) -> None:
@@ -362,8 +367,7 @@ def _commit_and_answer(
         else:
             answers = [_answer(r) for r in results[position : position + len(batch)]]
         position += len(batch)
-        payload = pickle.dumps((frame, answers), protocol=5)
-        out += _HEADER.pack(len(payload)) + payload
+        out += _frame((frame, answers))
     sock.sendall(out)
 
 
