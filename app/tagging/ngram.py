@@ -105,9 +105,18 @@ def _windows(c: _Codes, length: int) -> tuple[U64Array, IntArray]:
     return key[ok], c.row[:n][ok]
 
 
-def _all_grams(c: _Codes) -> tuple[U64Array, IntArray]:
-    parts = [_windows(c, n) for n in (1, 2, 3)]
-    return np.concatenate([k for k, _ in parts]), np.concatenate([r for _, r in parts])
+Windows = dict[int, tuple[U64Array, IntArray]]
+
+
+def _gram_windows(c: _Codes) -> Windows:
+    """The n-gram windows, which are also the lexicon's windows for its 1-3 char terms."""
+    return {n: _windows(c, n) for n in (1, 2, 3)}
+
+
+def _all_grams(wins: Windows) -> tuple[U64Array, IntArray]:
+    return np.concatenate([k for k, _ in wins.values()]), np.concatenate(
+        [r for _, r in wins.values()]
+    )
 
 
 def _unique(a: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -140,11 +149,11 @@ class _Lexicon:
             order = np.argsort(keys)
             self.tables[length] = (keys[order], np.asarray(idx, dtype=np.int64)[order])
 
-    def hits(self, c: _Codes) -> tuple[IntArray, IntArray]:
-        """Unique (row, term index) pairs, sorted by row."""
+    def hits(self, c: _Codes, wins: Windows) -> tuple[IntArray, IntArray]:
+        """Unique (row, term index) pairs, sorted by row; wins holds windows already made."""
         rows, terms = [], []
         for length, (keys, idx) in self.tables.items():
-            wkeys, wrows = _windows(c, length)
+            wkeys, wrows = wins[length] if length in wins else _windows(c, length)
             hit, pos = _lookup(keys, wkeys)
             rows.append(wrows[hit])
             terms.append(idx[pos[hit]])
@@ -165,9 +174,10 @@ class _Batch:
 def _batch(gram_keys: U64Array, lex: _Lexicon, idf: FloatArray, texts: Sequence[str]) -> _Batch:
     b = len(texts)
     c = _codes(texts)
-    keys, rows = _all_grams(c)
+    wins = _gram_windows(c)
+    keys, rows = _all_grams(wins)
     hit, pos = _lookup(gram_keys, keys)
-    t_rows, t_idx = lex.hits(c)
+    t_rows, t_idx = lex.hits(c, wins)
     n_feat = len(idf)
     term_base = 1 + len(gram_keys)
     # Each row gets feature 0 so that no row is empty; _unique makes features binary
@@ -226,13 +236,14 @@ def train(
 
     lex = _Lexicon(lexicon)
     c = _codes(texts)
-    keys, rows = _all_grams(c)
+    wins = _gram_windows(c)
+    keys, rows = _all_grams(wins)
     # Document frequency: count each (text, n-gram) pair once.
     doc_keys = np.unique(np.stack([rows.astype(np.uint64), keys], axis=1), axis=0)[:, 1]
     uniq, df = np.unique(doc_keys, return_counts=True)
     gram_keys = uniq[df >= MIN_DF]
     gram_df = df[df >= MIN_DF]
-    _, t_idx = lex.hits(c)
+    _, t_idx = lex.hits(c, wins)
     term_df = np.bincount(t_idx, minlength=len(lex.terms))
     all_df = np.concatenate([gram_df, term_df]).astype(np.float64)
     idf = np.concatenate([[0.0], np.log((1 + n) / (1 + all_df)) + 1.0]).astype(np.float32)
@@ -337,11 +348,14 @@ class NgramTagger:
         self.version = model.version
         self._lex = _Lexicon(model.lexicon)
         self._terms = list(model.lexicon)
-        # Feature texts for evidence, decoded once here rather than per suggestion.
+        # Feature texts for evidence, decoded and checked once here rather than per text.
         self._names = ["", *map(_decode, model.gram_keys.tolist()), *model.lexicon]
-        # lex_vote[i][c]: how much one lexicon hit of check i pushes towards check c.
+        self._quotable = np.asarray([_quotable(n) for n in self._names], dtype=bool)
+        self._term_quotable = [_quotable(t) for t in self._terms]
+        # term_vote[j][c]: how much one hit of lexicon term j pushes towards check c.
         lw = model.lex_weights
-        self._lex_vote = (lw - lw.mean(axis=1, keepdims=True)).tolist()
+        lex_vote = (lw - lw.mean(axis=1, keepdims=True)).tolist()
+        self._term_vote = [lex_vote[check] for check in model.lexicon.values()]
 
     def suggest(self, text: str) -> Suggestion:
         return self.suggest_many([text])[0]
@@ -368,15 +382,23 @@ class NgramTagger:
         pos = pos[np.lexsort((-contrib[pos], rows[pos]))]
         pos_rows = rows[pos]
         first = np.searchsorted(pos_rows, np.arange(len(texts)))
-        keep = np.arange(len(pos)) - first[pos_rows] < EVIDENCE_FEATURES
-        top_rows = pos_rows[keep].tolist()
-        top_ids = batch.ids[pos[keep]].tolist()
-        top_contrib = contrib[pos[keep]].tolist()
+        keep = np.flatnonzero(np.arange(len(pos)) - first[pos_rows] < EVIDENCE_FEATURES)
+        # The strongest feature sets a row's evidence floor, quotable or not; only quotable
+        # ones go on to Python.
+        strongest = np.zeros(len(texts), dtype=np.float32)
+        np.maximum.at(strongest, pos_rows, contrib[pos])
+        keep = keep[self._quotable[batch.ids[pos[keep]]]]
         tops: list[list[tuple[str, float]]] = [[] for _ in texts]
-        for r, fid, w in zip(top_rows, top_ids, top_contrib, strict=True):
+        for r, fid, w in zip(
+            pos_rows[keep].tolist(),
+            batch.ids[pos[keep]].tolist(),
+            contrib[pos[keep]].tolist(),
+            strict=True,
+        ):
             tops[r].append((self._names[fid], w))
         probs_l = probs.tolist()
         chosen_l = chosen.tolist()
+        strongest_l = strongest.tolist()
         out = []
         for i, (orig, text) in enumerate(zip(texts, norm, strict=True)):
             if not has_cjk(text):
@@ -384,26 +406,33 @@ class NgramTagger:
                 continue
             c = chosen_l[i]
             top = tops[i]
-            top.extend(
-                (self._terms[t], self._lex_vote[m.lexicon[self._terms[t]]][c])
-                for t in batch.terms[i]
-            )
-            out.append(make_suggestion(probs_l[i], _evidence(orig, text, top)))
+            best = strongest_l[i]
+            for t in batch.terms[i]:
+                w = self._term_vote[t][c]
+                best = max(best, w)
+                if self._term_quotable[t]:
+                    top.append((self._terms[t], w))
+            out.append(make_suggestion(probs_l[i], _evidence(orig, text, top, best)))
         return out
 
 
-def _evidence(orig: str, text: str, top: list[tuple[str, float]]) -> list[str]:
-    """Turn the top features into readable phrases of the original text.
+def _quotable(feature: str) -> bool:
+    # Features with punctuation or symbols would glue phrases across clause breaks.
+    return _NON_WORD.search(feature) is None
 
-    Overlapping or touching n-grams are merged into one span ("有偿"+"补课" -> "有偿补课"), and
-    spans are quoted from the original text (normalisation keeps positions), so a
+
+def _evidence(orig: str, text: str, top: list[tuple[str, float]], best: float) -> list[str]:
+    """Turn the top quotable features into readable phrases of the original text.
+
+    Features weaker than a share of the strongest one (best) are left out. Overlapping or
+    touching n-grams are merged into one span ("有偿"+"补课" -> "有偿补课"), and spans are
+    quoted from the original text (normalisation keeps positions), so a
     traditional-character message gets traditional evidence.
     """
     spans: list[tuple[int, int, float]] = []
-    floor = EVIDENCE_MIN_SHARE * max((w for _, w in top), default=0.0)
+    floor = EVIDENCE_MIN_SHARE * best
     for feature, weight in top:
-        # Features with punctuation or symbols would glue phrases across clause breaks.
-        if weight <= 0 or weight < floor or _NON_WORD.search(feature):
+        if weight <= 0 or weight < floor:
             continue
         pos = text.find(feature)
         if pos >= 0:
