@@ -697,7 +697,7 @@ def roster_remind(
 
 
 def remind(session: Session, *, settings: Settings, unit_ids: list[int]) -> roster.ReminderRun:
-    """Send the due reminders and record them (shared by the CLI and the admin button)."""
+    """Claim the due reminders, send them, and release the ones that failed."""
     assert settings.smtp_host and settings.mail_from
     due = roster.due_reminders(
         session,
@@ -706,9 +706,12 @@ def remind(session: Session, *, settings: Settings, unit_ids: list[int]) -> rost
         base_url=settings.base_url,
         every_days=settings.reminder_days,
     )
+    session.rollback()  # see claim_reminders: the claim must begin its own transaction
+    due = roster.claim_reminders(session, reminders=due, every_days=settings.reminder_days)
+    session.commit()
     sender = require_sender(settings)
     run = asyncio.run(roster.send_reminders(sender, due, from_addr=settings.mail_from))
-    roster.mark_reminded(session, person_ids=run.sent)
+    roster.release_reminders(session, reminders=run.unsent)
     return run
 
 

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bs4 import BeautifulSoup
+
+if TYPE_CHECKING:
+    from app.config import Settings
 
 RECEIPT_RE = re.compile(r"^\d{4} \d{4} \d{4} \d{4}$")
 
@@ -77,3 +82,28 @@ def csrf_of(html: str) -> str:
     field = soup(html).find("input", {"name": "csrf"})
     assert field is not None, html
     return str(field["value"])
+
+
+def two_teachers_to_remind(engine: Any, tmp_path: Path, smtp: Any) -> tuple[Settings, int]:
+    """Settings that send mail through the test SMTP server, and the demo unit's id with
+    two roster teachers who have an email and no idea yet."""
+    from sqlmodel import select
+
+    from app.db import session_scope
+    from app.models import Unit
+    from app.services import roster
+    from tests.conftest import TEST_SECRET, make_settings
+
+    settings = make_settings(
+        str(engine.url),
+        tmp_path,
+        smtp_host=smtp.host,
+        smtp_port=smtp.port,
+        smtp_security="none",
+        mail_from="office@school.example",
+    )
+    with session_scope(engine) as s:
+        uid = s.exec(select(Unit.id).where(Unit.slug == "demo")).one()
+        data = "姓名,邮箱\n钱老师,q@s.example\n孙老师,sun@s.example\n".encode()
+        roster.import_roster(s, unit_id=uid, filename="r.csv", data=data, secret=TEST_SECRET)
+    return settings, uid

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from app.cli import remind
 from app.db import session_scope
 from app.models import (
     Channel,
@@ -29,6 +34,7 @@ from app.services.campaigns import EVALUATION, get_intake_state, set_override, t
 from app.services.errors import Closed, Invalid, NotFound
 from app.services.submissions import SubmissionInput
 from tests.conftest import TEST_SECRET
+from tests.helpers import two_teachers_to_remind
 
 
 def unit_id(session: Session, slug: str = "demo") -> int:
@@ -160,8 +166,11 @@ def test_idea_link_compliance_and_reminder_due(engine: Engine, demo: None) -> No
         # 赵老师 has no email; 王老师 already sent an idea.
         assert [(d.name, d.email) for d in due] == [("钱老师", "q@s.example")]
         assert due[0].url.startswith("https://x.example/idea/")
-        roster.mark_reminded(s, person_ids=[due[0].person_id])
         s.commit()
+        claimed = roster.claim_reminders(s, reminders=due, every_days=3)
+        assert [(c.name, c.previous) for c in claimed] == [("钱老师", None)]
+        s.commit()
+        assert roster.claim_reminders(s, reminders=due, every_days=3) == []
         again = roster.due_reminders(
             s, unit_ids=[uid], secret=TEST_SECRET, base_url="https://x.example", every_days=3
         )
@@ -175,6 +184,42 @@ def test_idea_link_compliance_and_reminder_due(engine: Engine, demo: None) -> No
             now=roster.utcnow() + timedelta(days=3, minutes=1),
         )
         assert [d.name for d in later] == ["钱老师"]
+
+
+def test_reminder_runs_at_the_same_time_send_each_mail_once_and_failures_are_retried(
+    engine: Engine, demo: None, tmp_path: Path, smtp_server: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A clerk double-clicks "send reminders" while cron runs the CLI: both runs find the
+    # same people due, yet each person gets one mail; a refused address is released and
+    # tried again on the next run.
+    server = smtp_server
+    settings, uid = two_teachers_to_remind(engine, tmp_path, server)
+    both_found = threading.Barrier(2, timeout=10)
+    find_due = roster.due_reminders
+
+    def found_together(*args: Any, **kwargs: Any) -> list[roster.Reminder]:
+        due = find_due(*args, **kwargs)
+        both_found.wait()
+        return due
+
+    def run() -> roster.ReminderRun:
+        with session_scope(engine) as s:
+            return remind(s, settings=settings, unit_ids=[uid])
+
+    server.refuse_rcpt = "sun@s.example"  # type: ignore[attr-defined]
+    monkeypatch.setattr(roster, "due_reminders", found_together)
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda _: run(), range(2)))
+    monkeypatch.undo()
+    assert sorted(len(r.sent) for r in runs) == [0, 1]
+    assert sum(len(r.failed) for r in runs) == 1
+    assert [m.rcpt_tos for m in server.messages] == [["q@s.example"]]  # type: ignore[attr-defined]
+    server.refuse_rcpt = None  # type: ignore[attr-defined]
+    retried = run()
+    assert (len(retried.sent), retried.failed) == (1, [])
+    assert (run().sent, run().failed) == ([], [])
+    delivered = sorted(m.rcpt_tos for m in server.messages)  # type: ignore[attr-defined]
+    assert delivered == [["q@s.example"], ["sun@s.example"]]
 
 
 def test_reminders_go_out_through_real_smtp(smtp_server: object) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -10,6 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from app.db import session_scope
+from app.main import create_app
 from app.models import (
     Attachment,
     Evaluation,
@@ -24,7 +26,14 @@ from app.services import evaluation, measures, offline, roster
 from app.services.campaigns import EVALUATION, set_override, today_local
 from app.services.submissions import SubmissionInput
 from tests.conftest import TEST_SECRET
-from tests.helpers import RECEIPT_RE, form_key, login, make_admin, soup
+from tests.helpers import (
+    RECEIPT_RE,
+    form_key,
+    login,
+    make_admin,
+    soup,
+    two_teachers_to_remind,
+)
 
 
 def seed_measure(engine: Engine) -> tuple[int, int, list[str]]:
@@ -255,3 +264,23 @@ def test_unit_admin_sees_only_their_unit(client: TestClient, engine: Engine, dem
     no_csrf = client.post("/admin/measures", data={"unit": "demo2", "title": "x"})
     assert no_csrf.status_code == 403
     assert "示范县第一初级中学" not in client.get("/admin/evaluation").text
+
+
+def test_reminder_button_sends_once_and_reports_a_refused_address(
+    engine: Engine, demo: None, tmp_path: Path, smtp_server: object
+) -> None:
+    server = smtp_server
+    settings, _ = two_teachers_to_remind(engine, tmp_path, server)
+    make_admin(engine, "chief", PW)
+    server.refuse_rcpt = "sun@s.example"  # type: ignore[attr-defined]
+    with TestClient(create_app(settings)) as client:
+        csrf = login(client, "chief", PW)
+        r = client.post("/admin/roster/remind", data={"csrf": csrf, "unit": "demo"})
+        assert r.status_code == 502 and "已发送 1 封；1 封发送失败，下次再试。" in r.text
+        server.refuse_rcpt = None  # type: ignore[attr-defined]
+        r = client.post("/admin/roster/remind", data={"csrf": csrf, "unit": "demo"})
+        assert r.status_code == 200 and "已发送提醒 1 封。" in r.text
+        r = client.post("/admin/roster/remind", data={"csrf": csrf, "unit": "demo"})
+        assert "已发送提醒 0 封。" in r.text
+    delivered = sorted(m.rcpt_tos for m in server.messages)  # type: ignore[attr-defined]
+    assert delivered == [["q@s.example"], ["sun@s.example"]]

@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from typing import Any, cast
 
 from openpyxl import load_workbook
-from sqlalchemy import func
+from sqlalchemy import CursorResult, func, or_, update
 from sqlmodel import Session, col, select
 
 from app.documents.tables import Cell
@@ -372,6 +373,8 @@ class Reminder:
     email: str
     unit_name: str
     url: str
+    # When the person was reminded before this run claimed them (see claim_reminders).
+    previous: datetime | None = None
 
 
 def due_reminders(
@@ -405,9 +408,57 @@ def due_reminders(
                 row.email,
                 row.unit_name,
                 idea_url(base_url=base_url, secret=secret, person=person),
+                row.last_reminded_at,
             )
         )
     return due
+
+
+def claim_reminders(
+    session: Session,
+    *,
+    reminders: Sequence[Reminder],
+    every_days: int,
+    now: datetime | None = None,
+) -> list[Reminder]:
+    """Stamp the people of due reminders as reminded now, unless another run just did.
+
+    Call it after ending the transaction that found them and commit before sending: a
+    second run meanwhile (a double click on the button, the CLI from cron) then sends
+    nothing twice. Its conditional write comes first in the transaction, so on SQLite a
+    concurrent claim waits for the first one and sees its stamps instead of failing.
+    """
+    when = now or utcnow()
+    cutoff = when - timedelta(days=every_days)
+    claimed = []
+    for reminder in reminders:
+        stamped = cast(
+            "CursorResult[Any]",
+            session.execute(
+                update(RosterPerson)
+                .where(
+                    col(RosterPerson.id) == reminder.person_id,
+                    or_(
+                        col(RosterPerson.last_reminded_at).is_(None),
+                        col(RosterPerson.last_reminded_at) <= cutoff,
+                    ),
+                )
+                .values(last_reminded_at=when)
+            ),
+        )
+        if stamped.rowcount == 1:
+            claimed.append(reminder)
+    return claimed
+
+
+def release_reminders(session: Session, *, reminders: Sequence[Reminder]) -> None:
+    """Undo the claim of reminders that could not be sent, so the next run tries again."""
+    for reminder in reminders:
+        session.execute(
+            update(RosterPerson)
+            .where(col(RosterPerson.id) == reminder.person_id)
+            .values(last_reminded_at=reminder.previous)
+        )
 
 
 def reminder_message(reminder: Reminder, *, from_addr: str) -> EmailMessage:
@@ -430,35 +481,24 @@ def reminder_message(reminder: Reminder, *, from_addr: str) -> EmailMessage:
     )
 
 
-def mark_reminded(
-    session: Session, *, person_ids: Sequence[int], now: datetime | None = None
-) -> None:
-    """Record that these people were just reminded."""
-    when = now or utcnow()
-    for person in session.exec(
-        select(RosterPerson).where(col(RosterPerson.id).in_(list(person_ids)))
-    ):
-        person.last_reminded_at = when
-        session.add(person)
-    session.flush()
-
-
 @dataclass(frozen=True)
 class ReminderRun:
     sent: list[int]
     failed: list[str]
+    unsent: list[Reminder]  # to hand to release_reminders
 
 
 async def send_reminders(
     sender: MailSender, reminders: Sequence[Reminder], *, from_addr: str
 ) -> ReminderRun:
     """Send each reminder; a failed address is reported and retried on the next run."""
-    sent, failed = [], []
+    sent, failed, unsent = [], [], []
     for reminder in reminders:
         try:
             await sender.send(reminder_message(reminder, from_addr=from_addr))
         except MailSendError as exc:
             failed.append(f"{reminder.name}：{exc}")
+            unsent.append(reminder)
             continue
         sent.append(reminder.person_id)
-    return ReminderRun(sent=sent, failed=failed)
+    return ReminderRun(sent=sent, failed=failed, unsent=unsent)

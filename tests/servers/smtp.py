@@ -1,7 +1,8 @@
 """A real SMTP server for tests, built on aiosmtpd (pytest plugin: list it in `pytest_plugins`).
 
 Fixture `smtp_server` records every accepted message (envelope and raw bytes). Set
-`smtp_server.refuse = "451 4.3.0 Try again later"` to make it refuse DATA, e.g. to test retries.
+`smtp_server.refuse = "451 4.3.0 Try again later"` to make it refuse DATA, e.g. to test retries,
+or `smtp_server.refuse_rcpt = "a@b.example"` to refuse one recipient.
 It accepts AUTH PLAIN/LOGIN over plain text (username "mailer", password "secret") but does not
 require it.
 """
@@ -38,7 +39,17 @@ class SmtpServer:
     messages: list[ReceivedMail] = field(default_factory=list)
     refuse: str | None = None
     """An SMTP reply such as "451 4.3.0 Try again later" sent instead of accepting DATA."""
+    refuse_rcpt: str | None = None
+    """A recipient address answered with "550 5.1.1" (no such user)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(
+        self, server: Any, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if address == self.refuse_rcpt:
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
         if self.refuse:

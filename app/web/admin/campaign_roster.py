@@ -173,21 +173,29 @@ async def roster_remind(
             target = await run_in_threadpool(admin_unit, session, admin, unit)
             assert target.id is not None
             ids = [target.id]
-        due = await run_in_threadpool(
-            lambda: roster.due_reminders(
+
+        def claim() -> list[roster.Reminder]:
+            due = roster.due_reminders(
                 session,
                 unit_ids=ids,
                 secret=settings.secret_key,
                 base_url=settings.base_url,
                 every_days=settings.reminder_days,
             )
-        )
+            session.rollback()  # see claim_reminders: the claim must begin its own transaction
+            claimed = roster.claim_reminders(
+                session, reminders=due, every_days=settings.reminder_days
+            )
+            session.commit()
+            return claimed
+
+        due = await run_in_threadpool(claim)
         run = await roster.send_reminders(
             require_sender(settings), due, from_addr=settings.mail_from
         )
 
         def record() -> None:
-            roster.mark_reminded(session, person_ids=run.sent)
+            roster.release_reminders(session, reminders=run.unsent)
             record_audit(
                 session,
                 actor_id=admin.id,
