@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import signal
 import sys
 import threading
@@ -21,6 +22,7 @@ from app.mail.outbound import require_sender, sender_from_settings
 from app.models import AdminRole, Unit
 from app.services import evaluation, printables, roster
 from app.services.accounts import create_admin
+from app.services.auth import reset_password
 from app.services.campaigns import get_unit
 from app.services.errors import UserError
 from app.services.export import iter_export_rows, write_export
@@ -144,7 +146,10 @@ def demo() -> None:
     if result.password:
         typer.echo(f"管理员 {result.admin} 的密码：{result.password}（只显示这一次）")
     else:
-        typer.echo(f"管理员 {result.admin} 已存在（密码不变）")
+        typer.echo(
+            f"管理员 {result.admin} 已存在（密码不变；忘记了可运行 "
+            f"yijian admin password --username {result.admin} 重设）"
+        )
 
 
 @unit_cli.command("add")
@@ -204,6 +209,30 @@ def admin_create(
                     bureau_id=bureau_row.id,
                 )
         typer.echo(f"已创建管理员 {username}")
+    except UserError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+
+
+@admin_cli.command("password")
+def admin_password(
+    username: Annotated[str, typer.Option(help="Login name.")],
+    password: Annotated[
+        str | None,
+        typer.Option(help="The new password (10+ characters); without it one is generated."),
+    ] = None,
+) -> None:
+    """Reset a forgotten admin password and log the account out everywhere."""
+    new = password or secrets.token_urlsafe(12)
+    engine = make_engine(get_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            reset_password(session, username=username, new=new)
+        if password:
+            typer.echo(f"已重设管理员 {username} 的密码")
+        else:
+            typer.echo(f"管理员 {username} 的新密码：{new}（只显示这一次）")
     except UserError as exc:
         _fail(exc)
     finally:

@@ -6,7 +6,10 @@ import sys
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 
+from app.models import AdminUser
+from app.services.accounts import verify_password
 from tests.conftest import ROOT, server_env
 
 
@@ -26,7 +29,7 @@ def test_cli_flow(database_url: str, engine: Engine, tmp_path: Path) -> None:
     first = run(env, "demo")
     assert first.returncode == 0 and "密码" in first.stdout
     again = run(env, "demo")
-    assert again.returncode == 0 and "已存在" in again.stdout
+    assert again.returncode == 0 and "yijian admin password --username" in again.stdout
     added = run(env, "unit", "add", "--slug", "town-1", "--name", "故县镇第一初级中学")
     assert added.returncode == 0, added.stderr
     dup = run(env, "unit", "add", "--slug", "town-1", "--name", "again")
@@ -47,7 +50,27 @@ def test_cli_flow(database_url: str, engine: Engine, tmp_path: Path) -> None:
     )
     short = run(env, "admin", "create", "--username", "x", "--password", "short", "--bureau")
     assert short.returncode == 2 and "密码至少" in short.stderr
-    for cmd in (["--help"], ["serve", "--help"], ["db", "upgrade", "--help"], ["export", "--help"]):
+    # A forgotten password: the operator resets it, and the new one works.
+    reset = run(env, "admin", "password", "--username", "clerk")
+    assert reset.returncode == 0 and "只显示这一次" in reset.stdout, reset.stderr
+    new = reset.stdout.rsplit("：", 1)[1].split("（")[0]
+    with Session(engine) as s:
+        user = s.exec(select(AdminUser).where(AdminUser.username == "clerk")).one()
+        assert verify_password(user.password_hash, new)
+        assert not verify_password(user.password_hash, "long-password-1")
+    chosen = run(env, "admin", "password", "--username", "clerk", "--password", "another-pass-2")
+    assert chosen.returncode == 0 and "another-pass-2" not in chosen.stdout
+    unknown = run(env, "admin", "password", "--username", "nobody")
+    assert unknown.returncode != 0 and "nobody" in unknown.stderr
+    too_short = run(env, "admin", "password", "--username", "clerk", "--password", "short")
+    assert too_short.returncode == 2 and "至少" in too_short.stderr
+    for cmd in (
+        ["--help"],
+        ["serve", "--help"],
+        ["db", "upgrade", "--help"],
+        ["export", "--help"],
+        ["admin", "password", "--help"],
+    ):
         assert run(env, *cmd).returncode == 0
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, delete, select
 from app.models import AdminSession, AdminUser, utcnow
 from app.services.accounts import MIN_PASSWORD, hash_password, needs_rehash, verify_password
 from app.services.audit import record_audit
-from app.services.errors import Invalid, TooMany, UserError
+from app.services.errors import Invalid, NotFound, TooMany, UserError
 
 # Verified against when the user does not exist, so both cases take the same time.
 _DUMMY_HASH = hash_password(secrets.token_hex(16))
@@ -119,6 +119,20 @@ def end_session(session: Session, *, token_hash: str, actor_id: int | None) -> N
     """Log out: the session row is deleted, so the cookie is worthless."""
     session.exec(delete(AdminSession).where(col(AdminSession.token_hash) == token_hash))
     record_audit(session, actor_id=actor_id, action="logout")
+
+
+def reset_password(session: Session, *, username: str, new: str) -> None:
+    """Set a forgotten password (the operator's CLI) and end all of the user's sessions."""
+    user = session.exec(select(AdminUser).where(AdminUser.username == username.strip())).first()
+    if user is None:
+        raise NotFound(f"没有名为 {username} 的管理员。")
+    if len(new) < MIN_PASSWORD:
+        raise Invalid(f"新密码至少需要 {MIN_PASSWORD} 个字符。", field="password")
+    user.password_hash = hash_password(new)
+    session.add(user)
+    session.exec(delete(AdminSession).where(col(AdminSession.user_id) == user.id))
+    detail = {"username": user.username}
+    record_audit(session, actor_id=None, action="password_reset", detail=detail)
 
 
 def change_password(
