@@ -73,7 +73,8 @@ class PollResult:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(self.statuses.items())) or "无新邮件"
         return (
             f"邮箱 {self.mailboxes} 个，取回 {self.fetched} 封（{counts}），"
-            f"回执发送 {self.acks_sent} 封，失败 {self.acks_failed} 封，错误 {len(self.errors)} 个"
+            f"回执和答复邮件发送 {self.acks_sent} 封，失败 {self.acks_failed} 封，"
+            f"错误 {len(self.errors)} 个"
         )
 
 
@@ -166,9 +167,10 @@ def _flag_seen(
 
 
 def send_due_acks(engine: Engine, sender: MailSender, result: PollResult | None = None) -> None:
-    """Send queued acknowledgements, each marked in its own commit right after it went out.
+    """Send queued mails (acknowledgements, replies), each marked in its own commit right
+    after it went out.
 
-    A crash between sending and marking sends that one acknowledgement again: at least once.
+    A crash between sending and marking sends that one mail again: at least once.
     """
     result = result or PollResult()
     while True:
@@ -187,13 +189,12 @@ async def _send(
         try:
             await sender.send(pending.message)
         except MailSendError as exc:
-            # The exception text can name the recipient; keep only the code.
-            error = f"SMTP {'temporary' if exc.temporary else 'permanent'} failure {exc.code or ''}"
-            log.warning("acknowledgement %s not sent: %s", pending.id, error)
+            error = inbox.send_error(exc)
+            log.warning("queued mail %s not sent: %s", pending.id, error)
             result.acks_failed += 1
             with session_scope(engine) as session:
                 inbox.mark_ack_failed(
-                    session, ack_id=pending.id, error=error.strip(), temporary=exc.temporary
+                    session, ack_id=pending.id, error=error, temporary=exc.temporary
                 )
             continue
         with session_scope(engine) as session:

@@ -278,6 +278,11 @@ class AckStatus(StrEnum):
     failed = "failed"
 
 
+class OutboxKind(StrEnum):
+    ack = "ack"  # the receipt for an inbound mail
+    reply = "reply"  # an admin's answer to a named sender's address
+
+
 class MailboxConfig(SQLModel, table=True):
     """An IMAP mailbox polled for suggestions. The password is an app password (授权码)
     stored as given: the database must be protected like the secret key."""
@@ -326,10 +331,12 @@ class InboundMessage(SQLModel, table=True):
 
 
 class AckOutbox(SQLModel, table=True):
-    """An acknowledgement to send; the address and message are wiped once it is done."""
+    """A mail to send (see OutboxKind), retried by the worker until it went out or failed for
+    good; the address and message are wiped once it is done."""
 
     __tablename__ = "ack_outbox"
     id: int | None = Field(default=None, primary_key=True)
+    kind: OutboxKind = Field(default=OutboxKind.ack, sa_type=String(16))
     submission_id: int = Field(foreign_key="submission.id", index=True)
     to_addr: str | None = Field(default=None, max_length=254)
     message: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))

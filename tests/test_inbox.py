@@ -17,7 +17,9 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from app.config import Settings
+from app.db import session_scope
 from app.jobs import PollResult, poll_mailboxes, send_due_acks
+from app.mail.compose import build_message
 from app.mail.outbound import SmtpMailSender
 from app.models import (
     AckOutbox,
@@ -27,6 +29,7 @@ from app.models import (
     InboundMessage,
     InboundStatus,
     MailboxConfig,
+    OutboxKind,
     Submission,
     SubmissionFollowup,
     Unit,
@@ -34,7 +37,7 @@ from app.models import (
 )
 from app.services import inbox
 from app.services.errors import Conflict, Invalid
-from app.services.inbox import MailboxSpec
+from app.services.inbox import MailboxSpec, queue_mail, sender_hash
 from app.services.submissions import lookup_receipt
 from tests.conftest import SHARED, make_settings
 from tests.servers.dovecot import DovecotServer
@@ -199,6 +202,28 @@ def test_one_ack_per_sender_per_hour_and_none_to_ourselves(
     result = poll(engine, mail_settings, smtp_server)
     assert result.statuses == {"ingested": 4}
     assert [m.rcpt_tos for m in smtp_server.messages] == [["busy@example.test"]]
+    # An admin's reply to another sender does not count against that sender's one ack.
+    with session_scope(engine) as session:
+        first = submissions(session)[0]
+        assert first.id is not None
+        address = "answered@example.test"
+        queue_mail(
+            session,
+            kind=OutboxKind.reply,
+            submission_id=first.id,
+            to_addr=address,
+            message=build_message(
+                from_addr=OUR_ADDRESS, to_addrs=[address], subject="答复", text="已处理。",
+                message_id_domain="school.test",
+            ),
+            sender_digest=sender_hash(secret=mail_settings.secret_key, address=address),
+            send_at=utcnow(),
+        )
+    dovecot.deliver(mail(10, sender=address))
+    poll(engine, mail_settings, smtp_server)
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == [
+        "answered@example.test", "answered@example.test", "busy@example.test"
+    ]
 
 
 def test_replies_become_followups(

@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import email
+from datetime import timedelta
 from email import policy
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select, update
 
+from app.jobs import send_due_acks
+from app.mail.outbound import SmtpMailSender
 from app.main import create_app
 from app.models import (
+    AckOutbox,
+    AckStatus,
     AdminUser,
     Attachment,
     AuditLog,
     InternalNote,
+    OutboxKind,
     Reply,
     Submission,
     TagCorrection,
+    utcnow,
 )
 from tests.conftest import make_settings
 from tests.helpers import login, make_admin, receipt_of, soup
@@ -209,14 +216,37 @@ def test_reply_shows_on_receipt_page_and_is_emailed(
         client.post(f"/admin/items/{anon_id}/reply", data={"csrf": csrf, "body": "收到。"})
         assert len(smtp_server.messages) == 1  # anonymous: no contact, no mail
         assert "收到。" in status_of(client, anon)
-        # The SMTP server refuses: the reply is kept and the admin told.
+        # The SMTP server refuses for now: the reply is kept, its mail waits in the outbox,
+        # and the worker sends it once the server takes mail again.
         smtp_server.refuse = "451 4.3.0 Try again later"
         r = client.post(f"/admin/items/{named_id}/reply", data={"csrf": csrf, "body": "补充说明。"})
-        assert "没有发出去" in soup(r.text).select_one("#notice").text
+        assert "系统会自动重试" in soup(r.text).select_one("#notice").text
         assert "补充说明。" in status_of(client, named)
+        # For good (no such user): the admin is told it will not go out.
+        smtp_server.refuse = "550 5.1.1 No such user"
+        r = client.post(f"/admin/items/{named_id}/reply", data={"csrf": csrf, "body": "再补充。"})
+        assert "没有发出去（" in soup(r.text).select_one("#notice").text
+    with Session(engine) as s:
+        outbox = s.exec(select(AckOutbox).order_by(col(AckOutbox.id))).all()
+        assert [(m.kind, m.status, m.attempts) for m in outbox] == [
+            (OutboxKind.reply, AckStatus.sent, 0),
+            (OutboxKind.reply, AckStatus.pending, 1),
+            (OutboxKind.reply, AckStatus.failed, 1),
+        ]
+        # Sent or failed for good: nothing of the address or the mail is kept.
+        assert [m.to_addr is None and m.message is None for m in outbox] == [True, False, True]
+        waiting = outbox[1].id
+        s.execute(update(AckOutbox).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+        s.commit()
+    smtp_server.refuse = None
+    send_due_acks(engine, SmtpMailSender(smtp_server.host, smtp_server.port, "none"))
+    assert len(smtp_server.messages) == 2
+    retried = email.message_from_bytes(smtp_server.messages[1].data, policy=policy.default)
+    assert "补充说明。" in retried.get_body().get_content()  # type: ignore[union-attr]
     with Session(engine) as s:
         replies = s.exec(select(Reply).order_by(Reply.id)).all()
-        assert [r.is_public for r in replies] == [True, False, False]
+        assert [r.is_public for r in replies] == [True, False, False, False]
+        assert s.exec(select(AckOutbox).where(AckOutbox.id == waiting)).one().status == "sent"
         logged = [a.detail for a in s.exec(select(AuditLog)).all()]
     assert not any("zhang@example.org" in d or "张三" in d for d in logged)
 

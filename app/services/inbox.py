@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.mail.compose import build_ack
+from app.mail.outbound import MailSendError
 from app.mail.parse import _ANON_MARKER, MalformedMail, ParsedMail, parse_message
 from app.models import (
     AckOutbox,
@@ -31,6 +32,7 @@ from app.models import (
     InboundMessage,
     InboundStatus,
     MailboxConfig,
+    OutboxKind,
     Role,
     Submission,
     SubmissionFollowup,
@@ -695,7 +697,9 @@ def _queue_ack(
     now = utcnow()
     recent = session.exec(
         select(AckOutbox.id).where(
-            AckOutbox.sender_hash == digest, col(AckOutbox.created_at) >= now - ACK_INTERVAL
+            AckOutbox.kind == OutboxKind.ack,
+            AckOutbox.sender_hash == digest,
+            col(AckOutbox.created_at) >= now - ACK_INTERVAL,
         )
     ).first()
     if recent is not None:
@@ -712,18 +716,43 @@ def _queue_ack(
         from_addr=from_addr,
         message_id_domain=from_addr.rpartition("@")[2] or "localhost",
     )
-    session.add(
-        AckOutbox(
-            submission_id=stored.id,
-            to_addr=mail.from_addr,
-            message=message.as_bytes(),
-            message_id=str(message["Message-ID"]),
-            sender_hash=digest,
-            created_at=now,
-            next_attempt_at=now,
-        )
+    queue_mail(
+        session,
+        kind=OutboxKind.ack,
+        submission_id=stored.id,
+        to_addr=mail.from_addr,
+        message=message,
+        sender_digest=digest,
+        send_at=now,
     )
     return True
+
+
+def queue_mail(
+    session: Session,
+    *,
+    kind: OutboxKind,
+    submission_id: int,
+    to_addr: str,
+    message: EmailMessage,
+    sender_digest: str,
+    send_at: datetime,
+) -> int:
+    """Put a mail in the outbox in this transaction; the worker sends it from send_at on."""
+    row = AckOutbox(
+        kind=kind,
+        submission_id=submission_id,
+        to_addr=to_addr,
+        message=message.as_bytes(),
+        message_id=str(message["Message-ID"]),
+        sender_hash=sender_digest,
+        created_at=utcnow(),
+        next_attempt_at=send_at,
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    return row.id
 
 
 # --- acknowledgements --------------------------------------------------------------------
@@ -763,6 +792,11 @@ def mark_ack_sent(session: Session, *, ack_id: int) -> None:
         .where(col(AckOutbox.id) == ack_id)
         .values(status=AckStatus.sent, sent_at=utcnow(), to_addr=None, message=None)
     )
+
+
+def send_error(exc: MailSendError) -> str:
+    """What to keep of a failed send: the SMTP code only (the text can name the recipient)."""
+    return f"SMTP {'temporary' if exc.temporary else 'permanent'} failure {exc.code or ''}".strip()
 
 
 def mark_ack_failed(session: Session, *, ack_id: int, error: str, temporary: bool) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Annotated
 from urllib.parse import quote
@@ -15,9 +16,10 @@ from starlette.concurrency import run_in_threadpool
 
 from app.deps import SessionDep, SettingsDep
 from app.mail.outbound import MailSender, MailSendError
-from app.models import CHANNEL_LABELS, STATUS_LABELS, Status, Submission
+from app.models import CHANNEL_LABELS, STATUS_LABELS, OutboxKind, Status, Submission, utcnow
 from app.services.audit import record_audit
 from app.services.errors import Invalid, UserError
+from app.services.inbox import mark_ack_failed, mark_ack_sent, queue_mail, send_error, sender_hash
 from app.services.queue import parse_evidence
 from app.services.review import (
     TRANSITIONS,
@@ -48,10 +50,14 @@ NOTICES = {
     "note": "备注已保存。",
     "reply": "答复已保存，发件人可凭回执码查看。",
     "mailed": "答复已保存，并已发送到发件人的邮箱。",
+    "mailretry": "答复已保存；邮件暂时没有发出去，系统会自动重试。",
     "mailfail": "答复已保存，但邮件没有发出去（发件人仍可凭回执码查看）。",
     "nomail": "答复已保存（未配置发信服务器，没有发邮件）。",
     "duplicate": "已标记为重复并合并。",
 }
+# A reply mail is sent by the request that saved it; the worker takes it over (retries) only
+# after this long, well past the SMTP timeout.
+REPLY_HOLD = timedelta(minutes=10)
 # Types a browser could run or render as a page are always sent as opaque bytes.
 _ACTIVE_TYPES = ("html", "xml", "svg", "javascript", "ecmascript")
 
@@ -220,6 +226,7 @@ def duplicate(
 class _Saved:
     reply_id: int
     message: EmailMessage | None
+    outbox_id: int | None  # the queued mail, when there is one to send
     wanted: bool  # the sender left an email address
 
 
@@ -233,6 +240,8 @@ async def reply(
     body: Annotated[str, Form(max_length=20000)] = "",
     public: Annotated[str, Form(max_length=2)] = "",
 ) -> Response:
+    sender: MailSender | None = request.app.state.mail_sender
+
     def save() -> Response | _Saved:
         sub = get_item(session, user=admin.user, submission_id=item_id)
         try:
@@ -243,37 +252,58 @@ async def reply(
             session.rollback()
             sub = get_item(session, user=admin.user, submission_id=item_id)
             return _item_page(request, admin, session, sub, error=exc.message, status=exc.status)
-        unit_name = item_detail(session, submission=sub).unit.name
-        message = (
-            reply_email(
+        to = reply_address(sub)
+        message, outbox_id = None, None
+        if to is not None and sender is not None and settings.mail_from and sub.id is not None:
+            message = reply_email(
                 submission=sub,
-                unit_name=unit_name,
+                unit_name=item_detail(session, submission=sub).unit.name,
                 body=saved.body,
                 from_addr=settings.mail_from,
                 base_url=settings.base_url,
             )
-            if settings.mail_from
-            else None
-        )
+            assert message is not None  # there is an address
+            # Queued with the reply, so it is not lost if sending fails or we die meanwhile;
+            # the worker holds off while this request sends it itself.
+            outbox_id = queue_mail(
+                session,
+                kind=OutboxKind.reply,
+                submission_id=sub.id,
+                to_addr=to,
+                message=message,
+                sender_digest=sender_hash(secret=settings.secret_key, address=to),
+                send_at=utcnow() + REPLY_HOLD,
+            )
         session.commit()
         assert saved.id is not None
-        return _Saved(saved.id, message, wanted=reply_address(sub) is not None)
+        return _Saved(saved.id, message, outbox_id, wanted=to is not None)
 
     outcome = await run_in_threadpool(save)
     if isinstance(outcome, Response):
         return outcome
-    sender: MailSender | None = request.app.state.mail_sender
     done = "reply"
     if outcome.wanted:
-        done = "nomail"
+        failure: MailSendError | None = None
         if sender is not None and outcome.message is not None:
             try:
                 await sender.send(outcome.message)
-                done = "mailed"
-            except MailSendError:
-                done = "mailfail"
+            except MailSendError as exc:
+                failure = exc
 
-        def log_mail() -> None:
+        def log_mail() -> str:
+            if outcome.outbox_id is None:
+                result = "nomail"
+            elif failure is None:
+                mark_ack_sent(session, ack_id=outcome.outbox_id)
+                result = "mailed"
+            else:
+                gave_up = mark_ack_failed(
+                    session,
+                    ack_id=outcome.outbox_id,
+                    error=send_error(failure),
+                    temporary=failure.temporary,
+                )
+                result = "mailfail" if gave_up else "mailretry"
             sub = get_item(session, user=admin.user, submission_id=item_id)
             record_audit(
                 session,
@@ -281,9 +311,10 @@ async def reply(
                 action="reply_email",
                 unit_id=sub.unit_id,
                 submission_id=sub.id,
-                detail={"reply_id": outcome.reply_id, "sent": done == "mailed"},
+                detail={"reply_id": outcome.reply_id, "sent": result == "mailed"},
             )
             session.commit()
+            return result
 
-        await run_in_threadpool(log_mail)
+        done = await run_in_threadpool(log_mail)
     return RedirectResponse(f"/admin/items/{item_id}?done={done}", status_code=303)
