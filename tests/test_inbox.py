@@ -12,6 +12,7 @@ from email.utils import formataddr
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
@@ -21,6 +22,7 @@ from app.db import session_scope
 from app.jobs import PollResult, poll_mailboxes, send_due_acks
 from app.mail.compose import build_message
 from app.mail.outbound import SmtpMailSender
+from app.main import create_app
 from app.models import (
     AckOutbox,
     AckStatus,
@@ -40,6 +42,7 @@ from app.services.errors import Conflict, Invalid
 from app.services.inbox import MailboxSpec, queue_mail, sender_hash
 from app.services.submissions import lookup_receipt
 from tests.conftest import SHARED, make_settings
+from tests.helpers import login, make_admin, soup
 from tests.servers.dovecot import DovecotServer
 from tests.servers.smtp import SmtpServer
 
@@ -251,6 +254,13 @@ def test_replies_become_followups(
         ).all()
         assert {f.submission_id for f in followups} == {sub.id}
         assert all(f.raw is None for f in followups)
+    # The admin sees them on the item's page, in the order they came.
+    make_admin(engine, "chief", "correct horse battery")
+    with TestClient(create_app(mail_settings), base_url="https://yijian.example") as client:
+        login(client, "chief", "correct horse battery")
+        page = soup(client.get(f"/admin/items/{sub.id}").text)
+    shown = [p.get_text() for p in page.select("article.followup p.body")]
+    assert shown == ["补充：操场灯坏了（2）", "还想补充一点（3）"]
 
 
 def test_temporary_smtp_failure_is_retried(

@@ -19,6 +19,7 @@ from app.models import (
     Reply,
     Status,
     Submission,
+    SubmissionFollowup,
     Unit,
     utcnow,
 )
@@ -279,6 +280,7 @@ class ItemDetail:
     unit: Unit
     attachments: list[Attachment]
     replies: list[Reply]
+    followups: list[SubmissionFollowup]  # what the sender wrote back (answering our mail)
     notes: list[InternalNote]
     duplicates: list[int]
     names: dict[int, str]  # admin id -> display name, for authors and the assignee
@@ -300,6 +302,13 @@ def item_detail(session: Session, *, submission: Submission) -> ItemDetail:
             select(Reply).where(Reply.submission_id == submission.id).order_by(col(Reply.id))
         ).all()
     )
+    followups = list(
+        session.exec(
+            select(SubmissionFollowup)
+            .where(SubmissionFollowup.submission_id == submission.id)
+            .order_by(col(SubmissionFollowup.id))
+        ).all()
+    )
     notes = list(
         session.exec(
             select(InternalNote)
@@ -316,7 +325,7 @@ def item_detail(session: Session, *, submission: Submission) -> ItemDetail:
     ]
     users = session.exec(select(AdminUser).where(AdminUser.bureau_id == unit.bureau_id)).all()
     names = {u.id: u.display_name or u.username for u in users if u.id is not None}
-    return ItemDetail(submission, unit, attachments, replies, notes, duplicates, names)
+    return ItemDetail(submission, unit, attachments, replies, followups, notes, duplicates, names)
 
 
 def get_attachment(
