@@ -178,3 +178,46 @@ def test_open_redirect_is_refused(client: TestClient, demo: None, engine: Engine
     )
     assert r.headers["location"] == "/admin"
     assert csrf_of(client.get("/admin").text)
+
+
+def test_bureau_admin_resets_a_forgotten_password(
+    client: TestClient, demo: None, engine: Engine, settings: object
+) -> None:
+    from app.main import create_app
+
+    make_admin(engine, "chief", PW)
+    make_admin(engine, "clerk", PW, role="unit_admin", unit_slug="demo")
+    with Session(engine) as s:
+        ids = {u.username: u.id for u in s.exec(select(AdminUser)).all()}
+    with TestClient(create_app(settings)) as clerk:  # type: ignore[arg-type]
+        login(clerk, "clerk", PW)
+        # A unit admin cannot reset anyone's password.
+        csrf = csrf_of(clerk.get("/admin/password").text)
+        denied = clerk.post(f"/admin/users/{ids['chief']}/password", data={"csrf": csrf})
+        assert denied.status_code == 403
+        csrf = login(client, "chief", PW)
+        page = soup(client.get("/admin/users").text)
+        # A row for the clerk offers a reset; the chief's own row does not.
+        actions = page.select(f"form[action='/admin/users/{ids['clerk']}/password']")
+        assert len(actions) == 1
+        assert not page.select(f"form[action='/admin/users/{ids['chief']}/password']")
+        r = client.post(f"/admin/users/{ids['clerk']}/password", data={"csrf": csrf})
+        assert r.status_code == 200
+        shown = soup(r.text).select_one("#new-password code")
+        assert shown is not None
+        new = shown.get_text()
+        # The clerk's old login is over; the new password works, the old one not.
+        assert clerk.get("/admin", follow_redirects=False).status_code == 303
+        assert (
+            clerk.post(
+                "/admin/login", data={"username": "clerk", "password": PW, "next": "/admin"}
+            ).url.path
+            != "/admin"
+        )
+        login(clerk, "clerk", new)
+    own = client.post(f"/admin/users/{ids['chief']}/password", data={"csrf": csrf})
+    assert own.status_code == 422
+    assert client.post("/admin/users/99999/password", data={"csrf": csrf}).status_code == 404
+    with Session(engine) as s:
+        logged = s.exec(select(AuditLog).where(AuditLog.action == "password_reset")).all()
+        assert [(a.actor_id, new in a.detail) for a in logged] == [(ids["chief"], False)]

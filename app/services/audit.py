@@ -50,7 +50,7 @@ ACTION_LABELS: dict[str, str] = {
     "logout": "退出",
     # An action label, not a credential (bandit B105 matches the word "password").
     "password_changed": "修改密码",  # nosec B105
-    "password_reset": "重设密码（命令行）",  # nosec B105
+    "password_reset": "重设密码",  # nosec B105
     "mailbox_added": "添加邮箱",
     "mailbox_updated": "修改邮箱",
     "digest_settings": "汇总设置",

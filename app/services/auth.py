@@ -121,8 +121,10 @@ def end_session(session: Session, *, token_hash: str, actor_id: int | None) -> N
     record_audit(session, actor_id=actor_id, action="logout")
 
 
-def reset_password(session: Session, *, username: str, new: str) -> None:
-    """Set a forgotten password (the operator's CLI) and end all of the user's sessions."""
+def reset_password(
+    session: Session, *, username: str, new: str, actor_id: int | None = None
+) -> None:
+    """Set a forgotten password and end all of the user's sessions (actor: None for the CLI)."""
     user = session.exec(select(AdminUser).where(AdminUser.username == username.strip())).first()
     if user is None:
         raise NotFound(f"没有名为 {username} 的管理员。")
@@ -132,7 +134,7 @@ def reset_password(session: Session, *, username: str, new: str) -> None:
     session.add(user)
     session.exec(delete(AdminSession).where(col(AdminSession.user_id) == user.id))
     detail = {"username": user.username}
-    record_audit(session, actor_id=None, action="password_reset", detail=detail)
+    record_audit(session, actor_id=actor_id, action="password_reset", detail=detail)
 
 
 def change_password(

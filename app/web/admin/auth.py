@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -14,7 +15,13 @@ from app.models import AdminUser as AdminUserRow
 from app.services.access import visible_units
 from app.services.accounts import create_admin
 from app.services.audit import record_audit
-from app.services.auth import authenticate, change_password, end_session, start_session
+from app.services.auth import (
+    authenticate,
+    change_password,
+    end_session,
+    reset_password,
+    start_session,
+)
 from app.services.errors import Invalid, TooMany, UserError
 from app.web.admin.deps import (
     AdminUser,
@@ -150,6 +157,7 @@ def _users_page(
     session: SessionDep,
     error: str | None = None,
     status: int = 200,
+    new_password: tuple[str, str] | None = None,
 ) -> HTMLResponse:
     users = session.exec(
         select(AdminUserRow)
@@ -168,6 +176,7 @@ def _users_page(
             "unit_names": names,
             "role_labels": ROLE_LABELS,
             "error": error,
+            "new_password": new_password,
         },
         status=status,
     )
@@ -216,3 +225,20 @@ def add_user(
     )
     session.commit()
     return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/users/{user_id}/password", response_class=HTMLResponse)
+def reset_user_password(
+    request: Request, user_id: int, admin: BureauCsrfAdmin, session: SessionDep
+) -> HTMLResponse:
+    """A colleague forgot their password: a new one, shown once to the bureau admin."""
+    user = session.get(AdminUserRow, user_id)
+    if user is None or user.bureau_id != admin.user.bureau_id:
+        return _users_page(request, admin, session, error="没有找到这个用户。", status=404)
+    if user.id == admin.id:
+        message = "请在“修改密码”页修改自己的密码。"
+        return _users_page(request, admin, session, error=message, status=422)
+    new = secrets.token_urlsafe(12)
+    reset_password(session, username=user.username, new=new, actor_id=admin.id)
+    session.commit()
+    return _users_page(request, admin, session, new_password=(user.username, new))
