@@ -259,8 +259,12 @@ def test_replies_become_followups(
     with TestClient(create_app(mail_settings), base_url="https://yijian.example") as client:
         login(client, "chief", "correct horse battery")
         page = soup(client.get(f"/admin/items/{sub.id}").text)
+        queue = soup(client.get("/admin").text)
     shown = [p.get_text() for p in page.select("article.followup p.body")]
     assert shown == ["补充：操场灯坏了（2）", "还想补充一点（3）"]
+    # The queue marks the item, so a sender writing back after the reply is not missed.
+    badge = queue.select_one(f"li.item[data-id='{sub.id}'] .followups")
+    assert badge is not None and badge.get_text() == "发件人回信 2 封"
 
 
 def test_temporary_smtp_failure_is_retried(

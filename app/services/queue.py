@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlmodel import Session, col
 
 from app.documents.tables import ExportRow
-from app.models import AdminUser, Channel, Role, Status, Submission, Unit
+from app.models import AdminUser, Channel, Role, Status, Submission, SubmissionFollowup, Unit
 from app.services.access import visible_units
 from app.services.campaigns import TZ
 from app.services.errors import Invalid
@@ -99,6 +99,8 @@ class QueueRow:
 class QueuePage:
     rows: list[QueueRow]
     next_after: str | None
+    # Row id -> how many times its sender wrote back (email follow-ups): a reply may be owed.
+    followups: dict[int, int] = field(default_factory=dict)
 
 
 def encode_cursor(created_at: datetime, submission_id: int) -> str:
@@ -287,9 +289,15 @@ def queue_page(
     rows = [_row(sub, name, slug) for sub, name, slug in found[:size]]
     more = len(found) > size
     last = rows[-1] if rows else None
+    followups = session.execute(
+        select(col(SubmissionFollowup.submission_id), func.count())
+        .where(col(SubmissionFollowup.submission_id).in_([r.id for r in rows]))
+        .group_by(col(SubmissionFollowup.submission_id))
+    ).all()
     return QueuePage(
         rows=rows,
         next_after=encode_cursor(last.created_at, last.id) if more and last else None,
+        followups={sid: n for sid, n in followups},
     )
 
 
