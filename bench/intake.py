@@ -225,6 +225,13 @@ def main() -> None:
         each = ", ".join(f"{r['rps'] / b['rps']:.0%}" for b, r in pairs)
         print(f"per round ({slice_s}s each): {each}; p50: median round, p99: worst round")
     print(f"rows stored: {stored} (warm-up included; a replayed key would add none)")
+    if not url.startswith("postgresql"):
+        # Each commit waits for one fdatasync: a p99 far above the p50 usually means the
+        # disk stalled (on a VM, the host's), which this shows for the same directory.
+        probe = subprocess.run([sys.executable, "-m", "bench.disk", "--seconds", "3",
+                                "--dir", str(tmp)], cwd=ROOT, check=True, capture_output=True,
+                               text=True)
+        print("disk after the run: " + " / ".join(probe.stdout.splitlines()[1:]))
     shutil.rmtree(tmp, ignore_errors=True)
 
 
