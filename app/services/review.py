@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -286,36 +287,23 @@ class ItemDetail:
     names: dict[int, str]  # admin id -> display name, for authors and the assignee
 
 
+_ItemRow = TypeVar("_ItemRow", Attachment, Reply, SubmissionFollowup, InternalNote)
+
+
+def _of_item(session: Session, model: type[_ItemRow], submission_id: int | None) -> list[_ItemRow]:
+    """An item's rows of one of its tables, oldest first."""
+    query = select(model).where(model.submission_id == submission_id).order_by(col(model.id))
+    return list(session.exec(query).all())
+
+
 def item_detail(session: Session, *, submission: Submission) -> ItemDetail:
     """Everything the item page shows (file contents are not loaded)."""
     unit = session.get(Unit, submission.unit_id)
     assert unit is not None
-    attachments = list(
-        session.exec(
-            select(Attachment)
-            .where(Attachment.submission_id == submission.id)
-            .order_by(col(Attachment.id))
-        ).all()
-    )
-    replies = list(
-        session.exec(
-            select(Reply).where(Reply.submission_id == submission.id).order_by(col(Reply.id))
-        ).all()
-    )
-    followups = list(
-        session.exec(
-            select(SubmissionFollowup)
-            .where(SubmissionFollowup.submission_id == submission.id)
-            .order_by(col(SubmissionFollowup.id))
-        ).all()
-    )
-    notes = list(
-        session.exec(
-            select(InternalNote)
-            .where(InternalNote.submission_id == submission.id)
-            .order_by(col(InternalNote.id))
-        ).all()
-    )
+    attachments = _of_item(session, Attachment, submission.id)
+    replies = _of_item(session, Reply, submission.id)
+    followups = _of_item(session, SubmissionFollowup, submission.id)
+    notes = _of_item(session, InternalNote, submission.id)
     duplicates = [
         i
         for i in session.exec(
