@@ -15,21 +15,21 @@ from alembic import command
 from alembic.config import Config
 from sqlmodel import Session, select
 
-from app.config import Settings, get_settings
-from app.db import make_engine, session_scope
+from app.accounts.auth import reset_password
+from app.accounts.service import create_admin
+from app.campaign import evaluation, printables, roster
+from app.campaign.service import get_unit
+from app.core.config import Settings, get_settings
+from app.core.db import make_engine, session_scope
+from app.core.errors import UserError
 from app.documents.tables import rows_csv
 from app.mail.outbound import require_sender, sender_from_settings
 from app.models import AdminRole, Unit
-from app.services import evaluation, printables, roster
-from app.services.accounts import create_admin
-from app.services.auth import reset_password
-from app.services.campaigns import get_unit
-from app.services.errors import UserError
-from app.services.export import iter_export_rows, write_export
-from app.services.tags import iter_corrections
-from app.services.units import add_unit, default_bureau, ensure_demo
+from app.review.export import iter_export_rows, write_export
 from app.tagging import load_tagger, read_examples, retrain
 from app.tagging.cli import tag_stream, tagger_app
+from app.tagging.corrections import iter_corrections
+from app.units.service import add_unit, default_bureau, ensure_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -360,7 +360,7 @@ def inbox_add(
     ] = False,
 ) -> None:
     """Add a mailbox to poll (the password is stored in the database: protect it)."""
-    from app.services.inbox import MailboxSpec, add_mailbox
+    from app.inbox.service import MailboxSpec, add_mailbox
 
     spec = MailboxSpec(
         name=name,
@@ -387,7 +387,7 @@ def inbox_add(
 @inbox_cli.command("list")
 def inbox_list() -> None:
     """List mailboxes with their last poll and error."""
-    from app.services.inbox import list_mailboxes
+    from app.inbox.service import list_mailboxes
 
     engine = make_engine(get_settings().database_url)
     try:
@@ -405,7 +405,7 @@ def inbox_list() -> None:
 
 
 def _toggle(name: str, enabled: bool) -> None:
-    from app.services.inbox import set_mailbox_enabled
+    from app.inbox.service import set_mailbox_enabled
 
     engine = make_engine(get_settings().database_url)
     try:
@@ -433,7 +433,7 @@ def inbox_disable(name: Annotated[str, typer.Argument(help="Mailbox name.")]) ->
 @inbox_cli.command("remove")
 def inbox_remove(name: Annotated[str, typer.Argument(help="Mailbox name.")]) -> None:
     """Delete a mailbox that has received nothing yet."""
-    from app.services.inbox import remove_mailbox
+    from app.inbox.service import remove_mailbox
 
     engine = make_engine(get_settings().database_url)
     try:
@@ -451,7 +451,7 @@ def backup(
     out: Annotated[Path, typer.Option("--out", help="Backup file to write.")],
 ) -> None:
     """Back up the database while it runs (SQLite backup API, or pg_dump -Fc)."""
-    from app.services.backup import backup_database
+    from app.backup.service import backup_database
 
     try:
         info = backup_database(database_url=get_settings().database_url, out=out)
@@ -468,7 +468,7 @@ def restore(
     ] = False,
 ) -> None:
     """Restore a backup into the configured database (refuses one with data unless --force)."""
-    from app.services.backup import count_rows, restore_database
+    from app.backup.service import count_rows, restore_database
 
     url = get_settings().database_url
     engine = make_engine(url)
@@ -500,9 +500,9 @@ def digest_send(
     week: Annotated[str | None, typer.Option(help="Send this ISO week now, YYYY-Www.")] = None,
 ) -> None:
     """Send the digests that are due, or the one of --period / --week."""
+    from app.digest.service import parse_period
     from app.jobs import send_digest_now, send_due_digests
     from app.models import DIGEST_STATUS_LABELS, utcnow
-    from app.services.digest import parse_period
 
     if not once:
         typer.echo("错误：请加 --once；按计划持续发送请运行 yijian worker。", err=True)
@@ -564,7 +564,7 @@ def digest_settings(
     enabled: Annotated[bool | None, typer.Option("--on/--off", help="Send at all.")] = None,
 ) -> None:
     """Show or change the (first) bureau's digest settings; only given options change."""
-    from app.services.digest import WEEKDAY_NAMES, ensure_default_setting, save_setting
+    from app.digest.service import WEEKDAY_NAMES, ensure_default_setting, save_setting
 
     weekday, clear_weekly = _weekday_option(weekly)
     clear_daily = daily is not None and daily.strip().lower() == "off"
@@ -645,9 +645,9 @@ def digest_list(
     limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20,
 ) -> None:
     """List past digests of the (first) bureau with their status."""
+    from app.campaign.service import TZ
+    from app.digest.service import list_digests
     from app.models import DIGEST_STATUS_LABELS, DigestStatus
-    from app.services.campaigns import TZ
-    from app.services.digest import list_digests
 
     engine = make_engine(get_settings().database_url)
     try:

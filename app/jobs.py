@@ -24,14 +24,10 @@ from typing import cast
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.config import Settings
-from app.db import make_engine, session_scope
-from app.mail.compose import build_message
-from app.mail.imap import Mailbox, MailboxError, Security, connect
-from app.mail.outbound import MailSender, MailSendError
-from app.models import Bureau, Digest, DigestStatus, MailboxConfig
-from app.services import inbox
-from app.services.digest import (
+from app.core.config import Settings
+from app.core.db import make_engine, session_scope
+from app.core.errors import Unavailable, UserError
+from app.digest.service import (
     Period,
     build_digest,
     claim_digest_now,
@@ -50,7 +46,11 @@ from app.services.digest import (
     render_digest,
     xlsx_filename,
 )
-from app.services.errors import Unavailable, UserError
+from app.inbox import service as inbox
+from app.mail.compose import build_message
+from app.mail.imap import Mailbox, MailboxError, Security, connect
+from app.mail.outbound import MailSender, MailSendError
+from app.models import Bureau, Digest, DigestStatus, MailboxConfig
 from app.tagging import ReloadingTagger, Tagger
 
 log = logging.getLogger(__name__)

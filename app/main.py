@@ -16,28 +16,29 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api import docs as api_docs
-from app.api import v1
-from app.config import Settings, get_settings
-from app.db import Writer, make_engine, make_writer
+from app.accounts import routes as admin_auth
+from app.accounts.deps import LoginRequired
+from app.audit import routes as admin_audit
+from app.campaign import measure_routes as admin_measures
+from app.campaign import public_routes as campaign_public
+from app.campaign import roster_routes as admin_roster
+from app.campaign import routes as admin_campaign
+from app.campaign.service import IntakeCache
+from app.core.config import Settings, get_settings
+from app.core.db import Writer, make_engine, make_writer
+from app.core.errors import UserError
+from app.core.middleware import AccessLogMiddleware, SecurityMiddleware
+from app.core.ratelimit import RateLimiter
+from app.core.render import render_error
+from app.digest import routes as admin_digest
+from app.inbox import routes as admin_inbox
+from app.intake import api as v1
+from app.intake import api_docs
+from app.intake import routes as public
 from app.mail.outbound import sender_from_settings
-from app.ratelimit import RateLimiter
-from app.services.campaigns import IntakeCache
-from app.services.errors import UserError
-from app.web import campaign_public, public
-from app.web.admin import audit as admin_audit
-from app.web.admin import auth as admin_auth
-from app.web.admin import campaign as admin_campaign
-from app.web.admin import campaign_measures as admin_measures
-from app.web.admin import campaign_roster as admin_roster
-from app.web.admin import digest as admin_digest
-from app.web.admin import inbox as admin_inbox
-from app.web.admin import items as admin_items
-from app.web.admin import queue as admin_queue
-from app.web.admin.deps import LoginRequired
-from app.web.middleware import AccessLogMiddleware, SecurityMiddleware
-from app.web.render import render_error
-from app.writer import ProcessWriter, start_tagger, submission_batcher, uses_process
+from app.review import item_routes as admin_items
+from app.review import queue_routes as admin_queue
+from app.storage.process import ProcessWriter, start_tagger, submission_batcher, uses_process
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)

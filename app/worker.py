@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from app.config import Settings
-from app.db import make_engine
+from app.core.config import Settings
+from app.core.db import make_engine
 from app.jobs import make_tagger, poll_mailboxes, send_due_digests
 from app.mail.outbound import sender_from_settings
 from app.models import utcnow

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from alembic import command
 
+from app.campaign import evaluation, printables
 from app.cli import alembic_config
-from app.db import make_engine, session_scope
-from app.services import evaluation, printables
-from app.services.units import ensure_demo
+from app.core.db import make_engine, session_scope
+from app.units.service import ensure_demo
 
 BASE = "https://yijian.example.cn"
 

@@ -19,9 +19,9 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from app.cli import alembic_config
-from app.db import make_engine
+from app.core.db import make_engine
+from app.digest.service import build_digest, parse_period, render_digest
 from app.models import Bureau, Channel, Reply, Role, Status, Submission, Unit
-from app.services.digest import build_digest, parse_period, render_digest
 
 TZ = ZoneInfo("Asia/Shanghai")
 WEEK = "2026-W48"

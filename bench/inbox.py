@@ -21,11 +21,11 @@ sys.path.insert(0, str(ROOT))
 from imapclient import IMAPClient  # noqa: E402
 from sqlmodel import Session, func, select  # noqa: E402
 
+from app.inbox.service import MailboxSpec, add_mailbox  # noqa: E402
 from app.jobs import poll_mailboxes  # noqa: E402
 from app.mail.outbound import SmtpMailSender  # noqa: E402
 from app.models import Submission  # noqa: E402
-from app.services.inbox import MailboxSpec, add_mailbox  # noqa: E402
-from app.services.units import ensure_demo  # noqa: E402
+from app.units.service import ensure_demo  # noqa: E402
 from tests.conftest import make_settings, migrate  # noqa: E402
 from tests.servers.dovecot import running_dovecot  # noqa: E402
 
@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--acks", action="store_true", help="also send acknowledgements")
     args = parser.parse_args()
 
-    from app.db import make_engine
+    from app.core.db import make_engine
 
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))

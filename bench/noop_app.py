@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
-from app.web.middleware import AccessLogMiddleware, SecurityMiddleware
+from app.core.middleware import AccessLogMiddleware, SecurityMiddleware
 
 
 def create_app() -> FastAPI:

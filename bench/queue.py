@@ -26,13 +26,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from app.accounts.service import create_admin
 from app.cli import alembic_config
-from app.config import Settings
-from app.db import make_engine
+from app.core.config import Settings
+from app.core.db import make_engine
 from app.main import create_app
 from app.models import AdminRole, Channel, Role, Status, Submission, Unit
-from app.services.accounts import create_admin
-from app.services.units import add_unit, ensure_demo
+from app.units.service import add_unit, ensure_demo
 
 PASSWORD = "bench password 123"
 WORDS = ["食堂", "作业", "校车", "课后服务", "收费", "老师态度", "安全", "操场", "图书馆", "家长会"]

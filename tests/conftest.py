@@ -20,10 +20,10 @@ from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session, SQLModel
 
 from app.cli import alembic_config
-from app.config import Settings
-from app.db import make_engine, session_scope
+from app.core.config import Settings
+from app.core.db import make_engine, session_scope
 from app.main import create_app
-from app.services.units import ensure_demo
+from app.units.service import ensure_demo
 
 pytest_plugins = ["tests.servers.dovecot", "tests.servers.smtp"]
 pytest.register_assert_rewrite("tests.servers")

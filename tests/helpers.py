@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from bs4 import BeautifulSoup
 
 if TYPE_CHECKING:
-    from app.config import Settings
+    from app.core.config import Settings
 
 RECEIPT_RE = re.compile(r"^\d{4} \d{4} \d{4} \d{4}$")
 
@@ -43,8 +43,8 @@ def make_admin(
     """Create an admin account directly in the database."""
     from sqlmodel import Session, select
 
+    from app.accounts.service import create_admin
     from app.models import AdminRole, Bureau, Unit
-    from app.services.accounts import create_admin
 
     with Session(engine) as s:  # type: ignore[arg-type]
         bureau = s.exec(select(Bureau)).first()
@@ -89,9 +89,9 @@ def two_teachers_to_remind(engine: Any, tmp_path: Path, smtp: Any) -> tuple[Sett
     two roster teachers who have an email and no idea yet."""
     from sqlmodel import select
 
-    from app.db import session_scope
+    from app.campaign import roster
+    from app.core.db import session_scope
     from app.models import Unit
-    from app.services import roster
     from tests.conftest import TEST_SECRET, make_settings
 
     settings = make_settings(

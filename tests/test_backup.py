@@ -10,7 +10,7 @@ from PIL import Image
 from sqlalchemy import Engine, create_engine, select
 from sqlmodel import SQLModel
 
-from app.services.backup import count_rows
+from app.backup.service import count_rows
 from tests.conftest import fresh_database_url, migrate, server_env
 from tests.test_cli import run
 

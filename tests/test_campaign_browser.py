@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from app.db import session_scope
-from app.services.campaigns import EVALUATION, set_override
+from app.campaign.service import EVALUATION, set_override
+from app.core.db import session_scope
 from tests.conftest import LiveServer
 from tests.test_campaign_web import seed_measure
 

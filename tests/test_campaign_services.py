@@ -15,8 +15,12 @@ from openpyxl import Workbook
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from app.campaign import measures, offline, roster
+from app.campaign.service import EVALUATION, get_intake_state, set_override, today_local
 from app.cli import remind
-from app.db import session_scope
+from app.core.db import session_scope
+from app.core.errors import Closed, Invalid, NotFound
+from app.intake.service import SubmissionInput
 from app.models import (
     Channel,
     Kind,
@@ -29,10 +33,6 @@ from app.models import (
     Submission,
     Unit,
 )
-from app.services import measures, offline, roster
-from app.services.campaigns import EVALUATION, get_intake_state, set_override, today_local
-from app.services.errors import Closed, Invalid, NotFound
-from app.services.submissions import SubmissionInput
 from tests.conftest import TEST_SECRET
 from tests.helpers import two_teachers_to_remind
 

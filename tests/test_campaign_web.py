@@ -10,7 +10,10 @@ from PIL import Image
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from app.db import session_scope
+from app.campaign import evaluation, measures, offline, roster
+from app.campaign.service import EVALUATION, set_override, today_local
+from app.core.db import session_scope
+from app.intake.service import SubmissionInput
 from app.main import create_app
 from app.models import (
     Attachment,
@@ -22,9 +25,6 @@ from app.models import (
     Submission,
     Unit,
 )
-from app.services import evaluation, measures, offline, roster
-from app.services.campaigns import EVALUATION, set_override, today_local
-from app.services.submissions import SubmissionInput
 from tests.conftest import TEST_SECRET
 from tests.helpers import (
     RECEIPT_RE,

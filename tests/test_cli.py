@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from app.accounts.service import verify_password
 from app.models import AdminUser
-from app.services.accounts import verify_password
 from tests.conftest import ROOT, server_env
 
 

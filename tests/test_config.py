@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from app.config import DEV_SECRET, Settings
+from app.core.config import DEV_SECRET, Settings
 
 
 def test_default_secret_is_refused_outside_dev() -> None:

@@ -18,8 +18,21 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from app.config import Settings
-from app.db import make_engine, session_scope
+from app.core.config import Settings
+from app.core.db import make_engine, session_scope
+from app.core.errors import Conflict, Invalid
+from app.digest.service import (
+    LEASE,
+    claim_next_digest,
+    due_periods,
+    enqueue_due_digests,
+    make_period,
+    overdue_cutoff,
+    parse_period,
+    save_setting,
+    workdays_between,
+)
+from app.intake.service import NewSubmission, SubmissionInput, store_submission
 from app.jobs import claim_engine, send_digest_now, send_due_digests
 from app.mail.outbound import SmtpMailSender
 from app.models import (
@@ -35,20 +48,7 @@ from app.models import (
     Submission,
     Unit,
 )
-from app.services.digest import (
-    LEASE,
-    claim_next_digest,
-    due_periods,
-    enqueue_due_digests,
-    make_period,
-    overdue_cutoff,
-    parse_period,
-    save_setting,
-    workdays_between,
-)
-from app.services.errors import Conflict, Invalid
-from app.services.submissions import NewSubmission, SubmissionInput, store_submission
-from app.services.units import default_bureau
+from app.units.service import default_bureau
 from tests.conftest import TEST_SECRET, make_settings
 from tests.helpers import soup
 from tests.servers.smtp import SmtpServer
@@ -463,9 +463,9 @@ def test_settings_are_validated(engine: Engine, demo: None) -> None:
 def test_public_evaluation_results_are_in_the_digest(
     engine: Engine, demo: None, digest_settings: Settings, smtp_server: SmtpServer
 ) -> None:
+    from app.campaign.evaluation import Vote, create_codes, submit_evaluation
+    from app.campaign.measures import MeasureInput, create_measure
     from app.models import Evaluation, MeasureStatus, Rating
-    from app.services.evaluation import Vote, create_codes, submit_evaluation
-    from app.services.measures import MeasureInput, create_measure
 
     seed(engine)
     with Session(engine) as s:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from app.db import session_scope
+from app.campaign.service import TZ, today_local
+from app.core.db import session_scope
 from app.models import Role
-from app.services.campaigns import TZ, today_local
 from tests.conftest import ROOT, server_env
 from tests.servers.smtp import SmtpServer
 from tests.test_cli import run

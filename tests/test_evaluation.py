@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.db import make_engine, session_scope
+from app.campaign import evaluation, measures
+from app.core.db import make_engine, session_scope
+from app.core.errors import Closed, Conflict, Invalid, NotFound, UserError
 from app.models import Evaluation, EvaluationCode, Rating, Unit, utcnow
-from app.services import evaluation, measures
-from app.services.errors import Closed, Conflict, Invalid, NotFound, UserError
 from tests.conftest import TEST_SECRET
 
 

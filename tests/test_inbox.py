@@ -17,8 +17,12 @@ from PIL import Image
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from app.config import Settings
-from app.db import session_scope
+from app.core.config import Settings
+from app.core.db import session_scope
+from app.core.errors import Conflict, Invalid
+from app.inbox import service as inbox
+from app.inbox.service import MailboxSpec, queue_mail, sender_hash
+from app.intake.service import lookup_receipt
 from app.jobs import PollResult, poll_mailboxes, send_due_acks
 from app.mail.compose import build_message
 from app.mail.outbound import SmtpMailSender
@@ -37,10 +41,6 @@ from app.models import (
     Unit,
     utcnow,
 )
-from app.services import inbox
-from app.services.errors import Conflict, Invalid
-from app.services.inbox import MailboxSpec, queue_mail, sender_hash
-from app.services.submissions import lookup_receipt
 from tests.conftest import SHARED, make_settings
 from tests.helpers import login, make_admin, soup
 from tests.servers.dovecot import DovecotServer

@@ -6,8 +6,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.inbox import service as inbox
 from app.models import InboundStatus, MailboxConfig
-from app.services import inbox
 from tests.helpers import csrf_of, login, make_admin, soup
 
 PW = "correct horse battery"
@@ -69,7 +69,7 @@ def test_other_bureaus_mailbox_is_not_found(client: TestClient, demo: None,
                                             engine: Engine) -> None:
     make_admin(engine, "chief", PW)
     with Session(engine) as session:
-        from app.services.units import get_or_create_bureau
+        from app.units.service import get_or_create_bureau
 
         other = get_or_create_bureau(session, name="另一个县教育局")
         box = inbox.add_mailbox(session, bureau_id=other.id, spec=inbox.MailboxSpec(

@@ -3,16 +3,80 @@ from pathlib import Path
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from alembic.script import Script, ScriptDirectory
+from sqlalchemy import Engine, inspect
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
 from app.cli import alembic_config
-from app.db import make_engine
-from tests.conftest import fresh_database_url
+from app.core.db import make_engine
+from tests.conftest import ROOT, fresh_database_url
 
 
-def test_every_migration_goes_up_and_down(database_url: str, tmp_path: Path) -> None:
+def applied_in_order() -> list[Script]:
+    """The revisions from base to head, in the order `alembic upgrade` applies them."""
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert len(scripts.get_heads()) == 1, f"more than one head: {scripts.get_heads()}"
+    return list(reversed(list(scripts.walk_revisions("base", "heads"))))
+
+
+def schema(engine: Engine) -> dict[str, object]:
+    """Tables with their columns, indexes and constraints, to compare before and after."""
+    insp = inspect(engine)
+    return {
+        table: {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"]) for c in insp.get_columns(table)
+            ],
+            "primary key": insp.get_pk_constraint(table)["constrained_columns"],
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                for i in insp.get_indexes(table)
+            ),
+            "unique": sorted(tuple(u["column_names"]) for u in insp.get_unique_constraints(table)),
+            "foreign keys": sorted(
+                (tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]))
+                for f in insp.get_foreign_keys(table)
+            ),
+        }
+        for table in sorted(insp.get_table_names())
+        if table != "alembic_version"
+    }
+
+
+def test_file_names_follow_the_apply_order() -> None:
+    # NN_<revision>_<slug>.py: NN is the position in the chain, the revision id never changes
+    # (databases store it). Sorting the file names must give the order they are applied in.
+    chain = applied_in_order()
+    applied = [Path(s.path).name for s in chain]
+    on_disk = sorted(p.name for p in (ROOT / "migrations" / "versions").glob("*.py"))
+    assert on_disk == applied, "file names are not in apply order; see migrations/README.md"
+    for position, script in enumerate(chain, start=1):
+        prefix = f"{position:02d}_{script.revision}_"
+        assert Path(script.path).name.startswith(prefix), (
+            f"{Path(script.path).name} is applied as number {position}: name it {prefix}..."
+        )
+
+
+def test_each_migration_goes_up_and_down(database_url: str, tmp_path: Path) -> None:
+    # One step at a time: each downgrade must restore the schema its upgrade started from,
+    # and the upgrade must run again after it.
+    url = fresh_database_url(tmp_path)
+    config = alembic_config(url)
+    engine = make_engine(url)
+    chain = applied_in_order()
+    for script in chain:
+        before = schema(engine)
+        command.upgrade(config, script.revision)
+        command.downgrade(config, script.down_revision or "base")
+        assert schema(engine) == before, f"downgrading {script.revision} did not undo it"
+        command.upgrade(config, script.revision)
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == chain[-1].revision
+    engine.dispose()
+
+
+def test_migrations_go_up_to_head_and_down_to_base(database_url: str, tmp_path: Path) -> None:
     url = fresh_database_url(tmp_path)
     config = alembic_config(url)
     command.upgrade(config, "head")

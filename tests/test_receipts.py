@@ -1,7 +1,7 @@
 import pytest
 
-from app.services import receipts
-from app.services.errors import Invalid
+from app.core.errors import Invalid
+from app.intake import receipts
 
 
 def test_new_receipts_are_16_random_digits() -> None:

@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from starlette.routing import BaseRoute, Mount, Route
 
-from app.config import Settings
+from app.core.config import Settings
+from app.intake import receipts
 from app.main import create_app
-from app.services import receipts
 from tests.conftest import make_settings
 from tests.helpers import login, make_admin, soup
 
@@ -195,8 +195,8 @@ def test_receipt_lookup_limit_on_page_and_api(
 def test_codes_are_limited_against_guessing(client: TestClient) -> None:
     """Every route that takes a secret code (receipt, evaluation code, idea token) is behind a
     per-address limiter, since none of the codes reaches 128 bits."""
-    from app.deps import limit_lookups, limit_submissions
-    from app.services import evaluation
+    from app.campaign import evaluation
+    from app.core.deps import limit_lookups, limit_submissions
 
     assert evaluation.CODE_CHARS * 5 == 80  # base32
     guarded = {

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.models import Submission
-from app.services.tags import correct_tag
+from app.tagging.corrections import correct_tag
 from tests.conftest import ROOT, server_env
 
 
@@ -38,10 +38,10 @@ def test_submissions_are_tagged_when_stored(
 def test_one_batch_with_a_repeated_key_stores_one(
     database_url: str, engine: Engine, demo: None, session: Session
 ) -> None:
+    from app.campaign.service import get_intake_state
+    from app.core.errors import Closed
+    from app.intake.service import NewSubmission, SubmissionInput, store_submissions
     from app.models import Channel
-    from app.services.campaigns import get_intake_state
-    from app.services.errors import Closed
-    from app.services.submissions import NewSubmission, SubmissionInput, store_submissions
     from tests.conftest import TEST_SECRET
 
     state = get_intake_state(session, slug="demo")
@@ -62,10 +62,10 @@ def test_one_batch_with_a_repeated_key_stores_one(
 def test_a_key_stored_before_replays_in_a_later_batch(
     database_url: str, engine: Engine, demo: None, session: Session
 ) -> None:
+    from app.campaign.service import get_intake_state
+    from app.core.errors import Conflict
+    from app.intake.service import NewSubmission, SubmissionInput, store_submissions
     from app.models import Channel
-    from app.services.campaigns import get_intake_state
-    from app.services.errors import Conflict
-    from app.services.submissions import NewSubmission, SubmissionInput, store_submissions
     from tests.conftest import TEST_SECRET
 
     state = get_intake_state(session, slug="demo")
@@ -148,8 +148,8 @@ def test_retrain_learns_admin_corrections(
     )
     old = json.loads(before.stdout)["check"]
     new_check = 3 if old != 3 else 2
+    from app.intake.service import NewSubmission, SubmissionInput, store_submission
     from app.models import Channel
-    from app.services.submissions import NewSubmission, SubmissionInput, store_submission
     from tests.conftest import TEST_SECRET
 
     for _ in range(3):  # corrections repeated by several admins weigh in training

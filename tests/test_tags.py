@@ -1,8 +1,8 @@
 from sqlmodel import Session, select
 
+from app.intake.service import NewSubmission, SubmissionInput, store_submission
 from app.models import Channel, Status, Submission, TagCorrection
-from app.services.submissions import NewSubmission, SubmissionInput, store_submission
-from app.services.tags import correct_tag, iter_corrections
+from app.tagging.corrections import correct_tag, iter_corrections
 from tests.conftest import TEST_SECRET
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from app.db import LoopWriter, ThreadWriter, Writer, make_engine, make_writer
+from app.core.db import LoopWriter, ThreadWriter, Writer, make_engine, make_writer
 
 
 def _bureau_names(engine: Engine) -> list[str]:

@@ -14,14 +14,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app import writer as writer_module
-from app.config import Settings
-from app.db import WriteFailed, make_engine
+from app.campaign.service import IntakeCache, IntakeState, get_intake_state
+from app.core.config import Settings
+from app.core.db import WriteFailed, make_engine
+from app.intake.service import NewSubmission, Stored, SubmissionInput
 from app.main import create_app
 from app.models import Attachment, CampaignPhase, Channel, Submission
-from app.services.campaigns import IntakeCache, IntakeState, get_intake_state
-from app.services.submissions import NewSubmission, Stored, SubmissionInput
-from app.writer import ProcessWriter, uses_process
+from app.storage import process as writer_module
+from app.storage.process import ProcessWriter, uses_process
 from tests.conftest import make_settings
 from tests.helpers import receipt_of
 

@@ -8,8 +8,8 @@ from typing import Literal, Protocol
 
 import aiosmtplib
 
-from app.config import Settings
-from app.services.errors import Unavailable
+from app.core.config import Settings
+from app.core.errors import Unavailable
 
 Security = Literal["ssl", "starttls", "none"]
 

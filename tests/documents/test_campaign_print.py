@@ -8,9 +8,9 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.campaign import evaluation, printables
+from app.campaign.service import get_intake_state
 from app.documents.qr import qr_png
-from app.services import evaluation, printables
-from app.services.campaigns import get_intake_state
 
 BASE = "https://yijian.example.cn"
 

@@ -22,8 +22,8 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from app.intake.receipts import hash_receipt
 from app.models import Submission
-from app.services.receipts import hash_receipt
 from tests.conftest import TEST_SECRET, LiveServer, server_env
 from tests.helpers import receipt_of
 

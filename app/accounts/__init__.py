@@ -1,0 +1,1 @@
+"""Admin accounts: passwords, login sessions, users, and what each admin may see."""

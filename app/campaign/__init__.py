@@ -1,0 +1,1 @@
+"""Campaign workflows: phases, roster and ideas, offline entry, measures, evaluation, print."""

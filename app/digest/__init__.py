@@ -1,0 +1,1 @@
+"""The digest mailed to the bureau office: periods, figures, schedule and sending."""

@@ -1,0 +1,1 @@
+"""Email intake: mailboxes, the IMAP poller and turning mail into submissions."""

@@ -1,0 +1,1 @@
+"""Suggestions in: the public form, the JSON API, receipts and uploads."""

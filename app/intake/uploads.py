@@ -1,0 +1,102 @@
+"""Check uploaded files by their content and strip what could identify the sender."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import unicodedata
+import warnings
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from app.core.errors import TooLarge, Unsupported
+
+MAX_SIDE = 2560
+MAX_PIXELS = 60_000_000
+_UNSUPPORTED = "只能上传照片（JPG、PNG、WebP、GIF）或 PDF 文件。"
+
+
+@dataclass(frozen=True)
+class CleanFile:
+    filename: str
+    content_type: str
+    data: bytes
+    sha256: str
+
+
+def sniff(data: bytes) -> str | None:
+    """The type a file really is, from its first bytes; None when not one we accept."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    return None
+
+
+def _reencode(data: bytes) -> tuple[bytes, str]:
+    # Re-encoding from pixels drops EXIF, GPS, XMP and comments; orientation is applied first.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                if img.width * img.height > MAX_PIXELS:
+                    raise TooLarge("图片像素过大，请缩小后再上传。")
+                img.load()
+                pic = ImageOps.exif_transpose(img)
+        except (
+            UnidentifiedImageError,
+            OSError,
+            SyntaxError,
+            ValueError,
+            Image.DecompressionBombError,
+            Image.DecompressionBombWarning,
+        ) as exc:
+            raise Unsupported("图片文件已损坏或无法识别，请换一张再试。") from exc
+    pic.thumbnail((MAX_SIDE, MAX_SIDE))
+    out = io.BytesIO()
+    if pic.mode in ("RGBA", "LA") or (pic.mode == "P" and "transparency" in pic.info):
+        pic.convert("RGBA").save(out, format="PNG", optimize=False)
+        return out.getvalue(), "image/png"
+    pic.convert("RGB").save(out, format="JPEG", quality=85)
+    return out.getvalue(), "image/jpeg"
+
+
+def _safe_name(filename: str, index: int, extension: str, anonymous: bool) -> str:
+    # A file name such as 张三的照片.jpg names the sender, so anonymous files get a neutral one.
+    if anonymous:
+        return f"附件{index}{extension}"
+    stem = PurePath(filename.replace("\\", "/")).stem
+    stem = "".join(c for c in stem if unicodedata.category(c)[0] not in "CZ" or c == " ")
+    return f"{stem.strip()[:80] or f'附件{index}'}{extension}"
+
+
+def clean_upload(
+    *, filename: str, data: bytes, index: int, anonymous: bool, max_bytes: int
+) -> CleanFile:
+    """Accept a photo or PDF checked by content; re-encode images without metadata."""
+    if len(data) > max_bytes:
+        raise TooLarge(f"单个文件不能超过 {max_bytes // (1024 * 1024)} MB。")
+    kind = sniff(data)
+    if kind is None:
+        raise Unsupported(_UNSUPPORTED)
+    if kind == "application/pdf":
+        if b"%%EOF" not in data[-2048:]:
+            raise Unsupported("PDF 文件不完整，请重新导出后再上传。")
+        body, content_type, ext = data, kind, ".pdf"
+    else:
+        body, content_type = _reencode(data)
+        ext = ".png" if content_type == "image/png" else ".jpg"
+    return CleanFile(
+        filename=_safe_name(filename, index, ext, anonymous),
+        content_type=content_type,
+        data=body,
+        sha256=hashlib.sha256(body).hexdigest(),
+    )

@@ -1,0 +1,1 @@
+"""The review queue and acting on its items: filters, status, assignment, replies, exports."""

@@ -1,0 +1,341 @@
+"""The review queue: filters from the URL, keyset pages, and the rows an export takes."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+from urllib.parse import urlencode
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlmodel import Session, col
+
+from app.accounts.access import visible_units
+from app.campaign.service import TZ
+from app.core.errors import Invalid
+from app.documents.tables import ExportRow
+from app.models import AdminUser, Channel, Role, Status, Submission, SubmissionFollowup, Unit
+
+PAGE_SIZE = 50
+MAX_QUERY = 100
+_CURSOR = re.compile(r"^(\d{1,20})-(\d{1,12})$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The URL parameters the queue, its exports and the digest links understand, in this order.
+PARAMS = ("unit", "check", "status", "channel", "role", "anonymous", "from", "to", "q", "mine")
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the admin asked for; every field None means "any"."""
+
+    unit: str | None = None
+    check: int | None = None
+    status: Status | None = None
+    channel: Channel | None = None
+    role: str | None = None
+    anonymous: bool | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str | None = None
+    mine: bool = False
+    sort: Literal["new", "old"] = "new"
+    after: tuple[datetime, int] | None = None
+
+    def params(self, **changes: Any) -> dict[str, str]:
+        """The filter as URL parameters (for links, exports and the next page)."""
+        f = replace(self, **changes) if changes else self
+        values: dict[str, str | None] = {
+            "unit": f.unit,
+            "check": None if f.check is None else str(f.check),
+            "status": f.status.value if f.status else None,
+            "channel": f.channel.value if f.channel else None,
+            "role": f.role,
+            "anonymous": None if f.anonymous is None else ("1" if f.anonymous else "0"),
+            "from": f.date_from.isoformat() if f.date_from else None,
+            "to": f.date_to.isoformat() if f.date_to else None,
+            "q": f.q,
+            "mine": "1" if f.mine else None,
+            "sort": None if f.sort == "new" else f.sort,
+            "after": encode_cursor(*f.after) if f.after else None,
+        }
+        return {k: v for k, v in values.items() if v is not None}
+
+    def query_string(self, **changes: Any) -> str:
+        """params() as an encoded query string, without the leading '?'."""
+        return urlencode(self.params(**changes))
+
+    def next_page(self, cursor: str) -> str:
+        """The query string of the page after `cursor` (an encode_cursor value)."""
+        return urlencode({**self.params(after=None), "after": cursor})
+
+    @property
+    def active(self) -> bool:
+        return any(k not in ("sort", "after") for k in self.params())
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    unit_name: str
+    unit_slug: str
+    channel: Channel
+    role: str
+    anonymous: bool
+    name: str | None
+    contact: str | None
+    text: str
+    check: int | None
+    check_score: float | None
+    evidence: list[str]
+    status: Status
+    assignee_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    next_after: str | None
+    # Row id -> how many times its sender wrote back (email follow-ups): a reply may be owed.
+    followups: dict[int, int] = field(default_factory=dict)
+
+
+def encode_cursor(created_at: datetime, submission_id: int) -> str:
+    """A page cursor: microseconds since the epoch (UTC) and the id of the last row."""
+    delta = created_at.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    micros = (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return f"{micros}-{submission_id}"
+
+
+def decode_cursor(value: str) -> tuple[datetime, int]:
+    """The inverse of encode_cursor; Invalid for anything else."""
+    m = _CURSOR.match(value)
+    if m is None:
+        raise Invalid("翻页参数不正确，请从第一页重新浏览。", field="after")
+    try:
+        at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(m.group(1)))
+    except OverflowError as exc:
+        raise Invalid("翻页参数不正确，请从第一页重新浏览。", field="after") from exc
+    return at, int(m.group(2))
+
+
+def parse_evidence(raw: str | None) -> list[str]:
+    """The tagger's evidence phrases; tolerant of rows written before the format settled."""
+    if not raw:
+        return []
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def parse_day(value: str, field: str) -> date:
+    """A YYYY-MM-DD date parameter; Invalid with a Chinese message otherwise."""
+    if not _DATE.match(value):
+        raise Invalid("日期格式应为 年-月-日，例如 2025-03-01。", field=field)
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise Invalid("日期格式应为 年-月-日，例如 2025-03-01。", field=field) from exc
+
+
+def parse_filter(params: Mapping[str, str]) -> QueueFilter:
+    """Read the queue's URL parameters; empty values mean "any", bad ones raise Invalid."""
+    p = {k: v.strip() for k, v in params.items() if isinstance(v, str) and v.strip()}
+    check = None
+    if "check" in p:
+        if p["check"] not in {"0", "1", "2", "3", "4", "5"}:
+            raise Invalid("五查类别只能是 0 到 5。", field="check")
+        check = int(p["check"])
+    status = None
+    if "status" in p:
+        if p["status"] not in {s.value for s in Status}:
+            raise Invalid("没有这个办理状态。", field="status")
+        status = Status(p["status"])
+    channel = None
+    if "channel" in p:
+        if p["channel"] not in {c.value for c in Channel}:
+            raise Invalid("没有这个来源渠道。", field="channel")
+        channel = Channel(p["channel"])
+    if "role" in p and p["role"] not in {r.value for r in Role}:
+        raise Invalid("没有这个身份。", field="role")
+    anonymous = None
+    if "anonymous" in p:
+        if p["anonymous"] not in {"0", "1"}:
+            raise Invalid("匿名筛选只能是 1（匿名）或 0（实名）。", field="anonymous")
+        anonymous = p["anonymous"] == "1"
+    date_from = parse_day(p["from"], "from") if "from" in p else None
+    date_to = parse_day(p["to"], "to") if "to" in p else None
+    if date_from and date_to and date_from > date_to:
+        raise Invalid("开始日期不能晚于结束日期。", field="from")
+    q = p.get("q")
+    if q is not None and len(q) > MAX_QUERY:
+        raise Invalid(f"搜索词不能超过 {MAX_QUERY} 字。", field="q")
+    sort = p.get("sort", "new")
+    if sort not in ("new", "old"):
+        raise Invalid("排序只能是 new（最新在前）或 old（最早在前）。", field="sort")
+    if "unit" in p and len(p["unit"]) > 64:
+        raise Invalid("没有这个单位。", field="unit")
+    return QueueFilter(
+        unit=p.get("unit"),
+        check=check,
+        status=status,
+        channel=channel,
+        role=p.get("role"),
+        anonymous=anonymous,
+        date_from=date_from,
+        date_to=date_to,
+        q=q,
+        mine=p.get("mine") == "1",
+        sort="old" if sort == "old" else "new",
+        after=decode_cursor(p["after"]) if "after" in p else None,
+    )
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of a day in China (UTC+8), as an aware datetime."""
+    return datetime.combine(day, time(0), tzinfo=TZ)
+
+
+_Query = Select[Submission, str, str]
+
+
+def _filtered(session: Session, *, user: AdminUser, f: QueueFilter) -> _Query:
+    """Submissions (with their unit) that this admin may see and the filter selects."""
+    units = visible_units(session, user=user)
+    if f.unit is not None:
+        units = [u for u in units if u.slug == f.unit]
+        if not units:
+            raise Invalid("没有这个单位，或您无权查看它的意见。", field="unit")
+    unit_ids = [u.id for u in units if u.id is not None]
+    query = (
+        select(Submission, col(Unit.name), col(Unit.slug))
+        .join(Unit, col(Unit.id) == col(Submission.unit_id))
+        .where(col(Submission.unit_id).in_(unit_ids))
+    )
+    if f.check is not None:
+        query = query.where(col(Submission.check) == f.check)
+    if f.status is not None:
+        query = query.where(col(Submission.status) == f.status.value)
+    if f.channel is not None:
+        query = query.where(col(Submission.channel) == f.channel.value)
+    if f.role is not None:
+        query = query.where(col(Submission.role) == f.role)
+    if f.anonymous is not None:
+        query = query.where(col(Submission.anonymous) == f.anonymous)
+    if f.date_from is not None:
+        query = query.where(col(Submission.created_at) >= local_midnight(f.date_from))
+    if f.date_to is not None:
+        # Inclusive: everything before the following local midnight.
+        end = local_midnight(f.date_to + timedelta(days=1))
+        query = query.where(col(Submission.created_at) < end)
+    if f.q is not None:
+        # A substring scan, linear in the rows the other filters leave. SQLite's LIKE already
+        # ignores ASCII case; lower() on every row would only slow it down. PostgreSQL: ILIKE.
+        text = col(Submission.text)
+        if session.get_bind().dialect.name == "sqlite":
+            query = query.where(text.contains(f.q, autoescape=True))
+        else:
+            query = query.where(text.icontains(f.q, autoescape=True))
+    if f.mine:
+        query = query.where(col(Submission.assignee_id) == user.id)
+    return query
+
+
+def _ordered(query: _Query, f: QueueFilter, after: tuple[datetime, int] | None) -> _Query:
+    created, ident = col(Submission.created_at), col(Submission.id)
+    if after is not None:
+        at, last_id = after
+        if f.sort == "new":
+            query = query.where(or_(created < at, and_(created == at, ident < last_id)))
+        else:
+            query = query.where(or_(created > at, and_(created == at, ident > last_id)))
+    if f.sort == "new":
+        return query.order_by(created.desc(), ident.desc())
+    return query.order_by(created.asc(), ident.asc())
+
+
+def _row(sub: Submission, unit_name: str, unit_slug: str) -> QueueRow:
+    assert sub.id is not None
+    return QueueRow(
+        id=sub.id,
+        unit_name=unit_name,
+        unit_slug=unit_slug,
+        channel=Channel(sub.channel),
+        role=sub.role,
+        anonymous=sub.anonymous,
+        name=None if sub.anonymous else sub.name,
+        contact=None if sub.anonymous else sub.contact,
+        text=sub.text,
+        check=sub.check,
+        check_score=sub.check_score,
+        evidence=parse_evidence(sub.check_evidence),
+        status=Status(sub.status),
+        assignee_id=sub.assignee_id,
+        created_at=sub.created_at,
+    )
+
+
+def queue_page(
+    session: Session, *, user: AdminUser, filters: QueueFilter, size: int = PAGE_SIZE
+) -> QueuePage:
+    """One page of the queue after filters.after, and the cursor of the next page."""
+    query = _ordered(_filtered(session, user=user, f=filters), filters, filters.after)
+    found = session.execute(query.limit(size + 1)).all()
+    rows = [_row(sub, name, slug) for sub, name, slug in found[:size]]
+    more = len(found) > size
+    last = rows[-1] if rows else None
+    followups = session.execute(
+        select(col(SubmissionFollowup.submission_id), func.count())
+        .where(col(SubmissionFollowup.submission_id).in_([r.id for r in rows]))
+        .group_by(col(SubmissionFollowup.submission_id))
+    ).all()
+    return QueuePage(
+        rows=rows,
+        next_after=encode_cursor(last.created_at, last.id) if more and last else None,
+        followups={sid: n for sid, n in followups},
+    )
+
+
+def iter_queue(
+    session: Session, *, user: AdminUser, filters: QueueFilter, batch: int = 1000
+) -> Iterator[QueueRow]:
+    """Every row the filter selects, in its order, fetched in keyset batches."""
+    base = _filtered(session, user=user, f=filters)
+    after: tuple[datetime, int] | None = None
+    while True:
+        found = session.execute(_ordered(base, filters, after).limit(batch)).all()
+        for sub, name, slug in found:
+            yield _row(sub, name, slug)
+        if len(found) < batch:
+            return
+        last = found[-1][0]
+        after = (last.created_at, last.id)
+
+
+def export_rows(session: Session, *, user: AdminUser, filters: QueueFilter) -> list[ExportRow]:
+    """The filtered queue (all pages) as export rows; names only for named submissions."""
+    whole = replace(filters, after=None)
+    rows = []
+    for r in iter_queue(session, user=user, filters=whole):
+        rows.append(
+            ExportRow(
+                id=r.id,
+                unit=r.unit_name,
+                channel=r.channel.value,
+                role=r.role,
+                anonymous=r.anonymous,
+                text=r.text,
+                check=r.check,
+                check_score=r.check_score,
+                status=r.status.value,
+                created_at=r.created_at,
+                name=r.name,
+                contact=r.contact,
+            )
+        )
+    return rows

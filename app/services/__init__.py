@@ -1,1 +1,0 @@
-"""Business logic. No FastAPI here: callers are routers, the CLI and worker jobs."""

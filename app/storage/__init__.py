@@ -1,0 +1,1 @@
+"""The write path: group-commit writers (thread, event loop, process) that store submissions."""

@@ -1,0 +1,1 @@
+"""Bureaus and units (schools), and the demo data."""

@@ -1,1 +1,0 @@
-"""Server-rendered pages: the public intake and, later, the admin."""

@@ -1,1 +1,0 @@
-"""Admin pages: login, accounts, the review queue and the campaign tools."""
