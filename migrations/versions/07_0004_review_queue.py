@@ -1,5 +1,7 @@
 """review_queue
 
+Re-parented onto 0007 (was 0003): written before 0005-0007 landed, applied after them.
+
 Revision ID: 0004
 Revises: 0007
 Create Date: 2026-11-26 14:45:46.832176
