@@ -23,8 +23,8 @@ from app.core.config import Settings, get_settings
 from app.core.db import make_engine, session_scope
 from app.core.errors import UserError
 from app.documents.tables import rows_csv
-from app.mail.outbound import require_sender, sender_from_settings
 from app.models import AdminRole, Unit
+from app.outbox.service import require_sender, sender_from_settings
 from app.review.export import iter_export_rows, write_export
 from app.tagging import load_tagger, read_examples, retrain
 from app.tagging.cli import tag_stream, tagger_app
@@ -285,7 +285,7 @@ def tagger_retrain(
         examples = corrections + (read_examples(extra) if extra else [])
     except (OSError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
-    path = retrain(model_dir=settings.data_dir / "models", extra=examples)
+    path = retrain(model_dir=settings.model_dir, extra=examples)
     typer.echo(f"已用 {len(corrections)} 条人工更正重新训练：{path}")
 
 
@@ -294,7 +294,7 @@ def tag() -> None:
     """Tag JSON lines {"id", "text"} from stdin; one JSON line per input on stdout."""
     settings = get_settings()
     errors = tag_stream(
-        load_tagger(settings.tagger, settings.data_dir / "models"), sys.stdin, sys.stdout
+        load_tagger(settings.tagger, settings.model_dir), sys.stdin, sys.stdout
     )
     if errors:
         typer.echo(f"{errors} 行无法处理", err=True)
@@ -312,14 +312,16 @@ def inbox_poll(
     once: Annotated[bool, typer.Option("--once", help="One pass, then exit.")] = False,
 ) -> None:
     """Fetch new mail from every enabled mailbox (every YIJIAN_POLL_SECONDS unless --once)."""
-    from app.jobs import make_tagger, poll_mailboxes
+    from app.core.jobs import Job
+    from app.inbox.jobs import poll_mailboxes
+    from app.tagging import start_tagger
     from app.worker import run_jobs
 
     _logging()
     settings = get_settings()
     engine = make_engine(settings.database_url)
     sender = sender_from_settings(settings)
-    tagger = make_tagger(settings)
+    tagger = start_tagger(settings.tagger, model_dir=settings.model_dir)
     try:
         if once:
             result = poll_mailboxes(engine, settings, sender, tagger)
@@ -331,7 +333,7 @@ def inbox_poll(
         else:
             stop = threading.Event()
             signal.signal(signal.SIGTERM, lambda _s, _f: stop.set())
-            job = (
+            job = Job(
                 "inbox",
                 settings.poll_seconds,
                 lambda: poll_mailboxes(engine, settings, sender, tagger),
@@ -500,8 +502,8 @@ def digest_send(
     week: Annotated[str | None, typer.Option(help="Send this ISO week now, YYYY-Www.")] = None,
 ) -> None:
     """Send the digests that are due, or the one of --period / --week."""
+    from app.digest.jobs import send_digest_now, send_due_digests
     from app.digest.service import parse_period
-    from app.jobs import send_digest_now, send_due_digests
     from app.models import DIGEST_STATUS_LABELS, utcnow
 
     if not once:

@@ -7,38 +7,46 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import quote
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.accounts import routes as admin_auth
-from app.accounts.deps import LoginRequired
-from app.audit import routes as admin_audit
-from app.campaign import measure_routes as admin_measures
-from app.campaign import public_routes as campaign_public
-from app.campaign import roster_routes as admin_roster
-from app.campaign import routes as admin_campaign
+from app.accounts import routes as accounts_routes
+from app.accounts.deps import LoginRequired, redirect_to_login
+from app.audit import routes as audit_routes
+from app.campaign import measure_routes, public_routes, roster_routes
+from app.campaign import routes as campaign_routes
 from app.campaign.service import IntakeCache
 from app.core.config import Settings, get_settings
-from app.core.db import Writer, make_engine, make_writer
-from app.core.errors import UserError
+from app.core.db import make_engine
+from app.core.handlers import install_error_handlers
 from app.core.middleware import AccessLogMiddleware, SecurityMiddleware
 from app.core.ratelimit import RateLimiter
-from app.core.render import render_error
-from app.digest import routes as admin_digest
-from app.inbox import routes as admin_inbox
-from app.intake import api as v1
-from app.intake import api_docs
-from app.intake import routes as public
-from app.mail.outbound import sender_from_settings
-from app.review import item_routes as admin_items
-from app.review import queue_routes as admin_queue
-from app.storage.process import ProcessWriter, start_tagger, submission_batcher, uses_process
+from app.digest import routes as digest_routes
+from app.inbox import routes as inbox_routes
+from app.intake import api, api_docs
+from app.intake import routes as intake_routes
+from app.outbox.service import sender_from_settings
+from app.review import item_routes, queue_routes
+from app.storage.process import ProcessWriter, submission_batcher, uses_process
+from app.storage.writer import Writer, make_writer
+from app.tagging import start_tagger
+
+# What each package offers (the public form's POST is added first by intake_routes).
+ROUTERS = (
+    public_routes.router,
+    accounts_routes.router,
+    queue_routes.router,
+    item_routes.router,
+    audit_routes.router,
+    inbox_routes.router,
+    digest_routes.router,
+    campaign_routes.router,
+    roster_routes.router,
+    measure_routes.router,
+    api.router,
+)
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -56,7 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             make_engine(settings.database_url, immediate=True) if settings.is_sqlite else engine
         )
         app.state.engine = engine
-        app.state.tagger = tagger = await run_in_threadpool(start_tagger, settings)
+        app.state.tagger = tagger = await run_in_threadpool(
+            start_tagger, settings.tagger, model_dir=settings.model_dir
+        )
         # What start-up loaded (model, tables, routes) lives as long as the process; left to
         # the collector, every full collection walked it and paused requests ~90 ms.
         gc.collect()
@@ -97,80 +107,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.login_limiter = RateLimiter((30, 900), namespace="login")
     # Replies to named senders go out by SMTP when a server is configured.
     app.state.mail_sender = sender_from_settings(settings) if settings.mail_from else None
-    public.add_routes(app)
-    app.include_router(campaign_public.router)
-    app.include_router(admin_auth.router)
-    app.include_router(admin_queue.router)
-    app.include_router(admin_items.router)
-    app.include_router(admin_audit.router)
-    app.include_router(admin_inbox.router)
-    app.include_router(admin_digest.router)
-    app.include_router(admin_campaign.router)
-    app.include_router(admin_roster.router)
-    app.include_router(admin_measures.router)
-    app.include_router(v1.router)
-    v1.publish_limits(app, max_text_chars=settings.max_text_chars)
+    intake_routes.add_routes(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    api.publish_limits(app, max_text_chars=settings.max_text_chars)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(
         SecurityMiddleware, max_body=settings.max_files * settings.max_upload_bytes + 1024 * 1024
     )
 
-    @app.exception_handler(LoginRequired)
-    async def _login_required(request: Request, exc: LoginRequired) -> Response:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/admin/login?next={quote(target)}", status_code=303)
-
-    @app.exception_handler(UserError)
-    async def _user_error(request: Request, exc: UserError) -> Response:
-        if request.url.path.startswith("/api/"):
-            return JSONResponse(
-                {"detail": exc.message, "code": exc.code, "field": exc.field},
-                status_code=exc.status,
-            )
-        return render_error(request, exc.message, exc.status)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type")}
-            for e in exc.errors()
-        ]
-        if request.url.path.startswith("/api/"):
-            return JSONResponse(
-                {
-                    "detail": "请求内容不符合要求：" + _first_error(errors),
-                    "code": "invalid",
-                    "errors": errors,
-                },
-                status_code=422,
-            )
-        return render_error(request, "提交的内容不完整或格式不对，请返回检查后再试。", 422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if request.url.path.startswith("/api/"):
-            messages = {
-                400: "请求内容无法解析，请发送 UTF-8 编码的 JSON。",
-                404: "没有这个接口",
-                405: "不支持这种请求方式",
-            }
-            return JSONResponse(
-                {"detail": messages.get(exc.status_code, str(exc.detail)), "code": "http_error"},
-                status_code=exc.status_code,
-                headers=getattr(exc, "headers", None),
-            )
-        messages = {404: "没有找到这个页面。", 405: "不支持这种请求方式。"}
-        return render_error(
-            request, messages.get(exc.status_code, "请求无法处理。"), exc.status_code
-        )
+    install_error_handlers(app)
+    app.add_exception_handler(LoginRequired, redirect_to_login)
 
     return app
-
-
-def _first_error(errors: list[dict[str, object]]) -> str:
-    if not errors:
-        return ""
-    first = errors[0]
-    loc = first.get("loc") or []
-    where = ".".join(str(p) for p in loc if p != "body") if isinstance(loc, list) else ""
-    return f"{where} {first.get('msg', '')}".strip()

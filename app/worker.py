@@ -1,7 +1,6 @@
-"""`yijian worker`: runs the periodic jobs (inbox poller, digest schedule) in one process.
+"""`yijian worker`: runs every package's periodic jobs in one process.
 
-Jobs are (name, interval_seconds, callable) triples; a failing job is logged and retried at
-its next interval, never taking the loop down.
+A failing job is logged and retried at its next interval, never taking the loop down.
 """
 
 from __future__ import annotations
@@ -10,56 +9,48 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
 from app.core.config import Settings
 from app.core.db import make_engine
-from app.jobs import make_tagger, poll_mailboxes, send_due_digests
-from app.mail.outbound import sender_from_settings
-from app.models import utcnow
+from app.core.jobs import Job, JobContext, JobFactory
+from app.digest import jobs as digest_jobs
+from app.inbox import jobs as inbox_jobs
+from app.outbox.service import sender_from_settings
+from app.tagging import start_tagger
 
 log = logging.getLogger(__name__)
 
-Job = tuple[str, float, Callable[[], Any]]
-DIGEST_INTERVAL = 60.0
+# What each package offers; a new package with periodic work adds its jobs() here.
+JOB_FACTORIES: tuple[JobFactory, ...] = (inbox_jobs.jobs, digest_jobs.jobs)
 
 
 def default_jobs(settings: Settings, engine: Engine) -> list[Job]:
     """Every periodic job this configuration can run."""
-    sender = sender_from_settings(settings)
-    tagger = make_tagger(settings)
-    jobs: list[Job] = [
-        ("inbox", settings.poll_seconds, lambda: poll_mailboxes(engine, settings, sender, tagger)),
-    ]
-    if sender is not None:
-        jobs.append(
-            (
-                "digest",
-                DIGEST_INTERVAL,
-                lambda: send_due_digests(engine, settings, sender, utcnow()),
-            )
-        )
-    else:
-        log.warning("YIJIAN_SMTP_HOST is not set: no acknowledgements and no digest")
-    return jobs
+    context = JobContext(
+        settings=settings,
+        engine=engine,
+        sender=sender_from_settings(settings),
+        tagger=start_tagger(settings.tagger, model_dir=settings.model_dir),
+    )
+    return [job for factory in JOB_FACTORIES for job in factory(context)]
 
 
 def run_jobs(jobs: Sequence[Job], stop: threading.Event) -> None:
     """Run each job when due until `stop` is set; a failing job is logged and retried later."""
-    due = dict.fromkeys((name for name, _i, _j in jobs), 0.0)
+    due = dict.fromkeys((job.name for job in jobs), 0.0)
     while not stop.is_set():
-        for name, interval, job in jobs:
-            if stop.is_set() or time.monotonic() < due[name]:
+        for job in jobs:
+            if stop.is_set() or time.monotonic() < due[job.name]:
                 continue
             try:
-                outcome = job()
-                log.info("job %s: %s", name, getattr(outcome, "summary", lambda: "done")())
+                outcome = job.run()
+                log.info("job %s: %s", job.name, getattr(outcome, "summary", lambda: "done")())
             except Exception:
-                log.exception("job %s failed", name)
-            due[name] = time.monotonic() + interval
+                log.exception("job %s failed", job.name)
+            due[job.name] = time.monotonic() + job.interval
         stop.wait(max(0.1, min(min(due.values(), default=60.0) - time.monotonic(), 60.0)))
 
 

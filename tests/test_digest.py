@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from app.core.config import Settings
 from app.core.db import make_engine, session_scope
 from app.core.errors import Conflict, Invalid
+from app.digest.jobs import claim_engine, send_digest_now, send_due_digests
 from app.digest.service import (
     LEASE,
     claim_next_digest,
@@ -33,7 +34,6 @@ from app.digest.service import (
     workdays_between,
 )
 from app.intake.service import NewSubmission, SubmissionInput, store_submission
-from app.jobs import claim_engine, send_digest_now, send_due_digests
 from app.mail.outbound import SmtpMailSender
 from app.models import (
     CHECK_NAMES,

@@ -21,9 +21,9 @@ from app.core.config import Settings
 from app.core.db import session_scope
 from app.core.errors import Conflict, Invalid
 from app.inbox import service as inbox
-from app.inbox.service import MailboxSpec, queue_mail, sender_hash
+from app.inbox.jobs import PollResult, poll_mailboxes
+from app.inbox.service import MailboxSpec
 from app.intake.service import lookup_receipt
-from app.jobs import PollResult, poll_mailboxes, send_due_acks
 from app.mail.compose import build_message
 from app.mail.outbound import SmtpMailSender
 from app.main import create_app
@@ -41,6 +41,8 @@ from app.models import (
     Unit,
     utcnow,
 )
+from app.outbox.jobs import send_due_mail
+from app.outbox.service import queue_mail, sender_hash
 from tests.conftest import SHARED, make_settings
 from tests.helpers import login, make_admin, soup
 from tests.servers.dovecot import DovecotServer
@@ -282,12 +284,12 @@ def test_temporary_smtp_failure_is_retried(
         assert ack.to_addr == "parent@example.test" and ack.next_attempt_at > utcnow()
         assert ack.last_error is not None and "parent@" not in ack.last_error
         # Not due yet: nothing is tried.
-        send_due_acks(engine, SmtpMailSender(smtp_server.host, smtp_server.port, "none"))
+        send_due_mail(engine, SmtpMailSender(smtp_server.host, smtp_server.port, "none"))
         assert session.exec(select(AckOutbox)).one().attempts == 1
         session.execute(update(AckOutbox).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
         session.commit()
     smtp_server.refuse = None
-    send_due_acks(engine, SmtpMailSender(smtp_server.host, smtp_server.port, "none"))
+    send_due_mail(engine, SmtpMailSender(smtp_server.host, smtp_server.port, "none"))
     with Session(engine) as session:
         ack = session.exec(select(AckOutbox)).one()
         assert ack.status == AckStatus.sent and ack.to_addr is None and ack.message is None

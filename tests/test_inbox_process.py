@@ -30,8 +30,10 @@ def mail_env(database_url: str, tmp_path: Path, imap: DovecotServer, smtp: SmtpS
     )
 
 
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, env=env,
+def run(env: dict[str, str], *args: str, crash_at: str | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    entry = ["tests.crash", crash_at] if crash_at else ["app"]
+    return subprocess.run([sys.executable, "-m", *entry, *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -53,7 +55,7 @@ def test_killed_poller_neither_loses_nor_duplicates(
     for n in range(5):
         dovecot.deliver(mail(n, sender=f"p{n}@example.test"))
     env = mail_env(database_url, tmp_path, dovecot, smtp_server)
-    crashed = run({**env, "YIJIAN_TEST_CRASH_AT": crash_at}, "inbox", "poll", "--once")
+    crashed = run(env, "inbox", "poll", "--once", crash_at=f"inbox.{crash_at}")
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
     # Killed before \Seen in both cases: the server still calls every message unread.
     assert all("\\Seen" not in f for f in dovecot.flags().values())

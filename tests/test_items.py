@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select, update
 
-from app.jobs import send_due_acks
 from app.mail.outbound import SmtpMailSender
 from app.main import create_app
 from app.models import (
@@ -28,6 +27,7 @@ from app.models import (
     TagCorrection,
     utcnow,
 )
+from app.outbox.jobs import send_due_mail
 from tests.conftest import make_settings
 from tests.helpers import login, make_admin, receipt_of, soup
 from tests.servers.smtp import SmtpServer
@@ -239,7 +239,7 @@ def test_reply_shows_on_receipt_page_and_is_emailed(
         s.execute(update(AckOutbox).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
         s.commit()
     smtp_server.refuse = None
-    send_due_acks(engine, SmtpMailSender(smtp_server.host, smtp_server.port, "none"))
+    send_due_mail(engine, SmtpMailSender(smtp_server.host, smtp_server.port, "none"))
     assert len(smtp_server.messages) == 2
     retried = email.message_from_bytes(smtp_server.messages[1].data, policy=policy.default)
     assert "补充说明。" in retried.get_body().get_content()  # type: ignore[union-attr]

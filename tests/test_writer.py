@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from app.core.db import LoopWriter, ThreadWriter, Writer, make_engine, make_writer
+from app.core.db import make_engine
+from app.storage.writer import LoopWriter, ThreadWriter, Writer, make_writer
 
 
 def _bureau_names(engine: Engine) -> list[str]:

@@ -16,12 +16,13 @@ from sqlmodel import Session, select
 
 from app.campaign.service import IntakeCache, IntakeState, get_intake_state
 from app.core.config import Settings
-from app.core.db import WriteFailed, make_engine
+from app.core.db import make_engine
 from app.intake.service import NewSubmission, Stored, SubmissionInput
 from app.main import create_app
 from app.models import Attachment, CampaignPhase, Channel, Submission
 from app.storage import process as writer_module
 from app.storage.process import ProcessWriter, uses_process
+from app.storage.writer import WriteFailed
 from tests.conftest import make_settings
 from tests.helpers import receipt_of
 

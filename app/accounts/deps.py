@@ -5,9 +5,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse, Response
 
 from app.accounts.auth import LoginPolicy, resume_session
 from app.core.config import Settings
@@ -19,6 +20,12 @@ from app.models import AdminUser as AdminUserRow
 
 class LoginRequired(Exception):
     """Raised for a page that needs a login; the app answers with a redirect."""
+
+
+async def redirect_to_login(request: Request, exc: Exception) -> Response:
+    """The answer to LoginRequired: the login page, coming back here afterwards."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/admin/login?next={quote(target)}", status_code=303)
 
 
 class Forbidden(UserError):

@@ -16,13 +16,13 @@ from app.campaign.evaluation import check_code, normalise_code, submit_evaluatio
 from app.campaign.measures import board, list_measures
 from app.campaign.roster import get_person_by_token, submit_idea
 from app.campaign.service import get_intake_state
-from app.core.db import Writer
 from app.core.deps import SessionDep, SettingsDep, SubmitLimit, WriterDep
 from app.core.errors import Conflict, Invalid, NotFound, Unavailable, UserError
 from app.core.render import render
 from app.intake import receipts
 from app.intake.service import validate_idempotency_key
 from app.models import RATING_LABELS
+from app.storage.writer import Writer
 
 router = APIRouter(include_in_schema=False)
 T = TypeVar("T")

@@ -18,7 +18,7 @@ from app.core.admin_pages import render_admin
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import Invalid, TooLarge, UserError
 from app.documents.tables import rows_csv, rows_xlsx
-from app.mail.outbound import require_sender
+from app.outbox.service import require_sender
 
 router = APIRouter(prefix="/admin/roster", include_in_schema=False)
 MAX_ROSTER_BYTES = 2 * 1024 * 1024

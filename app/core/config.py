@@ -75,6 +75,11 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     @property
+    def model_dir(self) -> Path:
+        """Where retrained tagger models go; every process follows the newest one."""
+        return self.data_dir / "models"
+
+    @property
     def secure_cookies(self) -> bool:
         return self.base_url.startswith("https://")
 

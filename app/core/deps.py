@@ -9,10 +9,10 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from app.core.config import Settings
-from app.core.db import Writer
 from app.core.errors import TooMany
 from app.core.ratelimit import RateLimiter
 from app.core.render import request_locale
+from app.storage.writer import Writer
 
 
 # Cheap dependencies are async on purpose: FastAPI runs plain `def` dependencies in the

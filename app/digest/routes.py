@@ -13,6 +13,7 @@ from app.audit.service import record_audit
 from app.core.admin_pages import register_nav, render_admin
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import Invalid, UserError
+from app.digest.jobs import send_digest_now
 from app.digest.service import (
     WEEKDAY_NAMES,
     ensure_default_setting,
@@ -22,9 +23,8 @@ from app.digest.service import (
     period_of,
     save_setting,
 )
-from app.jobs import send_digest_now
-from app.mail.outbound import require_sender
 from app.models import DIGEST_STATUS_LABELS, DigestKind, DigestStatus, utcnow
+from app.outbox.service import require_sender
 
 router = APIRouter(prefix="/admin/digest", include_in_schema=False)
 register_nav("/admin/digest", "摘要", order=60, bureau_only=True)

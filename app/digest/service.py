@@ -1,6 +1,6 @@
 """The digest mailed to the bureau office: periods, figures, rendering, settings and the outbox.
 
-Sending itself (SMTP, the claim/send/mark cycle) lives in app/jobs.py; everything here runs
+Sending itself (SMTP, the claim/send/mark cycle) lives in app/digest/jobs.py; everything here runs
 inside a session the caller commits.
 """
 

@@ -1,6 +1,6 @@
 """Email intake: mailboxes, turning fetched messages into submissions, acknowledgements.
 
-The poller (app/jobs.py) fetches and commits; everything here runs inside its transaction.
+The poller (app/inbox/jobs.py) fetches and commits; everything here runs inside its transaction.
 Addresses are never logged, and an anonymous sender's address is kept only in the
 acknowledgement outbox until that one message is sent.
 """
@@ -12,9 +12,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from typing import Any
 
 from sqlalchemy import update
@@ -35,11 +32,9 @@ from app.intake.service import (
 )
 from app.intake.uploads import CleanFile, clean_upload
 from app.mail.compose import build_ack
-from app.mail.outbound import MailSendError
 from app.mail.parse import _ANON_MARKER, MalformedMail, ParsedMail, parse_message
 from app.models import (
     AckOutbox,
-    AckStatus,
     Channel,
     InboundMessage,
     InboundStatus,
@@ -51,6 +46,7 @@ from app.models import (
     Unit,
     utcnow,
 )
+from app.outbox.service import queue_mail, sender_hash
 from app.tagging import Tagger
 from app.units.service import default_bureau
 
@@ -58,7 +54,6 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 ACK_INTERVAL = timedelta(hours=1)
-MAX_ACK_ATTEMPTS = 8
 SECURITIES = ("ssl", "starttls", "none")
 ENV_MAILBOX = "env"
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -362,9 +357,6 @@ class Ingested:
     """True when this UID had been recorded before (a re-run after a crash)."""
 
 
-def sender_hash(*, secret: str, address: str) -> str:
-    """The keyed hash of a sender address: enough to rate-limit, not to recover it."""
-    return receipts.keyed_hash(secret=secret, purpose="mail-sender", value=address.lower())
 
 
 def ingest_message(
@@ -721,91 +713,19 @@ def _queue_ack(
     return True
 
 
-def queue_mail(
-    session: Session,
-    *,
-    kind: OutboxKind,
-    submission_id: int,
-    to_addr: str,
-    message: EmailMessage,
-    sender_digest: str,
-    send_at: datetime,
-) -> int:
-    """Put a mail in the outbox in this transaction; the worker sends it from send_at on."""
-    row = AckOutbox(
-        kind=kind,
-        submission_id=submission_id,
-        to_addr=to_addr,
-        message=message.as_bytes(),
-        message_id=str(message["Message-ID"]),
-        sender_hash=sender_digest,
-        created_at=utcnow(),
-        next_attempt_at=send_at,
-    )
-    session.add(row)
-    session.flush()
-    assert row.id is not None
-    return row.id
 
 
 # --- acknowledgements --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PendingAck:
-    id: int
-    message: EmailMessage
 
 
-def due_acks(session: Session, *, limit: int = 200) -> list[PendingAck]:
-    """Acknowledgements waiting to be sent whose retry time has come."""
-    rows = session.exec(
-        select(AckOutbox.id, AckOutbox.message)
-        .where(
-            AckOutbox.status == AckStatus.pending,
-            col(AckOutbox.next_attempt_at) <= utcnow(),
-        )
-        .order_by(col(AckOutbox.id))
-        .limit(limit)
-    ).all()
-    parser = BytesParser(policy=policy.default)
-    result = []
-    for ack_id, data in rows:
-        assert ack_id is not None and data is not None
-        parsed = parser.parsebytes(data)
-        assert isinstance(parsed, EmailMessage)
-        result.append(PendingAck(ack_id, parsed))
-    return result
 
 
-def mark_ack_sent(session: Session, *, ack_id: int) -> None:
-    """Sent: forget the address and the message (which holds the receipt)."""
-    session.execute(
-        update(AckOutbox)
-        .where(col(AckOutbox.id) == ack_id)
-        .values(status=AckStatus.sent, sent_at=utcnow(), to_addr=None, message=None)
-    )
 
 
-def send_error(exc: MailSendError) -> str:
-    """What to keep of a failed send: the SMTP code only (the text can name the recipient)."""
-    return f"SMTP {'temporary' if exc.temporary else 'permanent'} failure {exc.code or ''}".strip()
 
 
-def mark_ack_failed(session: Session, *, ack_id: int, error: str, temporary: bool) -> bool:
-    """Retry later with back-off, or give up (and forget the address); True when given up."""
-    ack = session.get(AckOutbox, ack_id)
-    if ack is None:
-        return True
-    ack.attempts += 1
-    ack.last_error = error[:500]
-    if temporary and ack.attempts < MAX_ACK_ATTEMPTS:
-        ack.next_attempt_at = utcnow() + timedelta(minutes=min(2**ack.attempts, 360))
-        session.add(ack)
-        return False
-    ack.status, ack.to_addr, ack.message = AckStatus.failed, None, None
-    session.add(ack)
-    return True
 
 
 # --- for admins --------------------------------------------------------------------------

@@ -9,9 +9,9 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.campaign.service import IntakeCache, IntakeState
-from app.core.db import WriteFailed, Writer
 from app.core.errors import Unavailable
 from app.intake.service import NewSubmission, Stored
+from app.storage.writer import WriteFailed, Writer
 
 BUSY = "系统繁忙，您的意见尚未保存，请稍后再提交一次。"
 

@@ -8,9 +8,6 @@ from typing import Literal, Protocol
 
 import aiosmtplib
 
-from app.core.config import Settings
-from app.core.errors import Unavailable
-
 Security = Literal["ssl", "starttls", "none"]
 
 
@@ -84,22 +81,5 @@ class SmtpMailSender:
             ) from exc
 
 
-def sender_from_settings(settings: Settings) -> SmtpMailSender | None:
-    """The SMTP sender configured by YIJIAN_SMTP_*; None when no server is set."""
-    if not settings.smtp_host:
-        return None
-    return SmtpMailSender(
-        settings.smtp_host,
-        settings.smtp_port,
-        settings.smtp_security,
-        settings.smtp_user,
-        settings.smtp_password,
-    )
 
 
-def require_sender(settings: Settings) -> SmtpMailSender:
-    """The configured SMTP sender, or Unavailable (a Chinese message) when there is none."""
-    sender = sender_from_settings(settings)
-    if sender is None:
-        raise Unavailable("没有配置发信服务器（YIJIAN_SMTP_HOST），无法发送邮件。")
-    return sender

@@ -19,9 +19,9 @@ from app.audit.service import record_audit
 from app.core.admin_pages import render_admin
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import Invalid, UserError
-from app.inbox.service import mark_ack_failed, mark_ack_sent, queue_mail, send_error, sender_hash
 from app.mail.outbound import MailSender, MailSendError
 from app.models import CHANNEL_LABELS, STATUS_LABELS, OutboxKind, Status, Submission, utcnow
+from app.outbox.service import mark_ack_failed, mark_ack_sent, queue_mail, send_error, sender_hash
 from app.review.queue import parse_evidence
 from app.review.service import (
     TRANSITIONS,

@@ -34,7 +34,7 @@ from sqlmodel import Session
 
 from app.campaign.service import IntakeState
 from app.core.config import Settings
-from app.core.db import Batcher, LoopWriter, WriteFailed, WriteQueue, make_engine, run_batcher
+from app.core.db import make_engine
 from app.core.errors import UserError
 from app.intake.service import (
     NewSubmission,
@@ -43,7 +43,8 @@ from app.intake.service import (
     store_submissions,
     write_submissions,
 )
-from app.tagging import ReloadingTagger, Tagger
+from app.storage.writer import Batcher, LoopWriter, WriteFailed, WriteQueue, run_batcher
+from app.tagging import Tagger, start_tagger
 
 log = logging.getLogger(__name__)
 # Frames (4-byte length, then a pickle) pass only between a server process and the child
@@ -51,15 +52,6 @@ log = logging.getLogger(__name__)
 _HEADER = struct.Struct("!I")
 # A child that dies this soon after its start is not restarted for every batch.
 _RESTART_PAUSE = 5.0
-
-
-def start_tagger(settings: Settings) -> ReloadingTagger:
-    """The configured tagger, warmed up (blocks about a second)."""
-    tagger = ReloadingTagger(settings.tagger, model_dir=settings.data_dir / "models")
-    # The first suggestion loads the traditional-to-simplified table (about a second):
-    # pay it at start-up, not in the first parent's request.
-    tagger.suggest("學校")
-    return tagger
 
 
 def submission_batcher(settings: Settings, tagger: Tagger) -> Batcher:
@@ -277,7 +269,7 @@ def serve_writes(settings: Settings, sock: socket.socket) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=settings.log_level, format="%(levelname)s:     %(message)s")
     engine = make_engine(settings.database_url, immediate=True)
-    tagger = start_tagger(settings)
+    tagger = start_tagger(settings.tagger, model_dir=settings.model_dir)
     store = submission_batcher(settings, tagger)
     gc.collect()
     gc.freeze()  # see main.py: the tagger's objects would slow every full collection

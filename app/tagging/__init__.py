@@ -17,6 +17,7 @@ from app.tagging.registry import (
     load_tagger,
     read_examples,
     retrain,
+    start_tagger,
     train,
 )
 from app.tagging.text import MAX_TEXT_CHARS, normalize, validate_text
@@ -39,6 +40,7 @@ __all__ = [
     "read_examples",
     "retrain",
     "save_model",
+    "start_tagger",
     "train",
     "validate_text",
 ]

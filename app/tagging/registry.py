@@ -165,3 +165,12 @@ class ReloadingTagger:
 
     def suggest_many(self, texts: Sequence[str]) -> list[Suggestion]:
         return self.current().suggest_many(texts)
+
+
+def start_tagger(name: str, *, model_dir: Path) -> ReloadingTagger:
+    """The named tagger following retrained models in model_dir, warmed up (about a second)."""
+    tagger = ReloadingTagger(name, model_dir=model_dir)
+    # The first suggestion loads the traditional-to-simplified table (about a second):
+    # pay it at start-up, not in the first parent's request.
+    tagger.suggest("學校")
+    return tagger

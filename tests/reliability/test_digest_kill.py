@@ -22,14 +22,16 @@ from tests.test_digest import parsed
 from tests.test_digest_cli import digest_env, seed_yesterday
 
 
-def send(env: dict[str, str], day: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app", "digest", "send", "--once",
+def send(env: dict[str, str], day: str, crash_at: str | None = None
+         ) -> subprocess.CompletedProcess[str]:
+    entry = ["tests.crash", crash_at] if crash_at else ["app"]
+    return subprocess.run([sys.executable, "-m", *entry, "digest", "send", "--once",
                            "--period", day], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
 
 
 @pytest.mark.parametrize(
-    ("crash_at", "mails"), [("digest_after_claim", 1), ("digest_after_send", 2)]
+    ("crash_at", "mails"), [("digest.after_claim", 1), ("digest.after_send", 2)]
 )
 def test_digest_sender_killed_mid_pass(
     crash_at: str, mails: int, database_url: str, engine: Engine, demo: None, tmp_path: Path,
@@ -37,7 +39,7 @@ def test_digest_sender_killed_mid_pass(
 ) -> None:
     env = digest_env(database_url, tmp_path, smtp_server)
     day = seed_yesterday(engine)
-    killed = send({**env, "YIJIAN_TEST_CRASH_AT": crash_at}, day)
+    killed = send(env, day, crash_at)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     with Session(engine) as s:
         row = s.exec(select(Digest)).one()

@@ -1,0 +1,24 @@
+"""The organisation: a county education bureau and its units (schools)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from app.models.base import UTCDateTime, utcnow
+
+
+class Bureau(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class Unit(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    bureau_id: int = Field(foreign_key="bureau.id", index=True)
+    slug: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)

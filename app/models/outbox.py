@@ -1,0 +1,42 @@
+"""The outbox of mails to send: inbound-mail receipts and admins' replies by mail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, LargeBinary, String
+from sqlmodel import Field, SQLModel
+
+from app.models.base import UTCDateTime, utcnow
+
+
+class AckStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+
+
+class OutboxKind(StrEnum):
+    ack = "ack"  # the receipt for an inbound mail
+    reply = "reply"  # an admin's answer to a named sender's address
+
+
+class AckOutbox(SQLModel, table=True):
+    """A mail to send (see OutboxKind), retried by the worker until it went out or failed for
+    good; the address and message are wiped once it is done."""
+
+    __tablename__ = "ack_outbox"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: OutboxKind = Field(default=OutboxKind.ack, sa_type=String(16))
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    to_addr: str | None = Field(default=None, max_length=254)
+    message: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    message_id: str = Field(max_length=255, index=True)
+    sender_hash: str = Field(max_length=64, index=True)
+    status: AckStatus = Field(default=AckStatus.pending, sa_type=String(16), index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    last_error: str | None = Field(default=None, max_length=500)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow, index=True)

@@ -1,0 +1,134 @@
+"""The outbox: acknowledgements and reply mails queued in the transaction that caused them.
+
+The worker (outbox/jobs.py) sends what is due. An address and its message are kept only
+until that one mail is sent or has failed for good.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from app.core.config import Settings
+from app.core.errors import Unavailable
+from app.intake import receipts
+from app.mail.outbound import MailSendError, SmtpMailSender
+from app.models import AckOutbox, AckStatus, OutboxKind, utcnow
+
+MAX_ACK_ATTEMPTS = 8
+
+
+def sender_hash(*, secret: str, address: str) -> str:
+    """The keyed hash of a sender address: enough to rate-limit, not to recover it."""
+    return receipts.keyed_hash(secret=secret, purpose="mail-sender", value=address.lower())
+
+
+def queue_mail(
+    session: Session,
+    *,
+    kind: OutboxKind,
+    submission_id: int,
+    to_addr: str,
+    message: EmailMessage,
+    sender_digest: str,
+    send_at: datetime,
+) -> int:
+    """Put a mail in the outbox in this transaction; the worker sends it from send_at on."""
+    row = AckOutbox(
+        kind=kind,
+        submission_id=submission_id,
+        to_addr=to_addr,
+        message=message.as_bytes(),
+        message_id=str(message["Message-ID"]),
+        sender_hash=sender_digest,
+        created_at=utcnow(),
+        next_attempt_at=send_at,
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    return row.id
+
+
+@dataclass(frozen=True)
+class PendingAck:
+    id: int
+    message: EmailMessage
+
+
+def due_acks(session: Session, *, limit: int = 200) -> list[PendingAck]:
+    """Acknowledgements waiting to be sent whose retry time has come."""
+    rows = session.exec(
+        select(AckOutbox.id, AckOutbox.message)
+        .where(
+            AckOutbox.status == AckStatus.pending,
+            col(AckOutbox.next_attempt_at) <= utcnow(),
+        )
+        .order_by(col(AckOutbox.id))
+        .limit(limit)
+    ).all()
+    parser = BytesParser(policy=policy.default)
+    result = []
+    for ack_id, data in rows:
+        assert ack_id is not None and data is not None
+        parsed = parser.parsebytes(data)
+        assert isinstance(parsed, EmailMessage)
+        result.append(PendingAck(ack_id, parsed))
+    return result
+
+
+def mark_ack_sent(session: Session, *, ack_id: int) -> None:
+    """Sent: forget the address and the message (which holds the receipt)."""
+    session.execute(
+        update(AckOutbox)
+        .where(col(AckOutbox.id) == ack_id)
+        .values(status=AckStatus.sent, sent_at=utcnow(), to_addr=None, message=None)
+    )
+
+
+def send_error(exc: MailSendError) -> str:
+    """What to keep of a failed send: the SMTP code only (the text can name the recipient)."""
+    return f"SMTP {'temporary' if exc.temporary else 'permanent'} failure {exc.code or ''}".strip()
+
+
+def mark_ack_failed(session: Session, *, ack_id: int, error: str, temporary: bool) -> bool:
+    """Retry later with back-off, or give up (and forget the address); True when given up."""
+    ack = session.get(AckOutbox, ack_id)
+    if ack is None:
+        return True
+    ack.attempts += 1
+    ack.last_error = error[:500]
+    if temporary and ack.attempts < MAX_ACK_ATTEMPTS:
+        ack.next_attempt_at = utcnow() + timedelta(minutes=min(2**ack.attempts, 360))
+        session.add(ack)
+        return False
+    ack.status, ack.to_addr, ack.message = AckStatus.failed, None, None
+    session.add(ack)
+    return True
+
+
+def sender_from_settings(settings: Settings) -> SmtpMailSender | None:
+    """The SMTP sender configured by YIJIAN_SMTP_*; None when no server is set."""
+    if not settings.smtp_host:
+        return None
+    return SmtpMailSender(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_security,
+        settings.smtp_user,
+        settings.smtp_password,
+    )
+
+
+def require_sender(settings: Settings) -> SmtpMailSender:
+    """The configured SMTP sender, or Unavailable (a Chinese message) when there is none."""
+    sender = sender_from_settings(settings)
+    if sender is None:
+        raise Unavailable("没有配置发信服务器（YIJIAN_SMTP_HOST），无法发送邮件。")
+    return sender
