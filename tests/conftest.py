@@ -25,7 +25,7 @@ from app.core.db import make_engine, session_scope
 from app.main import create_app
 from app.units.service import ensure_demo
 
-pytest_plugins = ["tests.servers.dovecot", "tests.servers.smtp"]
+pytest_plugins = ["tests.servers.dovecot", "tests.servers.smtp", "tests.documents_fixtures"]
 pytest.register_assert_rewrite("tests.servers")
 from tests.servers.dovecot import free_port  # noqa: E402 - after the rewrite hook
 

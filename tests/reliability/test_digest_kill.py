@@ -17,9 +17,9 @@ from sqlmodel import Session, col, select
 
 from app.models import Digest, DigestStatus, utcnow
 from tests.conftest import ROOT
+from tests.digest.test_digest import parsed
+from tests.digest.test_digest_cli import digest_env, seed_yesterday
 from tests.servers.smtp import SmtpServer
-from tests.test_digest import parsed
-from tests.test_digest_cli import digest_env, seed_yesterday
 
 
 def send(env: dict[str, str], day: str, crash_at: str | None = None

@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 
 from app.models import AckOutbox, AckStatus, InboundMessage, Submission
 from tests.conftest import ROOT, server_env
+from tests.inbox.test_inbox import mail
 from tests.servers.dovecot import DovecotServer
 from tests.servers.smtp import SmtpServer
-from tests.test_inbox import mail
 
 
 def mail_env(database_url: str, tmp_path: Path, imap: DovecotServer, smtp: SmtpServer,

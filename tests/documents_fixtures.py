@@ -1,4 +1,4 @@
-"""Shared fixtures and command-line tool wrappers for the document tests."""
+"""Fixtures and command-line tool wrappers for tests that read PDFs and QR codes."""
 
 from __future__ import annotations
 

@@ -15,9 +15,9 @@ from app.campaign.service import TZ, today_local
 from app.core.db import session_scope
 from app.models import Role
 from tests.conftest import ROOT, server_env
+from tests.core.test_cli import run
+from tests.digest.test_digest import store
 from tests.servers.smtp import SmtpServer
-from tests.test_cli import run
-from tests.test_digest import store
 
 
 def digest_env(database_url: str, tmp_path: Path, smtp: SmtpServer) -> dict[str, str]:

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from app.models import Attachment
 from tests.helpers import login, make_admin, receipt_of, soup
-from tests.test_queue import PW, seed
+from tests.review.test_queue import PW, seed
 
 CORPUS = [
     "<script>alert(1)</script>",

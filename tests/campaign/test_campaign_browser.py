@@ -8,8 +8,8 @@ from sqlalchemy import Engine
 
 from app.campaign.service import EVALUATION, set_override
 from app.core.db import session_scope
+from tests.campaign.test_campaign_web import seed_measure
 from tests.conftest import LiveServer
-from tests.test_campaign_web import seed_measure
 
 
 def test_board_and_evaluation_on_a_phone(

@@ -12,10 +12,10 @@ from sqlmodel import Session, select
 from app.core.config import Settings
 from app.main import create_app
 from app.models import AuditLog, DigestSetting
+from tests.digest.test_digest import digest_settings  # noqa: F401 - fixture
+from tests.digest.test_digest_cli import seed_yesterday
 from tests.helpers import login, make_admin, soup
 from tests.servers.smtp import SmtpServer
-from tests.test_digest import digest_settings  # noqa: F401 - fixture
-from tests.test_digest_cli import seed_yesterday
 
 PW = "correct horse battery"
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from app.models import AdminUser, Attachment
 from tests.helpers import login, make_admin
-from tests.test_queue import PW, seed
+from tests.review.test_queue import PW, seed
 
 ROLES = ("bureau", "unit_admin", "reviewer")
 ITEMS = ("own_assigned", "own", "other")  # own/other: the demo unit (the staff's) or demo2

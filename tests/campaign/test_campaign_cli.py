@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from app.models import EvaluationCode, RosterPerson
 from tests.conftest import server_env
-from tests.test_cli import run
+from tests.core.test_cli import run
 
 
 def test_roster_print_and_eval_commands(

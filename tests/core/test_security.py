@@ -23,7 +23,7 @@ from app.main import create_app
 from tests.conftest import make_settings
 from tests.helpers import login, make_admin, soup
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-battery"
 
 

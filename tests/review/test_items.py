@@ -30,8 +30,8 @@ from app.models import (
 from app.outbox.jobs import send_due_mail
 from tests.conftest import make_settings
 from tests.helpers import login, make_admin, receipt_of, soup
+from tests.review.test_queue import PW, seed
 from tests.servers.smtp import SmtpServer
-from tests.test_queue import PW, seed
 
 
 @pytest.fixture

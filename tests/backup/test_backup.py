@@ -12,7 +12,7 @@ from sqlmodel import SQLModel
 
 from app.backup.service import count_rows
 from tests.conftest import fresh_database_url, migrate, server_env
-from tests.test_cli import run
+from tests.core.test_cli import run
 
 
 def _png() -> bytes:
