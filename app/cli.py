@@ -647,7 +647,7 @@ def digest_list(
     limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20,
 ) -> None:
     """List past digests of the (first) bureau with their status."""
-    from app.campaign.service import TZ
+    from app.core.time import TZ
     from app.digest.service import list_digests
     from app.models import DIGEST_STATUS_LABELS, DigestStatus
 

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from app.accounts.auth import LoginPolicy, resume_session
 from app.core.config import Settings
 from app.core.deps import SessionDep, SettingsDep
-from app.core.errors import UserError
+from app.core.errors import Forbidden
 from app.models import AdminRole
 from app.models import AdminUser as AdminUserRow
 
@@ -26,11 +26,6 @@ async def redirect_to_login(request: Request, exc: Exception) -> Response:
     """The answer to LoginRequired: the login page, coming back here afterwards."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/admin/login?next={quote(target)}", status_code=303)
-
-
-class Forbidden(UserError):
-    status = 403
-    code = "forbidden"
 
 
 def cookie_name(settings: Settings) -> str:

@@ -14,9 +14,9 @@ from app.audit.service import ACTION_LABELS, AuditFilter, audit_actions, audit_p
 from app.core.admin_pages import register_nav, render_admin
 from app.core.deps import SessionDep
 from app.core.errors import Invalid
+from app.core.time import local_midnight, parse_day
 from app.models import AdminUser as AdminUserRow
 from app.models import Unit
-from app.review.queue import local_midnight, parse_day
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 register_nav("/admin/audit", "审计日志", order=70, bureau_only=True)
@@ -45,8 +45,8 @@ def audit(request: Request, admin: BureauAdmin, session: SessionDep) -> HTMLResp
         raise Invalid("没有这个单位。", field="unit")
     if "before" in p and not p["before"].isdigit():
         raise Invalid("翻页参数不正确。", field="before")
-    since = parse_day(p["from"], "from") if "from" in p else None
-    until = parse_day(p["to"], "to") if "to" in p else None
+    since = parse_day(p["from"], field="from") if "from" in p else None
+    until = parse_day(p["to"], field="to") if "to" in p else None
     filters = AuditFilter(
         actor_id=by_name.get(p.get("actor", "")),
         action=p.get("action"),

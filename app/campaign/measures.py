@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.core.errors import Invalid, NotFound
+from app.core.time import parse_day
 from app.intake.service import clean_text
 from app.models import (
     CHECK_NAMES,
@@ -62,10 +63,7 @@ def validate_measure(
         raise Invalid(f"责任人不能超过 {MAX_OWNER} 字。", field="owner")
     due = None
     if deadline:
-        try:
-            due = date.fromisoformat(deadline)
-        except ValueError as exc:
-            raise Invalid("完成时限的日期格式不正确。", field="deadline") from exc
+        due = parse_day(deadline, field="deadline", label="完成时限")
     try:
         percent = int(progress or 0)
     except ValueError as exc:

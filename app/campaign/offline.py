@@ -8,8 +8,8 @@ from datetime import date, datetime, time
 
 from sqlmodel import Session
 
-from app.campaign.service import TZ, today_local
 from app.core.errors import Invalid
+from app.core.time import TZ, today_local
 from app.intake.service import (
     NewSubmission,
     Stored,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -35,6 +34,7 @@ from app.core.admin_pages import register_nav, render_admin
 from app.core.config import Settings
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import Invalid, NotFound, UserError
+from app.core.time import parse_day
 from app.documents.qr import qr_png, qr_svg
 from app.intake.routes import clean_files
 from app.intake.service import validate_submission
@@ -57,14 +57,6 @@ def admin_unit(session: Session, admin: Admin, value: str | int | None) -> Unit:
         if text in (str(unit.id), unit.slug):
             return unit
     raise NotFound("请选择您负责的单位。", field="unit")
-
-
-def parse_day(value: str | None, what: str) -> date:
-    """A yyyy-mm-dd form date, or Invalid in Chinese."""
-    try:
-        return date.fromisoformat((value or "").strip())
-    except ValueError as exc:
-        raise Invalid(f"请填写{what}（年-月-日）。", field="date") from exc
 
 
 def fields_of(form: FormData) -> dict[str, str]:
@@ -133,7 +125,7 @@ async def entry_letter(
         scans = await clean_files(
             uploads[: settings.max_files], anonymous=anonymous, max_bytes=settings.max_upload_bytes
         )
-        received = parse_day(fields.get("received_on"), "收到日期")
+        received = parse_day(fields.get("received_on"), field="date", label="收到日期")
 
         def store() -> int:
             stored = enter_letter(
@@ -197,7 +189,7 @@ def entry_meeting(
             secret=settings.secret_key,
             slug=target.slug,
             unit_id=target.id,
-            held_on=parse_day(held_on, "会议日期"),
+            held_on=parse_day(held_on, field="date", label="会议日期"),
             kind=meeting_kind,
             attendees=int(attendees),
             suggestions=[*item, *split_minutes(lines)],

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
 from app.core.errors import Closed, Invalid, NotFound
+from app.core.time import today_local
 from app.models import (
     PHASE_LABELS,
     Campaign,
@@ -21,13 +21,7 @@ from app.models import (
     utcnow,
 )
 
-TZ = ZoneInfo("Asia/Shanghai")
 ALL_CHANNELS = " ".join(c.value for c in Channel)
-
-
-def today_local() -> date:
-    """Today's date in China, where every campaign date is meant."""
-    return datetime.now(TZ).date()
 
 
 @dataclass(frozen=True)

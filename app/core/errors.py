@@ -30,6 +30,13 @@ class NotFound(UserError):
     code = "not_found"
 
 
+class Forbidden(UserError):
+    """The admin's role or unit does not allow this."""
+
+    status = 403
+    code = "forbidden"
+
+
 class Closed(UserError):
     status = 403
     code = "closed"

@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import escape
 
-from app.campaign.service import TZ
 from app.core.i18n import ANONYMITY_NOTE, pick_locale, translator
+from app.core.time import TZ
 from app.models import CHECK_NAMES, Role
 
 # A plain Jinja environment rather than Starlette's TemplateResponse: pages need no

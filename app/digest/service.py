@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.campaign.evaluation import UnitResult, evaluation_results
-from app.campaign.service import TZ
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.render import mail_env
+from app.core.time import TZ
 from app.documents.tables import ExportRow, submissions_xlsx
 from app.models import (
     CHANNEL_LABELS,

@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -14,15 +14,14 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlmodel import Session, col
 
 from app.accounts.access import visible_units
-from app.campaign.service import TZ
 from app.core.errors import Invalid
+from app.core.time import local_midnight, parse_day
 from app.documents.tables import ExportRow
 from app.models import AdminUser, Channel, Role, Status, Submission, SubmissionFollowup, Unit
 
 PAGE_SIZE = 50
 MAX_QUERY = 100
 _CURSOR = re.compile(r"^(\d{1,20})-(\d{1,12})$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # The URL parameters the queue, its exports and the digest links understand, in this order.
 PARAMS = ("unit", "check", "status", "channel", "role", "anonymous", "from", "to", "q", "mine")
 
@@ -133,16 +132,6 @@ def parse_evidence(raw: str | None) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-def parse_day(value: str, field: str) -> date:
-    """A YYYY-MM-DD date parameter; Invalid with a Chinese message otherwise."""
-    if not _DATE.match(value):
-        raise Invalid("日期格式应为 年-月-日，例如 2025-03-01。", field=field)
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise Invalid("日期格式应为 年-月-日，例如 2025-03-01。", field=field) from exc
-
-
 def parse_filter(params: Mapping[str, str]) -> QueueFilter:
     """Read the queue's URL parameters; empty values mean "any", bad ones raise Invalid."""
     p = {k: v.strip() for k, v in params.items() if isinstance(v, str) and v.strip()}
@@ -168,8 +157,8 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
         if p["anonymous"] not in {"0", "1"}:
             raise Invalid("匿名筛选只能是 1（匿名）或 0（实名）。", field="anonymous")
         anonymous = p["anonymous"] == "1"
-    date_from = parse_day(p["from"], "from") if "from" in p else None
-    date_to = parse_day(p["to"], "to") if "to" in p else None
+    date_from = parse_day(p["from"], field="from") if "from" in p else None
+    date_to = parse_day(p["to"], field="to") if "to" in p else None
     if date_from and date_to and date_from > date_to:
         raise Invalid("开始日期不能晚于结束日期。", field="from")
     q = p.get("q")
@@ -194,11 +183,6 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
         sort="old" if sort == "old" else "new",
         after=decode_cursor(p["after"]) if "after" in p else None,
     )
-
-
-def local_midnight(day: date) -> datetime:
-    """The start of a day in China (UTC+8), as an aware datetime."""
-    return datetime.combine(day, time(0), tzinfo=TZ)
 
 
 _Query = Select[Submission, str, str]

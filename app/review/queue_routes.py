@@ -12,10 +12,10 @@ from app.accounts.access import visible_units
 from app.accounts.deps import Admin, CsrfAdmin
 from app.accounts.deps import AdminUser as AdminDep
 from app.audit.service import record_audit
-from app.campaign.service import TZ
 from app.core.admin_pages import register_nav, render_admin
 from app.core.deps import SessionDep
 from app.core.errors import UserError
+from app.core.time import TZ
 from app.documents.tables import submissions_csv, submissions_xlsx
 from app.models import CHANNEL_LABELS, STATUS_LABELS, AdminUser, Role, Status
 from app.review.overview import OverviewCache

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.access import visible_unit_ids
 from app.audit.service import record_audit
-from app.core.errors import Invalid, NotFound, UserError
+from app.core.errors import Forbidden, Invalid, NotFound
 from app.mail.compose import build_message
 from app.models import (
     STATUS_LABELS,
@@ -54,11 +54,6 @@ _BEFORE_FORWARDED = (Status.new, Status.classified)
 _BEFORE_REPLIED = (Status.new, Status.classified, Status.forwarded)
 
 
-class NotAllowed(UserError):
-    status = 403
-    code = "forbidden"
-
-
 def get_item(session: Session, *, user: AdminUser, submission_id: int) -> Submission:
     """An item this admin may see; NotFound for others, so ids of other units leak nothing."""
     sub = session.get(Submission, submission_id)
@@ -81,7 +76,7 @@ def may_assign(user: AdminUser) -> bool:
 
 def _require_act(user: AdminUser, submission: Submission) -> None:
     if not may_act(user, submission):
-        raise NotAllowed("这条意见没有分配给您，您只能查看。")
+        raise Forbidden("这条意见没有分配给您，您只能查看。")
 
 
 def _touch(session: Session, submission: Submission, status: Status | None = None) -> None:
@@ -138,7 +133,7 @@ def assign_item(
 ) -> None:
     """Forward the item to a reviewer of its unit (None takes it back)."""
     if not may_assign(user):
-        raise NotAllowed("审核人不能分配意见。")
+        raise Forbidden("审核人不能分配意见。")
     if assignee_id is not None:
         allowed = {u.id for u in assignable_users(session, unit_ids=[submission.unit_id])}
         if assignee_id not in allowed:

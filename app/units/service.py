@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from app.accounts.service import create_admin
-from app.campaign.service import create_campaign, today_local
+from app.campaign.service import create_campaign
 from app.core.errors import Conflict, Invalid, NotFound
+from app.core.time import today_local
 from app.models import AdminRole, AdminUser, Bureau, Campaign, Unit
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")

@@ -16,10 +16,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from app.campaign import measures, offline, roster
-from app.campaign.service import EVALUATION, get_intake_state, set_override, today_local
+from app.campaign.service import EVALUATION, get_intake_state, set_override
 from app.cli import remind
 from app.core.db import session_scope
 from app.core.errors import Closed, Invalid, NotFound
+from app.core.time import today_local
 from app.intake.service import SubmissionInput
 from app.models import (
     Channel,

@@ -11,8 +11,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from app.campaign import evaluation, measures, offline, roster
-from app.campaign.service import EVALUATION, set_override, today_local
+from app.campaign.service import EVALUATION, set_override
 from app.core.db import session_scope
+from app.core.time import today_local
 from app.intake.service import SubmissionInput
 from app.main import create_app
 from app.models import (

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from app.campaign.service import TZ, today_local
 from app.core.db import session_scope
+from app.core.time import TZ, today_local
 from app.models import Role
 from tests.conftest import ROOT, server_env
 from tests.core.test_cli import run
