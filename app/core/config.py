@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.mail.security import Security
+
 # The placeholder we refuse outside dev (see _no_default_secret_outside_dev).
 DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105  # nosec B105
 
@@ -41,14 +43,14 @@ class Settings(BaseSettings):
 
     imap_host: str | None = None
     imap_port: int = 993
-    imap_security: Literal["ssl", "starttls", "none"] = "ssl"
+    imap_security: Security = "ssl"
     imap_user: str | None = None
     imap_password: str | None = None
     imap_folder: str = "INBOX"
     imap_unit: str | None = None
     smtp_host: str | None = None
     smtp_port: int = 465
-    smtp_security: Literal["ssl", "starttls", "none"] = "ssl"
+    smtp_security: Security = "ssl"
     smtp_user: str | None = None
     smtp_password: str | None = None
     mail_from: str | None = None

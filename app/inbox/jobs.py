@@ -17,8 +17,9 @@ from app.core.config import Settings
 from app.core.db import session_scope
 from app.core.jobs import Job, JobContext, checkpoint
 from app.inbox import service as inbox
-from app.mail.imap import Mailbox, MailboxError, Security, connect
+from app.mail.imap import Mailbox, MailboxError, connect
 from app.mail.outbound import MailSender
+from app.mail.security import Security
 from app.models import MailboxConfig
 from app.outbox.jobs import send_due_mail
 from app.tagging import Tagger

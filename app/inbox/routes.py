@@ -14,6 +14,7 @@ from app.core.admin_pages import register_nav, render_admin
 from app.core.deps import SessionDep
 from app.core.errors import Invalid, NotFound, UserError
 from app.inbox import service as inbox
+from app.mail.security import SECURITIES
 from app.models import INBOUND_STATUS_LABELS, MailboxConfig
 
 router = APIRouter(prefix="/admin/inbox", include_in_schema=False)
@@ -78,6 +79,7 @@ def _page(
             "units": units,
             "skipped": inbox.list_unprocessed(session, bureau_id=admin.user.bureau_id),
             "status_labels": INBOUND_STATUS_LABELS,
+            "securities": SECURITIES,
             "editing": editing,
             "form": form or {},
             "error": error,

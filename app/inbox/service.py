@@ -32,7 +32,8 @@ from app.intake.service import (
 )
 from app.intake.uploads import CleanFile, clean_upload
 from app.mail.compose import build_ack
-from app.mail.parse import _ANON_MARKER, MalformedMail, ParsedMail, parse_message
+from app.mail.parse import MalformedMail, ParsedMail, parse_message, strip_anonymous_marker
+from app.mail.security import SECURITIES
 from app.models import (
     AckOutbox,
     Channel,
@@ -54,7 +55,6 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 ACK_INTERVAL = timedelta(hours=1)
-SECURITIES = ("ssl", "starttls", "none")
 ENV_MAILBOX = "env"
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _SUBJECT_TAG = re.compile(r"^\s*(?:【([^】]{1,100})】|\[([^\]]{1,100})\]|［([^］]{1,100})］)\s*")
@@ -132,7 +132,7 @@ def _checked_unit(session: Session, *, spec: MailboxSpec, bureau_id: int) -> int
     if not 1 <= spec.port <= 65535:
         raise Invalid("端口应在 1 到 65535 之间（SSL 一般是 993）。", field="port")
     if spec.security not in SECURITIES:
-        raise Invalid("加密方式只能是 ssl、starttls 或 none。", field="security")
+        raise Invalid(f"加密方式只能是 {'、'.join(SECURITIES)}。", field="security")
     if not spec.username.strip() or len(spec.username) > 254:
         raise Invalid("请填写邮箱账号。", field="username")
     if len(spec.password) > 255:
@@ -538,13 +538,9 @@ def _ingest(
         return Ingested(InboundStatus.followup, target, False)
 
     unit, subject = _route(session, mailbox=mailbox, mail=mail)
-    anonymous = (
-        mailbox.anonymous
-        or mail.anonymous
-        or mail.from_addr is None
-        or bool(_ANON_MARKER.match(subject))
-    )
-    subject = _ANON_MARKER.sub("", subject, count=1).strip()
+    marked, subject = strip_anonymous_marker(subject)
+    subject = subject.strip()
+    anonymous = mailbox.anonymous or mail.anonymous or mail.from_addr is None or marked
     keep_raw = None if anonymous else raw
     where["anonymous"] = anonymous
     if unit is None:
@@ -695,7 +691,8 @@ def _queue_ack(
         in_reply_to=mail.message_id,
         references=mail.references,
         subject=mail.subject,
-        receipt=stored.receipt,
+        # Dashes: header folding may break a subject at spaces.
+        receipt_code=receipts.format_receipt(stored.receipt, sep="-"),
         status_url=settings.base_url.rstrip("/") + "/r",
         unit_name=unit.name,
         from_addr=from_addr,

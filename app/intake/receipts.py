@@ -39,9 +39,9 @@ def hash_idempotency_key(*, secret: str, unit_id: int, key: str) -> str:
     return _mac(secret, f"i|{unit_id}|{key}").hex()
 
 
-def format_receipt(receipt: str) -> str:
+def format_receipt(receipt: str, *, sep: str = " ") -> str:
     """Group digits in fours for reading aloud and copying: 1234 5678 9012 3456."""
-    return " ".join(receipt[i : i + 4] for i in range(0, len(receipt), 4))
+    return sep.join(receipt[i : i + 4] for i in range(0, len(receipt), 4))
 
 
 def parse_receipt(value: str) -> str:

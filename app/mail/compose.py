@@ -12,18 +12,6 @@ from email.utils import format_datetime, formataddr, make_msgid
 _REPLY_PREFIX = re.compile(r"^\s*(re|回复|答复|回覆)\s*[:：]", re.IGNORECASE)
 
 
-def format_receipt(receipt: str) -> str:
-    """Group a 16-digit receipt as 1234-5678-9012-3456; other strings are returned as is.
-
-    Dashes rather than spaces: header folding may break a subject at spaces, and the parser
-    accepts both forms.
-    """
-    digits = re.sub(r"\D", "", receipt)
-    if len(digits) != 16:
-        return receipt
-    return "-".join(digits[i : i + 4] for i in range(0, 16, 4))
-
-
 def build_message(
     *,
     from_addr: str,
@@ -68,7 +56,7 @@ def build_ack(
     in_reply_to: str | None,
     references: list[str],
     subject: str,
-    receipt: str,
+    receipt_code: str,
     status_url: str,
     unit_name: str,
     from_addr: str,
@@ -77,9 +65,11 @@ def build_ack(
     """The automatic acknowledgement of a received submission.
 
     Auto-Submitted: auto-replied (RFC 3834) stops well-behaved auto-responders from answering
-    it, and X-Auto-Response-Suppress does the same for Exchange/Outlook.
+    it, and X-Auto-Response-Suppress does the same for Exchange/Outlook. `receipt_code` is
+    the receipt as the sender should see it (grouped with dashes: header folding may break a
+    subject at spaces, and the parser accepts both forms).
     """
-    code = format_receipt(receipt)
+    code = receipt_code
     original = subject.strip()
     if not original:
         reply_subject = f"【已收到】回执 {code}"

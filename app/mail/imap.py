@@ -11,14 +11,15 @@ import ssl
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
+from app.mail.security import Security
+
 log = logging.getLogger(__name__)
 
-Security = Literal["ssl", "starttls", "none"]
 
 CLIENT_ID = {"name": "yijian", "version": "0.1", "vendor": "yijian"}
 _SEEN = b"\\Seen"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import ssl
 from email.message import EmailMessage
-from typing import Literal, Protocol
+from typing import Protocol
 
 import aiosmtplib
 
-Security = Literal["ssl", "starttls", "none"]
+from app.mail.security import Security
 
 
 class MailSendError(Exception):

@@ -194,6 +194,14 @@ def _parse_date(value: str | None) -> dt.datetime | None:
 # --- subject markers ---------------------------------------------------------------------
 
 _ANON_MARKER = re.compile(r"^\s*(【匿名】|\[匿名\]|［匿名］)\s*")
+
+
+def strip_anonymous_marker(subject: str) -> tuple[bool, str]:
+    """Whether a subject starts with 【匿名】 (or [匿名], ［匿名］), and the subject without it."""
+    stripped = _ANON_MARKER.sub("", subject, count=1)
+    return stripped != subject, stripped
+
+
 _RECEIPT = re.compile(r"(?<!\d)(\d{4})[ \-]?(\d{4})[ \-]?(\d{4})[ \-]?(\d{4})(?!\d)")
 
 
@@ -461,9 +469,7 @@ def _parse(raw: bytes) -> ParsedMail:
     defects.extend(walk.defects)
     body = "\n\n".join(t.strip("\n") for t in texts if t.strip())
 
-    anonymous = bool(_ANON_MARKER.match(subject))
-    if anonymous:
-        subject = _ANON_MARKER.sub("", subject, count=1)
+    anonymous, subject = strip_anonymous_marker(subject)
 
     message_id = _normalise_msgid(_header(msg, "Message-ID"))
     return ParsedMail(

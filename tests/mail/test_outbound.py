@@ -19,7 +19,7 @@ def _ack() -> EmailMessage:
         in_reply_to="<orig@example.test>",
         references=[],
         subject="食堂饭菜太咸",
-        receipt="1234567890123456",
+        receipt_code="1234-5678-9012-3456",
         status_url="https://yijian.example/s/abc",
         unit_name="第一中学",
         from_addr="yijian@school.test",

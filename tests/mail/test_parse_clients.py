@@ -169,7 +169,7 @@ def test_reply_to_our_ack_keeps_thread_and_receipt() -> None:
         in_reply_to="<a@x>",
         references=["<r@x>"],
         subject="食堂",
-        receipt="1234567890123456",
+        receipt_code="1234-5678-9012-3456",
         status_url="https://y.example/s/1",
         unit_name="一中",
         from_addr="yijian@school.test",
