@@ -32,19 +32,12 @@ from app.core.admin_pages import register_nav, render_admin
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import Invalid, TooMany, UserError
 from app.core.render import render
-from app.models import AdminRole
+from app.models import ADMIN_ROLE_LABELS, AdminRole
 from app.models import AdminUser as AdminUserRow
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 register_nav("/admin/users", "用户", order=80, bureau_only=True)
 register_nav("/admin/password", "修改密码", order=90)
-
-ROLE_LABELS = {
-    AdminRole.bureau_admin: "教育局管理员",
-    AdminRole.unit_admin: "学校管理员",
-    AdminRole.reviewer: "审核人",
-}
-
 
 def _safe_next(value: str | None) -> str:
     # Only local admin paths: never an open redirect to another site.
@@ -174,7 +167,7 @@ def _users_page(
             "users": users,
             "units": units,
             "unit_names": names,
-            "role_labels": ROLE_LABELS,
+            "role_labels": ADMIN_ROLE_LABELS,
             "error": error,
             "new_password": new_password,
         },

@@ -38,7 +38,14 @@ from app.core.time import parse_day
 from app.documents.qr import qr_png, qr_svg
 from app.intake.routes import clean_files
 from app.intake.service import validate_submission
-from app.models import MEETING_LABELS, RATING_LABELS, Channel, MeetingKind, Role, Unit
+from app.models import (
+    CHANNEL_LABELS,
+    MEETING_LABELS,
+    RATING_LABELS,
+    MeetingKind,
+    Role,
+    Unit,
+)
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 register_nav("/admin/entry", "录入", order=20)
@@ -287,11 +294,9 @@ def print_qr_svg(
 
 # --- 评议: results, one-time codes, and opening channels by hand ---------------------------
 
+# What a unit admin may open or close by hand: each channel, and public evaluation.
 OVERRIDE_LABELS = {
-    Channel.web.value: "网页",
-    Channel.email.value: "邮件",
-    Channel.letter.value: "信件",
-    Channel.meeting.value: "座谈会",
+    **{channel.value: label for channel, label in CHANNEL_LABELS.items()},
     EVALUATION: "群众评议",
 }
 

@@ -2,7 +2,7 @@
 
 # Importing every module here registers every table on SQLModel.metadata: Alembic's env.py and
 # the models-match-migrations test import only app.models and must see the whole schema.
-from app.models.accounts import AdminRole, AdminSession, AdminUser
+from app.models.accounts import ADMIN_ROLE_LABELS, AdminRole, AdminSession, AdminUser
 from app.models.audit import AuditLog
 from app.models.base import UTCDateTime, utcnow
 from app.models.campaign import (
@@ -53,6 +53,7 @@ from app.models.submission import (
 from app.models.tagging import TagCorrection
 
 __all__ = [
+    "ADMIN_ROLE_LABELS",
     "CHANNEL_LABELS",
     "CHECK_NAMES",
     "DIGEST_STATUS_LABELS",

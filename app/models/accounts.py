@@ -17,6 +17,13 @@ class AdminRole(StrEnum):
     reviewer = "reviewer"
 
 
+ADMIN_ROLE_LABELS: dict[AdminRole, str] = {
+    AdminRole.bureau_admin: "教育局管理员",
+    AdminRole.unit_admin: "学校管理员",
+    AdminRole.reviewer: "审核人",
+}
+
+
 class AdminUser(SQLModel, table=True):
     __tablename__ = "admin_user"
     id: int | None = Field(default=None, primary_key=True)
