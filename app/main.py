@@ -15,8 +15,14 @@ from starlette.concurrency import run_in_threadpool
 from app.accounts import routes as accounts_routes
 from app.accounts.deps import LoginRequired, redirect_to_login
 from app.audit import routes as audit_routes
-from app.campaign import measure_routes, public_routes, roster_routes
-from app.campaign import routes as campaign_routes
+from app.campaign import (
+    entry_routes,
+    evaluation_routes,
+    measure_routes,
+    print_routes,
+    public_routes,
+    roster_routes,
+)
 from app.campaign.service import IntakeCache
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
@@ -29,8 +35,7 @@ from app.intake import api, api_docs
 from app.intake import routes as intake_routes
 from app.outbox.service import sender_from_settings
 from app.review import item_routes, queue_routes
-from app.storage.process import ProcessWriter, submission_batcher, uses_process
-from app.storage.writer import Writer, make_writer
+from app.storage import start_writer
 from app.tagging import start_tagger
 
 # What each package offers (the public form's POST is added first by intake_routes).
@@ -42,7 +47,9 @@ ROUTERS = (
     audit_routes.router,
     inbox_routes.router,
     digest_routes.router,
-    campaign_routes.router,
+    entry_routes.router,
+    print_routes.router,
+    evaluation_routes.router,
     roster_routes.router,
     measure_routes.router,
     api.router,
@@ -71,14 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # the collector, every full collection walked it and paused requests ~90 ms.
         gc.collect()
         gc.freeze()
-        writer: Writer
-        if uses_process(settings):
-            writer = ProcessWriter(write_engine, settings)
-            await writer.start()
-        else:
-            batchers = {"submission": submission_batcher(settings, tagger)}
-            writer = make_writer(write_engine, max_batch=settings.writer_batch, batchers=batchers)
-        app.state.writer = writer
+        app.state.writer = writer = await start_writer(settings, write_engine, tagger)
         try:
             yield
         finally:

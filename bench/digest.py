@@ -20,7 +20,8 @@ from sqlmodel import Session
 
 from app.cli import alembic_config
 from app.core.db import make_engine
-from app.digest.service import build_digest, parse_period, render_digest
+from app.digest.content import build_digest, render_digest
+from app.digest.schedule import parse_period
 from app.models import Bureau, Channel, Reply, Role, Status, Submission, Unit
 
 TZ = ZoneInfo("Asia/Shanghai")

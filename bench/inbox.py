@@ -22,7 +22,7 @@ from imapclient import IMAPClient  # noqa: E402
 from sqlmodel import Session, func, select  # noqa: E402
 
 from app.inbox.jobs import poll_mailboxes  # noqa: E402
-from app.inbox.service import MailboxSpec, add_mailbox  # noqa: E402
+from app.inbox.mailboxes import MailboxSpec, add_mailbox  # noqa: E402
 from app.mail.outbound import SmtpMailSender  # noqa: E402
 from app.models import Submission  # noqa: E402
 from app.units.service import ensure_demo  # noqa: E402

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx2 as httpx
 import pytest
@@ -22,15 +23,23 @@ from sqlmodel import Session, SQLModel
 from app.cli import alembic_config
 from app.core.config import Settings
 from app.core.db import make_engine, session_scope
+from app.mail.outbound import SmtpMailSender
 from app.main import create_app
 from app.units.service import ensure_demo
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
 pytest_plugins = ["tests.servers.dovecot", "tests.servers.smtp", "tests.documents_fixtures"]
 pytest.register_assert_rewrite("tests.servers")
-from tests.servers.dovecot import free_port  # noqa: E402 - after the rewrite hook
+# After the rewrite hook:
+from tests.servers.dovecot import free_port  # noqa: E402
+from tests.servers.smtp import SmtpServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+# Real-world messages, beside the checkout, never inside it (see ../shared/mail/README.md).
+FLANKER = SHARED / "mail" / "flanker"
 TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
 PG_URL = os.environ.get("YIJIAN_TEST_DATABASE_URL")
 
@@ -202,6 +211,60 @@ def server_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str
     return env
 
 
+def smtp_env(smtp: SmtpServer, *, mail_from: str) -> dict[str, str]:
+    """The variables that send a server's mail through the test SMTP server."""
+    return {
+        "YIJIAN_SMTP_HOST": smtp.host,
+        "YIJIAN_SMTP_PORT": str(smtp.port),
+        "YIJIAN_SMTP_SECURITY": "none",
+        "YIJIAN_MAIL_FROM": mail_from,
+    }
+
+
+def digest_env(database_url: str, data_dir: Path, smtp: SmtpServer) -> dict[str, str]:
+    """server_env for a digest to office@bureau.test through the test SMTP server."""
+    return server_env(
+        database_url,
+        data_dir,
+        **smtp_env(smtp, mail_from="yijian@bureau.test"),
+        YIJIAN_DIGEST_TO="office@bureau.test",
+    )
+
+
+def run_cli(
+    env: dict[str, str],
+    *args: str,
+    crash_at: str | None = None,
+    stdin: str | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """`yijian ARGS` in a child process, as operators run it; with crash_at, killed (SIGKILL)
+    at that checkpoint (tests/crash.py)."""
+    entry = ["tests.crash", crash_at] if crash_at else ["app"]
+    return subprocess.run(
+        [sys.executable, "-m", *entry, *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def smtp_sender(smtp: SmtpServer) -> SmtpMailSender:
+    """The app's SMTP sender, pointed at the test server."""
+    return SmtpMailSender(smtp.host, smtp.port, "none", timeout=10)
+
+
+@pytest.fixture
+def flanker() -> Path:
+    """The folder of real-world messages; the test is skipped where it is missing."""
+    if not FLANKER.is_dir():
+        pytest.skip(f"real-mail fixtures not found at {FLANKER} (shared/mail beside the repo)")
+    return FLANKER
+
+
 @pytest.fixture
 def live_server(
     database_url: str, engine: Engine, demo: None, tmp_path: Path
@@ -214,7 +277,7 @@ def live_server(
 # Module scope: Playwright's sync API keeps an event loop running while it is alive, which
 # would break later tests that run their own asyncio loop.
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     chromium = Path("/usr/bin/chromium")
     if not chromium.exists():
         pytest.skip("Debian chromium is not installed (scripts/system-deps.sh installs it)")

@@ -1,15 +1,18 @@
-"""Small helpers shared by tests."""
+"""Reading what the app answers (pages, receipts, sent mail) and driving its pages (login).
+Test data is built in tests/factories.py."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 
 from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
-if TYPE_CHECKING:
-    from app.core.config import Settings
+from tests.factories import PASSWORD, add_admin
+from tests.servers.smtp import SmtpServer
 
 RECEIPT_RE = re.compile(r"^\d{4} \d{4} \d{4} \d{4}$")
 
@@ -32,78 +35,43 @@ def receipt_of(html: str) -> str:
     return value
 
 
-def make_admin(
-    engine: object,
-    username: str,
-    password: str,
-    *,
-    role: str = "bureau_admin",
-    unit_slug: str | None = None,
-) -> None:
-    """Create an admin account directly in the database."""
-    from sqlmodel import Session, select
-
-    from app.accounts.service import create_admin
-    from app.models import AdminRole, Bureau, Unit
-
-    with Session(engine) as s:  # type: ignore[arg-type]
-        bureau = s.exec(select(Bureau)).first()
-        assert bureau is not None and bureau.id is not None
-        unit_id = None
-        if unit_slug is not None:
-            unit = s.exec(select(Unit).where(Unit.slug == unit_slug)).one()
-            unit_id = unit.id
-        create_admin(
-            s,
-            username=username,
-            password=password,
-            role=AdminRole(role),
-            bureau_id=bureau.id,
-            unit_id=unit_id,
-        )
-        s.commit()
-
-
-def login(client: object, username: str, password: str) -> str:
-    """Log in through the form; returns the page's CSRF token."""
-    r = client.post(
-        "/admin/login",
-        data={
-            "username": username,
-            "password": password,  # type: ignore[attr-defined]
-            "next": "/admin",
-        },
-    )
-    assert r.status_code == 200 and r.url.path == "/admin", r.text
-    return csrf_of(r.text)
-
-
 def csrf_of(html: str) -> str:
     field = soup(html).find("input", {"name": "csrf"})
     assert field is not None, html
     return str(field["value"])
 
 
-def two_teachers_to_remind(engine: Any, tmp_path: Path, smtp: Any) -> tuple[Settings, int]:
-    """Settings that send mail through the test SMTP server, and the demo unit's id with
-    two roster teachers who have an email and no idea yet."""
-    from sqlmodel import select
-
-    from app.campaign import roster
-    from app.core.db import session_scope
-    from app.models import Unit
-    from tests.conftest import TEST_SECRET, make_settings
-
-    settings = make_settings(
-        str(engine.url),
-        tmp_path,
-        smtp_host=smtp.host,
-        smtp_port=smtp.port,
-        smtp_security="none",
-        mail_from="office@school.example",
+def login(client: TestClient, username: str, password: str) -> str:
+    """Log in through the form; returns the page's CSRF token."""
+    r = client.post(
+        "/admin/login",
+        data={"username": username, "password": password, "next": "/admin"},
     )
-    with session_scope(engine) as s:
-        uid = s.exec(select(Unit.id).where(Unit.slug == "demo")).one()
-        data = "姓名,邮箱\n钱老师,q@s.example\n孙老师,sun@s.example\n".encode()
-        roster.import_roster(s, unit_id=uid, filename="r.csv", data=data, secret=TEST_SECRET)
-    return settings, uid
+    assert r.status_code == 200 and r.url.path == "/admin", r.text
+    return csrf_of(r.text)
+
+
+def signed_in_admin(client: TestClient, engine: Engine, *, username: str = "chief") -> str:
+    """A new bureau admin (tests.factories.add_admin), logged in on the client; returns the
+    page's CSRF token."""
+    add_admin(engine, username=username)
+    return login(client, username, PASSWORD)
+
+
+def parsed_mail(data: bytes) -> EmailMessage:
+    msg = message_from_bytes(data, policy=policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def sent_message(server: SmtpServer, index: int = 0) -> EmailMessage:
+    """A message the test SMTP server accepted, parsed."""
+    return parsed_mail(server.messages[index].data)
+
+
+def plain_text(msg: EmailMessage) -> str:
+    """The text/plain body of a message."""
+    part = msg.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+

@@ -26,9 +26,9 @@ from app.accounts.deps import (
     cookie_name,
     login_policy,
 )
+from app.accounts.pages import register_nav, render_admin
 from app.accounts.service import create_admin
 from app.audit.service import record_audit
-from app.core.admin_pages import register_nav, render_admin
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import Invalid, TooMany, UserError
 from app.core.render import render

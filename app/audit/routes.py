@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import col, select
 
 from app.accounts.deps import BureauAdmin
+from app.accounts.pages import register_nav, render_admin
 from app.audit.service import ACTION_LABELS, AuditFilter, audit_actions, audit_page
-from app.core.admin_pages import register_nav, render_admin
 from app.core.deps import SessionDep
 from app.core.errors import Invalid
 from app.core.time import local_midnight, parse_day

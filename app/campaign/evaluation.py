@@ -161,14 +161,10 @@ def submit_evaluation(
     return len(votes)
 
 
-@dataclass(frozen=True)
-class MeasureResult:
-    measure_id: int
-    unit_id: int
-    unit_name: str
-    title: str
+class _Rated:
+    """满意率 of a set of ratings (a measure's, or a whole unit's)."""
+
     counts: dict[Rating, int]
-    comments: list[str]
 
     @property
     def total(self) -> int:
@@ -183,23 +179,23 @@ class MeasureResult:
 
 
 @dataclass(frozen=True)
-class UnitResult:
+class MeasureResult(_Rated):
+    measure_id: int
+    unit_id: int
+    unit_name: str
+    title: str
+    counts: dict[Rating, int]
+    comments: list[str]
+
+
+@dataclass(frozen=True)
+class UnitResult(_Rated):
     unit_id: int
     unit_name: str
     codes: int
     used: int
     counts: dict[Rating, int]
     measures: list[MeasureResult]
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def satisfaction(self) -> float | None:
-        if not self.total:
-            return None
-        return (self.counts[Rating.satisfied] + self.counts[Rating.basic]) / self.total
 
 
 def _zero() -> dict[Rating, int]:

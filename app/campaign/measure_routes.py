@@ -6,12 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
 from app.accounts.access import visible_unit_ids, visible_units
 from app.accounts.deps import Admin, AdminUser, ManagerCsrfAdmin
+from app.accounts.pages import register_nav, render_admin
 from app.audit.service import record_audit
+from app.campaign.deps import admin_unit
 from app.campaign.measures import (
+    MeasureInput,
     create_measure,
     excerpt,
     get_measure,
@@ -20,16 +24,41 @@ from app.campaign.measures import (
     update_measure,
     validate_measure,
 )
-from app.campaign.routes import admin_unit
-from app.core.admin_pages import render_admin
 from app.core.deps import SessionDep
 from app.core.errors import Invalid, UserError
 from app.models import CHECK_NAMES, MEASURE_STATUS_LABELS, Submission
 
 router = APIRouter(prefix="/admin/measures", include_in_schema=False)
+register_nav("/admin/measures", "整改措施", order=40)
+
 RECENT = 200
 
 MeasureForm = dict[str, str]
+
+
+class MeasureFields(BaseModel):
+    """The measure form as posted (unit only when creating one)."""
+
+    unit: str = Field(default="", max_length=64)
+    title: str = ""
+    description: str = ""
+    owner: str = ""
+    deadline: str = Field(default="", max_length=20)
+    progress: str = Field(default="0", max_length=5)
+    status: str = Field(default="todo", max_length=16)
+    check: str = Field(default="", max_length=3)
+    submission: list[str] = []
+
+    def validated(self) -> MeasureInput:
+        """The measure to store; Invalid with a Chinese message otherwise."""
+        return validate_measure(**self.model_dump(exclude={"unit", "submission"}))
+
+    def submission_ids(self) -> list[int]:
+        """The suggestions ticked to link to the measure."""
+        return _ids(self.submission)
+
+
+PostedMeasure = Annotated[MeasureFields, Form()]
 
 
 def _suggestions(session: Session, unit_ids: list[int]) -> list[tuple[int, int, str, int | None]]:
@@ -84,42 +113,22 @@ def measures_page(request: Request, admin: AdminUser, session: SessionDep) -> HT
 
 @router.post("", response_class=HTMLResponse)
 def measure_create(
-    request: Request,
-    admin: ManagerCsrfAdmin,
-    session: SessionDep,
-    unit: Annotated[str, Form(max_length=64)] = "",
-    title: Annotated[str, Form()] = "",
-    description: Annotated[str, Form()] = "",
-    owner: Annotated[str, Form()] = "",
-    deadline: Annotated[str, Form(max_length=20)] = "",
-    progress: Annotated[str, Form(max_length=5)] = "0",
-    status: Annotated[str, Form(max_length=16)] = "todo",
-    check: Annotated[str, Form(max_length=3)] = "",
-    submission: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
+    request: Request, admin: ManagerCsrfAdmin, session: SessionDep, posted: PostedMeasure
 ) -> Response:
-    form = {"unit": unit, "title": title, "description": description, "owner": owner}
-    form |= {"deadline": deadline, "progress": progress, "status": status, "check": check}
+    form = posted.model_dump(exclude={"submission"})
     try:
-        target = admin_unit(session, admin, unit)
+        target = admin_unit(session, admin, posted.unit)
         assert target.id is not None
-        data = validate_measure(
-            title=title,
-            description=description,
-            owner=owner,
-            deadline=deadline,
-            progress=progress,
-            status=status,
-            check=check,
-        )
+        data = posted.validated()
         measure = create_measure(
-            session, unit_id=target.id, data=data, submission_ids=_ids(submission)
+            session, unit_id=target.id, data=data, submission_ids=posted.submission_ids()
         )
         record_audit(
             session,
             actor_id=admin.id,
             action="measure_created",
             unit_id=target.id,
-            detail={"measure_id": measure.id, "suggestions": len(submission)},
+            detail={"measure_id": measure.id, "suggestions": len(posted.submission)},
         )
         session.commit()
     except UserError as exc:
@@ -169,31 +178,16 @@ def measure_update(
     measure_id: int,
     admin: ManagerCsrfAdmin,
     session: SessionDep,
-    title: Annotated[str, Form()] = "",
-    description: Annotated[str, Form()] = "",
-    owner: Annotated[str, Form()] = "",
-    deadline: Annotated[str, Form(max_length=20)] = "",
-    progress: Annotated[str, Form(max_length=5)] = "0",
-    status: Annotated[str, Form(max_length=16)] = "todo",
-    check: Annotated[str, Form(max_length=3)] = "",
-    submission: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
+    posted: PostedMeasure,
 ) -> Response:
     try:
-        data = validate_measure(
-            title=title,
-            description=description,
-            owner=owner,
-            deadline=deadline,
-            progress=progress,
-            status=status,
-            check=check,
-        )
+        data = posted.validated()
         measure = update_measure(
             session,
             measure_id=measure_id,
             unit_ids=visible_unit_ids(session, user=admin.user),
             data=data,
-            add_submission_ids=_ids(submission),
+            add_submission_ids=posted.submission_ids(),
         )
         record_audit(
             session,

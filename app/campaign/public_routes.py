@@ -16,12 +16,14 @@ from app.campaign.evaluation import check_code, normalise_code, submit_evaluatio
 from app.campaign.measures import board, list_measures
 from app.campaign.roster import get_person_by_token, submit_idea
 from app.campaign.service import get_intake_state
-from app.core.deps import SessionDep, SettingsDep, SubmitLimit, WriterDep
+from app.core.deps import SessionDep, SettingsDep, SubmitLimit
 from app.core.errors import Conflict, Invalid, NotFound, Unavailable, UserError
+from app.core.forms import form_text, text_fields
 from app.core.render import render
 from app.intake import receipts
 from app.intake.service import validate_idempotency_key
 from app.models import RATING_LABELS
+from app.storage.deps import WriterDep
 from app.storage.writer import Writer
 
 router = APIRouter(include_in_schema=False)
@@ -81,7 +83,7 @@ async def evaluate_submit(
     request: Request, slug: str, settings: SettingsDep, writer: WriterDep
 ) -> HTMLResponse:
     form = await request.form(max_files=0, max_fields=400, max_part_size=64 * 1024)
-    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    fields = text_fields(form)
     code = fields.get("code", "")
 
     def job(session: Session) -> int:
@@ -143,8 +145,8 @@ async def idea_submit(
     request: Request, token: str, settings: SettingsDep, writer: WriterDep
 ) -> HTMLResponse:
     form = await request.form(max_files=0, max_fields=5, max_part_size=256 * 1024)
-    text = str(form.get("text") or "")
-    key_field = str(form.get("key") or "")
+    text = form_text(form, "text")
+    key_field = form_text(form, "key")
     try:
         key = validate_idempotency_key(key_field)
         stored = await run_writer(

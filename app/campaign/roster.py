@@ -31,6 +31,7 @@ from app.intake.service import (
     store_submission,
     validate_submission,
 )
+from app.mail.address import is_email_address
 from app.mail.compose import build_message
 from app.mail.outbound import MailSender, MailSendError
 from app.models import (
@@ -47,7 +48,6 @@ from app.tagging import Tagger
 
 MAX_ROWS = 2000
 MAX_POST = 100
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TOKEN = re.compile(r"^[a-z2-7]{26}$")
 NAME_HEADERS = ("姓名", "name")
 POST_HEADERS = ("职务", "岗位", "post")
@@ -148,7 +148,7 @@ def parse_roster(*, filename: str, data: bytes) -> RosterPreview:
             problems.append(f"姓名超过 {MAX_NAME} 字")
         if len(post) > MAX_POST:
             problems.append(f"职务超过 {MAX_POST} 字")
-        if email and not _EMAIL.match(email):
+        if email and not is_email_address(email):
             problems.append(f"邮箱格式不正确（{email[:60]}）")
         key = f"{name}|{email.lower()}"
         if name and key in seen:

@@ -11,17 +11,29 @@ from starlette.concurrency import run_in_threadpool
 
 from app.accounts.access import visible_unit_ids, visible_units
 from app.accounts.deps import Admin, AdminUser, ManagerCsrfAdmin
+from app.accounts.pages import register_nav, render_admin
 from app.audit.service import record_audit
 from app.campaign import roster
-from app.campaign.routes import admin_unit
-from app.core.admin_pages import render_admin
+from app.campaign.deps import admin_unit
+from app.campaign.jobs import send_reminders_now
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import Invalid, TooLarge, UserError
 from app.documents.tables import rows_csv, rows_xlsx
 from app.outbox.service import require_sender
 
 router = APIRouter(prefix="/admin/roster", include_in_schema=False)
+register_nav("/admin/roster", "中层献策", order=30)
+
 MAX_ROSTER_BYTES = 2 * 1024 * 1024
+
+
+def _unit_ids(session: Session, admin: Admin, unit: str | None) -> list[int]:
+    """The chosen unit, or every unit this admin may see."""
+    if not unit:
+        return visible_unit_ids(session, user=admin.user)
+    target = admin_unit(session, admin, unit)
+    assert target.id is not None
+    return [target.id]
 
 
 def _page(
@@ -34,12 +46,7 @@ def _page(
     message: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    ids = visible_unit_ids(session, user=admin.user)
-    if unit:
-        target = admin_unit(session, admin, unit)
-        assert target.id is not None
-        ids = [target.id]
-    rows = roster.compliance_rows(session, unit_ids=ids)
+    rows = roster.compliance_rows(session, unit_ids=_unit_ids(session, admin, unit))
     return render_admin(
         request,
         admin,
@@ -133,12 +140,7 @@ def roster_confirm(
 
 @router.get("/export.{fmt}")
 def roster_export(request: Request, fmt: str, admin: AdminUser, session: SessionDep) -> Response:
-    unit = request.query_params.get("unit")
-    ids = visible_unit_ids(session, user=admin.user)
-    if unit:
-        target = admin_unit(session, admin, unit)
-        assert target.id is not None
-        ids = [target.id]
+    ids = _unit_ids(session, admin, request.query_params.get("unit"))
     table = roster.compliance_table(roster.compliance_rows(session, unit_ids=ids))
     if fmt == "csv":
         data, media = rows_csv(roster.COMPLIANCE_HEADERS, table), "text/csv; charset=utf-8"
@@ -168,34 +170,18 @@ async def roster_remind(
     try:
         if not settings.smtp_host or not settings.mail_from:
             raise Invalid("尚未配置发信邮箱（YIJIAN_SMTP_HOST、YIJIAN_MAIL_FROM），无法发送提醒。")
-        ids = visible_unit_ids(session, user=admin.user)
-        if unit:
-            target = await run_in_threadpool(admin_unit, session, admin, unit)
-            assert target.id is not None
-            ids = [target.id]
-
-        def claim() -> list[roster.Reminder]:
-            due = roster.due_reminders(
-                session,
-                unit_ids=ids,
-                secret=settings.secret_key,
-                base_url=settings.base_url,
-                every_days=settings.reminder_days,
-            )
-            session.rollback()  # see claim_reminders: the claim must begin its own transaction
-            claimed = roster.claim_reminders(
-                session, reminders=due, every_days=settings.reminder_days
-            )
-            session.commit()
-            return claimed
-
-        due = await run_in_threadpool(claim)
-        run = await roster.send_reminders(
-            require_sender(settings), due, from_addr=settings.mail_from
+        ids = await run_in_threadpool(_unit_ids, session, admin, unit)
+        # End this read first: the reminders commit through other connections, and SQLite
+        # refuses a later write (the audit) from a transaction older than theirs.
+        await run_in_threadpool(session.rollback)
+        run = await send_reminders_now(
+            request.app.state.engine,
+            settings=settings,
+            sender=require_sender(settings),
+            unit_ids=ids,
         )
 
         def record() -> None:
-            roster.release_reminders(session, reminders=run.unsent)
             record_audit(
                 session,
                 actor_id=admin.id,

@@ -12,7 +12,6 @@ from app.core.config import Settings
 from app.core.errors import TooMany
 from app.core.ratelimit import RateLimiter
 from app.core.render import request_locale
-from app.storage.writer import Writer
 
 
 # Cheap dependencies are async on purpose: FastAPI runs plain `def` dependencies in the
@@ -25,11 +24,6 @@ async def _settings(request: Request) -> Settings:
 def _session(request: Request) -> Iterator[Session]:
     with Session(request.app.state.engine) as session:
         yield session
-
-
-async def _writer(request: Request) -> Writer:
-    writer: Writer = request.app.state.writer
-    return writer
 
 
 async def _locale(request: Request) -> str:
@@ -56,7 +50,6 @@ async def limit_lookups(request: Request) -> None:
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
-WriterDep = Annotated[Writer, Depends(_writer)]
 SessionDep = Annotated[Session, Depends(_session)]
 LocaleDep = Annotated[str, Depends(_locale)]
 SubmitLimit = Depends(limit_submissions)

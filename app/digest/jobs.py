@@ -16,24 +16,23 @@ from app.core.config import Settings
 from app.core.db import make_engine, session_scope
 from app.core.errors import Unavailable, UserError
 from app.core.jobs import Job, JobContext, checkpoint
-from app.digest.service import (
+from app.digest.content import build_digest, digest_xlsx, render_digest, xlsx_filename
+from app.digest.schedule import (
     Period,
-    build_digest,
-    claim_digest_now,
-    claim_next_digest,
-    digest_xlsx,
-    enqueue_digest,
-    enqueue_due_digests,
     ensure_default_setting,
     get_setting,
+    parse_recipients,
+    period_of,
+)
+from app.digest.service import (
+    claim_digest_now,
+    claim_next_digest,
+    enqueue_digest,
+    enqueue_due_digests,
     mail_domain,
     mark_failed,
     mark_sent,
     mark_skipped,
-    parse_recipients,
-    period_of,
-    render_digest,
-    xlsx_filename,
 )
 from app.mail.compose import build_message
 from app.mail.outbound import MailSender, MailSendError

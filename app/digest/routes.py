@@ -9,20 +9,20 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts.deps import BureauAdmin, BureauCsrfAdmin
+from app.accounts.pages import register_nav, render_admin
 from app.audit.service import record_audit
-from app.core.admin_pages import register_nav, render_admin
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import Invalid, UserError
 from app.digest.jobs import send_digest_now
-from app.digest.service import (
+from app.digest.schedule import (
     WEEKDAY_NAMES,
     ensure_default_setting,
     get_setting,
     latest_completed,
-    list_digests,
     period_of,
     save_setting,
 )
+from app.digest.service import list_digests
 from app.models import DIGEST_STATUS_LABELS, DigestKind, DigestStatus, utcnow
 from app.outbox.service import require_sender
 

@@ -20,12 +20,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = [
-    "CHANNEL_LABELS",
-    "CHECK_NAMES",
-    "STATUS_LABELS",
     "SUBMISSION_HEADERS",
     "Cell",
     "ExportRow",
+    "SubmissionLabels",
     "neutralise",
     "rows_csv",
     "rows_xlsx",
@@ -37,30 +35,21 @@ __all__ = [
 # every timestamp this service stores and needs no time zone database on the server.
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
-CHECK_NAMES: Mapping[int, str] = {
-    0: "未归类",
-    1: "思想解放",
-    2: "发展思路",
-    3: "工作作风",
-    4: "工作纪律",
-    5: "服务社会",
-}
-UNTAGGED = "待归类"  # check is None: the tagger has not run or an admin has not confirmed
-CHANNEL_LABELS: Mapping[str, str] = {
-    "web": "网页",
-    "email": "邮件",
-    "letter": "信件",
-    "meeting": "座谈会",
-}
-STATUS_LABELS: Mapping[str, str] = {
-    "new": "新收",
-    "classified": "已分类",
-    "forwarded": "已转办",
-    "replied": "已答复",
-    "closed": "已办结",
-    "invalid": "无效",
-    "duplicate": "重复",
-}
+
+
+@dataclass(frozen=True)
+class SubmissionLabels:
+    """The Chinese names the caller gives its codes: checks, channels, statuses; `untagged`
+    for a submission no check was given yet. This module only prints them."""
+
+    checks: Mapping[int, str]
+    channels: Mapping[str, str]
+    statuses: Mapping[str, str]
+    untagged: str
+
+    def check(self, check: int | None) -> str:
+        return self.untagged if check is None else self.checks.get(check, str(check))
+
 
 Cell = str | int | float | bool | date | datetime | None
 
@@ -114,11 +103,7 @@ def neutralise(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_TRIGGERS) else value
 
 
-def _check_label(check: int | None) -> str:
-    return UNTAGGED if check is None else CHECK_NAMES.get(check, str(check))
-
-
-def _submission_cells(row: ExportRow) -> list[Cell]:
+def _submission_cells(row: ExportRow, labels: SubmissionLabels) -> list[Cell]:
     # Belt and braces: an anonymous submission must never leak identity into an export,
     # even if the caller passed it along by mistake.
     name = None if row.anonymous else row.name
@@ -126,13 +111,13 @@ def _submission_cells(row: ExportRow) -> list[Cell]:
     return [
         row.id,
         row.unit,
-        CHANNEL_LABELS.get(row.channel, row.channel),
+        labels.channels.get(row.channel, row.channel),
         row.role,
         "是" if row.anonymous else "否",
         row.text,
-        _check_label(row.check),
+        labels.check(row.check),
         None if row.check_score is None else round(row.check_score, 3),
-        STATUS_LABELS.get(row.status, row.status),
+        labels.statuses.get(row.status, row.status),
         row.created_at,
         name,
         contact,
@@ -214,7 +199,11 @@ def rows_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Cell]], *, sheet_t
 
 
 def _summary_sheet(
-    sheet: Worksheet, rows: Sequence[ExportRow], title: str, summary: Mapping[str, Cell] | None
+    sheet: Worksheet,
+    rows: Sequence[ExportRow],
+    labels: SubmissionLabels,
+    title: str,
+    summary: Mapping[str, Cell] | None,
 ) -> None:
     sheet.title = "汇总"
     sheet.append([neutralise(title)])
@@ -223,12 +212,13 @@ def _summary_sheet(
         sheet.append([neutralise(key), _xlsx_value(value)])
     sheet.append(["意见总数", len(rows)])
 
-    checks = Counter(_check_label(row.check) for row in rows)
-    check_labels = [*CHECK_NAMES.values(), *([UNTAGGED] if UNTAGGED in checks else [])]
+    checks = Counter(labels.check(row.check) for row in rows)
+    untagged = [labels.untagged] if labels.untagged in checks else []
+    check_labels = [*labels.checks.values(), *untagged]
     sections: list[tuple[str, list[tuple[str, int]]]] = [
         ("五查类别", [(label, checks[label]) for label in check_labels]),
-        ("办理状态", _counted(rows, lambda row: row.status, STATUS_LABELS)),
-        ("来源渠道", _counted(rows, lambda row: row.channel, CHANNEL_LABELS)),
+        ("办理状态", _counted(rows, lambda row: row.status, labels.statuses)),
+        ("来源渠道", _counted(rows, lambda row: row.channel, labels.channels)),
     ]
     bold = Font(bold=True)
     for heading, counts in sections:
@@ -258,21 +248,27 @@ def _counted(
 
 
 def submissions_xlsx(
-    rows: Sequence[ExportRow], *, title: str, summary: Mapping[str, Cell] | None = None
+    rows: Sequence[ExportRow],
+    *,
+    labels: SubmissionLabels,
+    title: str,
+    summary: Mapping[str, Cell] | None = None,
 ) -> bytes:
     """Workbook of submissions: 汇总 (counts per check, status and channel, preceded by the
     ``summary`` key/value lines such as 导出时间 or 单位), 全部意见, then one sheet per check.
     """
     book, sheet = _new_workbook()
-    _summary_sheet(sheet, rows, title, summary)
+    _summary_sheet(sheet, rows, labels, title, summary)
     _fill_sheet(
-        book.create_sheet("全部意见"), SUBMISSION_HEADERS, (_submission_cells(row) for row in rows)
+        book.create_sheet("全部意见"),
+        SUBMISSION_HEADERS,
+        (_submission_cells(row, labels) for row in rows),
     )
-    for check, name in CHECK_NAMES.items():
+    for check, name in labels.checks.items():
         _fill_sheet(
             book.create_sheet(f"{check} {name}"),
             SUBMISSION_HEADERS,
-            (_submission_cells(row) for row in rows if row.check == check),
+            (_submission_cells(row, labels) for row in rows if row.check == check),
         )
     return _save(book)
 
@@ -306,6 +302,6 @@ def rows_csv(headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def submissions_csv(rows: Iterable[ExportRow]) -> bytes:
+def submissions_csv(rows: Iterable[ExportRow], *, labels: SubmissionLabels) -> bytes:
     """All submissions as CSV, with the same columns as the xlsx 全部意见 sheet."""
-    return rows_csv(SUBMISSION_HEADERS, (_submission_cells(row) for row in rows))
+    return rows_csv(SUBMISSION_HEADERS, (_submission_cells(row, labels) for row in rows))

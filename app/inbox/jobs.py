@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from app.core.config import Settings
 from app.core.db import session_scope
 from app.core.jobs import Job, JobContext, checkpoint
-from app.inbox import service as inbox
+from app.inbox import ingest, mailboxes
 from app.mail.imap import Mailbox, MailboxError, connect
 from app.mail.outbound import MailSender
 from app.mail.security import Security
@@ -67,8 +67,8 @@ def poll_mailboxes(
     """One pass over every enabled mailbox, then send the acknowledgements that are due."""
     result = PollResult()
     with session_scope(engine) as session:
-        inbox.upsert_env_mailbox(session, settings=settings)
-        logins = inbox.enabled_logins(session)
+        mailboxes.upsert_env_mailbox(session, settings=settings)
+        logins = mailboxes.enabled_logins(session)
     for login in logins:
         result.mailboxes += 1
         error: str | None = None
@@ -79,7 +79,7 @@ def poll_mailboxes(
             result.errors.append(f"{login.name}: {error}")
             log.warning("mailbox %s: %s", login.name, error)
         with session_scope(engine) as session:
-            inbox.finish_poll(session, mailbox_id=login.id, error=error)
+            mailboxes.finish_poll(session, mailbox_id=login.id, error=error)
     if sender is not None:
         sent = send_due_mail(engine, sender)
         result.acks_sent, result.acks_failed = sent.sent, sent.failed
@@ -89,7 +89,7 @@ def poll_mailboxes(
 def _poll_one(
     engine: Engine,
     settings: Settings,
-    login: inbox.MailboxLogin,
+    login: mailboxes.MailboxLogin,
     *,
     ack: bool,
     result: PollResult,
@@ -99,7 +99,9 @@ def _poll_one(
     with connect(login.host, login.port, security, login.username, login.password) as imap:
         validity = imap.select(login.folder)
         with session_scope(engine) as session:
-            last_uid, owed = inbox.start_pass(session, mailbox_id=login.id, uidvalidity=validity)
+            last_uid, owed = mailboxes.start_pass(
+                session, mailbox_id=login.id, uidvalidity=validity
+            )
         # Stored by an earlier pass that died before flagging them.
         _flag_seen(engine, imap, login.id, validity, owed)
         uids = imap.uids_after(last_uid)
@@ -111,7 +113,7 @@ def _poll_one(
                 mailbox = session.get(MailboxConfig, login.id)
                 assert mailbox is not None
                 for uid, raw in fetched:
-                    outcome = inbox.ingest_message(
+                    outcome = ingest.ingest_message(
                         session,
                         tagger=tagger,
                         settings=settings,
@@ -123,7 +125,7 @@ def _poll_one(
                     )
                     # A replay is a UID recorded by an earlier, interrupted pass.
                     result.statuses["replayed" if outcome.replayed else outcome.status.value] += 1
-                inbox.advance_mailbox(session, mailbox_id=login.id, last_uid=chunk[-1])
+                mailboxes.advance_mailbox(session, mailbox_id=login.id, last_uid=chunk[-1])
                 checkpoint("inbox.before_commit")
             checkpoint("inbox.after_commit")
             # Only now, with the messages safely stored, may the server call them read.
@@ -137,4 +139,6 @@ def _flag_seen(
         return
     imap.mark_seen(uids)
     with session_scope(engine) as session:
-        inbox.mark_recorded_seen(session, mailbox_id=mailbox_id, uidvalidity=validity, uids=uids)
+        mailboxes.mark_recorded_seen(
+            session, mailbox_id=mailbox_id, uidvalidity=validity, uids=uids
+        )

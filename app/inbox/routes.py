@@ -6,49 +6,58 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from app.accounts.access import visible_units
 from app.accounts.deps import Admin, BureauAdmin, BureauCsrfAdmin
+from app.accounts.pages import register_nav, render_admin
 from app.audit.service import record_audit
-from app.core.admin_pages import register_nav, render_admin
 from app.core.deps import SessionDep
 from app.core.errors import Invalid, NotFound, UserError
-from app.inbox import service as inbox
+from app.inbox import mailboxes
 from app.mail.security import SECURITIES
 from app.models import INBOUND_STATUS_LABELS, MailboxConfig
 
 router = APIRouter(prefix="/admin/inbox", include_in_schema=False)
 register_nav("/admin/inbox", "邮箱", order=60, bureau_only=True)
 
-Text = Annotated[str, Form(max_length=255)]
+class MailboxForm(BaseModel):
+    """The mailbox form as posted; a missing checkbox is an empty string."""
+
+    name: str = Field(default="", max_length=255)
+    host: str = Field(default="", max_length=255)
+    port: str = Field(default="993", max_length=255)
+    security: str = Field(default="ssl", max_length=255)
+    username: str = Field(default="", max_length=255)
+    password: str = Field(default="", max_length=255)
+    folder: str = Field(default="INBOX", max_length=255)
+    unit: str = Field(default="", max_length=255)
+    anonymous: str = Field(default="", max_length=255)
+    enabled: str = Field(default="", max_length=255)
+
+    def spec(self) -> mailboxes.MailboxSpec:
+        """The settings to store; Invalid (in Chinese) for a port that is not a number."""
+        if not self.port.strip().isdigit():
+            raise Invalid("端口应为数字（SSL 一般是 993）。", field="port")
+        return mailboxes.MailboxSpec(
+            name=self.name.strip(),
+            host=self.host.strip(),
+            port=int(self.port),
+            security=self.security,
+            username=self.username.strip(),
+            password=self.password,
+            folder=self.folder.strip() or "INBOX",
+            unit_slug=self.unit or None,
+            anonymous=self.anonymous == "1",
+            enabled=self.enabled == "1",
+        )
+
+    def shown(self) -> dict[str, str]:
+        """What the page shows again after an error: everything but the password."""
+        return self.model_dump(exclude={"password", "enabled"})
 
 
-def _spec(
-    name: str,
-    host: str,
-    port: str,
-    security: str,
-    username: str,
-    password: str,
-    folder: str,
-    unit: str,
-    anonymous: str,
-    enabled: str,
-) -> inbox.MailboxSpec:
-    if not port.strip().isdigit():
-        raise Invalid("端口应为数字（SSL 一般是 993）。", field="port")
-    return inbox.MailboxSpec(
-        name=name.strip(),
-        host=host.strip(),
-        port=int(port),
-        security=security,
-        username=username.strip(),
-        password=password,
-        folder=folder.strip() or "INBOX",
-        unit_slug=unit or None,
-        anonymous=anonymous == "1",
-        enabled=enabled == "1",
-    )
+MailboxFields = Annotated[MailboxForm, Form()]
 
 
 def _own_mailbox(session: SessionDep, admin: Admin, mailbox_id: int) -> MailboxConfig:
@@ -74,10 +83,10 @@ def _page(
         admin,
         "inbox/inbox.html",
         {
-            "mailboxes": inbox.list_mailboxes(session, bureau_id=admin.user.bureau_id),
+            "mailboxes": mailboxes.list_mailboxes(session, bureau_id=admin.user.bureau_id),
             "unit_names": {u.id: u.name for u in units},
             "units": units,
-            "skipped": inbox.list_unprocessed(session, bureau_id=admin.user.bureau_id),
+            "skipped": mailboxes.list_unprocessed(session, bureau_id=admin.user.bureau_id),
             "status_labels": INBOUND_STATUS_LABELS,
             "securities": SECURITIES,
             "editing": editing,
@@ -102,35 +111,17 @@ def edit_page(
 
 @router.post("", response_class=HTMLResponse)
 def add(
-    request: Request,
-    admin: BureauCsrfAdmin,
-    session: SessionDep,
-    name: Text = "",
-    host: Text = "",
-    port: Text = "993",
-    security: Text = "ssl",
-    username: Text = "",
-    password: Text = "",
-    folder: Text = "INBOX",
-    unit: Text = "",
-    anonymous: Text = "",
+    request: Request, admin: BureauCsrfAdmin, session: SessionDep, form: MailboxFields
 ) -> Response:
-    form = {
-        "name": name,
-        "host": host,
-        "port": port,
-        "security": security,
-        "username": username,
-        "folder": folder,
-        "unit": unit,
-        "anonymous": anonymous,
-    }
     try:
-        spec = _spec(name, host, port, security, username, password, folder, unit, anonymous, "1")
-        box = inbox.add_mailbox(session, spec=spec, bureau_id=admin.user.bureau_id)
+        # A new mailbox starts polling at once.
+        spec = form.model_copy(update={"enabled": "1"}).spec()
+        box = mailboxes.add_mailbox(session, spec=spec, bureau_id=admin.user.bureau_id)
     except UserError as exc:
         session.rollback()
-        return _page(request, admin, session, form=form, error=exc.message, status=exc.status)
+        return _page(
+            request, admin, session, form=form.shown(), error=exc.message, status=exc.status
+        )
     record_audit(
         session,
         actor_id=admin.id,
@@ -148,23 +139,11 @@ def edit(
     mailbox_id: int,
     admin: BureauCsrfAdmin,
     session: SessionDep,
-    name: Text = "",
-    host: Text = "",
-    port: Text = "993",
-    security: Text = "ssl",
-    username: Text = "",
-    password: Text = "",
-    folder: Text = "INBOX",
-    unit: Text = "",
-    anonymous: Text = "",
-    enabled: Text = "",
+    form: MailboxFields,
 ) -> Response:
     box = _own_mailbox(session, admin, mailbox_id)
     try:
-        spec = _spec(
-            name, host, port, security, username, password, folder, unit, anonymous, enabled
-        )
-        inbox.update_mailbox(session, mailbox_id=mailbox_id, spec=spec)
+        mailboxes.update_mailbox(session, mailbox_id=mailbox_id, spec=form.spec())
     except UserError as exc:
         session.rollback()
         return _page(request, admin, session, editing=box, error=exc.message, status=exc.status)

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import text as sql_text
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -19,6 +19,7 @@ from app.campaign.service import IntakeState, get_intake_state
 from app.core.config import Settings
 from app.core.deps import LookupLimit, SessionDep, SettingsDep, limit_submissions
 from app.core.errors import Invalid, NotFound, TooLarge, Unsupported
+from app.core.forms import form_text, text_fields, uploaded_files
 from app.core.render import render, render_slotted
 from app.intake import receipts
 from app.intake.service import (
@@ -28,7 +29,7 @@ from app.intake.service import (
     validate_submission,
 )
 from app.intake.store import intake_state, store
-from app.intake.uploads import CleanFile, clean_upload
+from app.intake.uploads import clean_files
 from app.models import Channel, Role, Unit
 
 router = APIRouter()
@@ -117,7 +118,7 @@ async def submit_form(request: Request) -> HTMLResponse:
 
 
 async def _submit(request: Request, slug: str, settings: Settings, form: FormData) -> HTMLResponse:
-    fields: dict[str, str] = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    fields = text_fields(form)
     anonymous = fields.get("anonymous") == "1"
     try:
         data = validate_submission(
@@ -129,7 +130,7 @@ async def _submit(request: Request, slug: str, settings: Settings, form: FormDat
             max_chars=settings.max_text_chars,
         )
         key = validate_idempotency_key(fields.get("key"))
-        uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+        uploads = uploaded_files(form, "files")
         files = await clean_files(uploads, anonymous=anonymous, max_bytes=settings.max_upload_bytes)
         new = NewSubmission(
             slug=slug, channel=Channel.web, data=data, idempotency_key=key, files=files
@@ -173,23 +174,6 @@ def add_routes(app: FastAPI) -> None:
     app.include_router(router)
 
 
-async def clean_files(uploads: list[Any], *, anonymous: bool, max_bytes: int) -> list[CleanFile]:
-    files = []
-    for index, upload in enumerate(uploads, start=1):
-        if upload.size is not None and upload.size > max_bytes:
-            raise TooLarge(f"单个文件不能超过 {max_bytes // (1024 * 1024)} MB。")
-        data = await upload.read(max_bytes + 1)
-        files.append(
-            await run_in_threadpool(
-                clean_upload,
-                filename=upload.filename or "",
-                data=data,
-                index=index,
-                anonymous=anonymous,
-                max_bytes=max_bytes,
-            )
-        )
-    return files
 
 
 @router.get("/r", response_class=HTMLResponse, include_in_schema=False)
@@ -202,7 +186,7 @@ async def receipt_status(
     request: Request, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
     form = await request.form(max_files=0, max_fields=5)
-    value = str(form.get("receipt") or "")
+    value = form_text(form, "receipt")
     try:
         view = await run_in_threadpool(
             lookup_receipt, session, secret=settings.secret_key, receipt=value

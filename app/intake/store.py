@@ -11,7 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from app.campaign.service import IntakeCache, IntakeState
 from app.core.errors import Unavailable
 from app.intake.service import NewSubmission, Stored
-from app.storage.writer import WriteFailed, Writer
+from app.storage.deps import writer_of
+from app.storage.writer import WriteFailed
 
 BUSY = "系统繁忙，您的意见尚未保存，请稍后再提交一次。"
 
@@ -33,10 +34,8 @@ async def intake_state(request: Request, slug: str) -> IntakeState:
 async def store(request: Request, new: NewSubmission) -> Stored:
     """Store through the group-commit writer; returns once the row is committed."""
     state = await intake_state(request, new.slug)
-    writer: Writer = request.app.state.writer
+    writer = await writer_of(request)
     try:
-        result = await writer.run_batched("submission", (new, state))
+        return await writer.store(new, state)
     except (SQLAlchemyError, WriteFailed) as exc:
         raise Unavailable(BUSY) from exc
-    assert isinstance(result, Stored)
-    return result

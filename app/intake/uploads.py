@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from app.core.errors import TooLarge, Unsupported
 
@@ -100,3 +102,25 @@ def clean_upload(
         data=body,
         sha256=hashlib.sha256(body).hexdigest(),
     )
+
+
+async def clean_files(
+    uploads: list[UploadFile], *, anonymous: bool, max_bytes: int
+) -> list[CleanFile]:
+    """Read each uploaded file (at most max_bytes) and clean it off the event loop."""
+    files = []
+    for index, upload in enumerate(uploads, start=1):
+        if upload.size is not None and upload.size > max_bytes:
+            raise TooLarge(f"单个文件不能超过 {max_bytes // (1024 * 1024)} MB。")
+        data = await upload.read(max_bytes + 1)
+        files.append(
+            await run_in_threadpool(
+                clean_upload,
+                filename=upload.filename or "",
+                data=data,
+                index=index,
+                anonymous=anonymous,
+                max_bytes=max_bytes,
+            )
+        )
+    return files

@@ -69,6 +69,8 @@ CHECK_NAMES: dict[int, str] = {
     4: "工作纪律",
     5: "服务社会",
 }
+# check is None: the tagger has not run or an admin has not confirmed it yet.
+UNTAGGED_LABEL = "待归类"
 
 
 class Submission(SQLModel, table=True):

@@ -2,43 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
-from email.message import EmailMessage
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.accounts.deps import Admin, AdminUser, CsrfAdmin
-from app.audit.service import record_audit
-from app.core.admin_pages import render_admin
+from app.accounts.pages import render_admin
 from app.core.deps import SessionDep, SettingsDep
-from app.core.errors import Invalid, UserError
-from app.mail.outbound import MailSender, MailSendError
-from app.models import CHANNEL_LABELS, STATUS_LABELS, OutboxKind, Status, Submission, utcnow
-from app.outbox.service import mark_ack_failed, mark_ack_sent, queue_mail, send_error, sender_hash
+from app.core.errors import UserError
+from app.models import CHANNEL_LABELS, STATUS_LABELS, Status
 from app.review.queue import parse_evidence
+from app.review.replies import reply_address, reply_and_send
 from app.review.service import (
     TRANSITIONS,
-    add_note,
-    add_reply,
-    assign_item,
-    assignable_users,
-    change_status,
+    ItemAction,
+    act_on_item,
     get_attachment,
-    get_item,
-    item_detail,
-    mark_duplicate,
+    load_item,
     may_act,
     may_assign,
-    reply_address,
-    reply_email,
-    retag_item,
 )
 
 router = APIRouter(prefix="/admin/items", include_in_schema=False)
@@ -55,9 +42,6 @@ NOTICES = {
     "nomail": "答复已保存（未配置发信服务器，没有发邮件）。",
     "duplicate": "已标记为重复并合并。",
 }
-# A reply mail is sent by the request that saved it; the worker takes it over (retries) only
-# after this long, well past the SMTP timeout.
-REPLY_HOLD = timedelta(minutes=10)
 # Types a browser could run or render as a page are always sent as opaque bytes.
 _ACTIVE_TYPES = ("html", "xml", "svg", "javascript", "ecmascript")
 
@@ -66,13 +50,13 @@ def _item_page(
     request: Request,
     admin: Admin,
     session: Session,
-    sub: Submission,
+    item_id: int,
     *,
     error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    detail = item_detail(session, submission=sub)
-    current = Status(sub.status)
+    detail = load_item(session, user=admin.user, submission_id=item_id)
+    sub = detail.submission
     return render_admin(
         request,
         admin,
@@ -83,12 +67,10 @@ def _item_page(
             "evidence": parse_evidence(sub.check_evidence),
             "status_labels": STATUS_LABELS,
             "channel_labels": CHANNEL_LABELS,
-            "next_statuses": TRANSITIONS[current],
+            "next_statuses": TRANSITIONS[Status(sub.status)],
             "can_act": may_act(admin.user, sub),
             "can_assign": may_assign(admin.user),
-            "assignees": assignable_users(session, unit_ids=[sub.unit_id])
-            if may_assign(admin.user)
-            else [],
+            "assignees": detail.assignees,
             "has_email": reply_address(sub) is not None,
             "notice": NOTICES.get(request.query_params.get("done", "")),
             "error": error,
@@ -97,10 +79,21 @@ def _item_page(
     )
 
 
+def _refused(
+    request: Request, admin: Admin, session: Session, item_id: int, exc: UserError
+) -> HTMLResponse:
+    """The item page again, with why the action was refused; nothing of it is kept."""
+    session.rollback()
+    return _item_page(request, admin, session, item_id, error=exc.message, status=exc.status)
+
+
+def _done(item_id: int, notice: str) -> RedirectResponse:
+    return RedirectResponse(f"/admin/items/{item_id}?done={notice}", status_code=303)
+
+
 @router.get("/{item_id}", response_class=HTMLResponse)
 def item(request: Request, item_id: int, admin: AdminUser, session: SessionDep) -> HTMLResponse:
-    sub = get_item(session, user=admin.user, submission_id=item_id)
-    return _item_page(request, admin, session, sub)
+    return _item_page(request, admin, session, item_id)
 
 
 @router.get("/{item_id}/files/{file_id}")
@@ -121,115 +114,6 @@ def item_file(item_id: int, file_id: int, admin: AdminUser, session: SessionDep)
     )
 
 
-def _act(
-    request: Request,
-    admin: Admin,
-    session: Session,
-    item_id: int,
-    done: str,
-    action: Callable[[Submission], None],
-) -> Response:
-    """Run one item action; redirect back on success, show the page with the error if not."""
-    sub = get_item(session, user=admin.user, submission_id=item_id)
-    try:
-        action(sub)
-    except UserError as exc:
-        session.rollback()
-        sub = get_item(session, user=admin.user, submission_id=item_id)
-        return _item_page(request, admin, session, sub, error=exc.message, status=exc.status)
-    session.commit()
-    return RedirectResponse(f"/admin/items/{item_id}?done={done}", status_code=303)
-
-
-def _int_field(value: str, message: str, field: str) -> int:
-    if not value.strip().isdigit():
-        raise Invalid(message, field=field)
-    return int(value.strip())
-
-
-@router.post("/{item_id}/retag")
-def retag(
-    request: Request,
-    item_id: int,
-    admin: CsrfAdmin,
-    session: SessionDep,
-    check: Annotated[str, Form(max_length=4)] = "",
-) -> Response:
-    def run(sub: Submission) -> None:
-        value = _int_field(check, "请选择五查类别。", "check")
-        retag_item(session, user=admin.user, submission=sub, check=value)
-
-    return _act(request, admin, session, item_id, "retag", run)
-
-
-@router.post("/{item_id}/status")
-def status(
-    request: Request,
-    item_id: int,
-    admin: CsrfAdmin,
-    session: SessionDep,
-    value: Annotated[str, Form(alias="status", max_length=16)] = "",
-) -> Response:
-    def run(sub: Submission) -> None:
-        if value not in {s.value for s in Status}:
-            raise Invalid("请选择办理状态。", field="status")
-        change_status(session, user=admin.user, submission=sub, status=Status(value))
-
-    return _act(request, admin, session, item_id, "status", run)
-
-
-@router.post("/{item_id}/assign")
-def assign(
-    request: Request,
-    item_id: int,
-    admin: CsrfAdmin,
-    session: SessionDep,
-    assignee: Annotated[str, Form(max_length=12)] = "",
-) -> Response:
-    def run(sub: Submission) -> None:
-        target = _int_field(assignee, "请选择审核人。", "assignee") if assignee else None
-        assign_item(session, user=admin.user, submission=sub, assignee_id=target)
-
-    return _act(request, admin, session, item_id, "assign", run)
-
-
-@router.post("/{item_id}/note")
-def note(
-    request: Request,
-    item_id: int,
-    admin: CsrfAdmin,
-    session: SessionDep,
-    body: Annotated[str, Form(max_length=10000)] = "",
-) -> Response:
-    def run(sub: Submission) -> None:
-        add_note(session, user=admin.user, submission=sub, body=body)
-
-    return _act(request, admin, session, item_id, "note", run)
-
-
-@router.post("/{item_id}/duplicate")
-def duplicate(
-    request: Request,
-    item_id: int,
-    admin: CsrfAdmin,
-    session: SessionDep,
-    target: Annotated[str, Form(max_length=12)] = "",
-) -> Response:
-    def run(sub: Submission) -> None:
-        value = _int_field(target, "请填写原意见的编号。", "duplicate_of")
-        mark_duplicate(session, user=admin.user, submission=sub, target_id=value)
-
-    return _act(request, admin, session, item_id, "duplicate", run)
-
-
-@dataclass(frozen=True)
-class _Saved:
-    reply_id: int
-    message: EmailMessage | None
-    outbox_id: int | None  # the queued mail, when there is one to send
-    wanted: bool  # the sender left an email address
-
-
 @router.post("/{item_id}/reply")
 async def reply(
     request: Request,
@@ -240,81 +124,56 @@ async def reply(
     body: Annotated[str, Form(max_length=20000)] = "",
     public: Annotated[str, Form(max_length=2)] = "",
 ) -> Response:
-    sender: MailSender | None = request.app.state.mail_sender
+    try:
+        outcome = await reply_and_send(
+            request.app.state.engine,
+            user=admin.user,
+            submission_id=item_id,
+            body=body,
+            public=public == "1",
+            sender=request.app.state.mail_sender,
+            settings=settings,
+        )
+    except UserError as exc:
+        return await run_in_threadpool(_refused, request, admin, session, item_id, exc)
+    return _done(item_id, outcome.value)
 
-    def save() -> Response | _Saved:
-        sub = get_item(session, user=admin.user, submission_id=item_id)
-        try:
-            saved = add_reply(
-                session, user=admin.user, submission=sub, body=body, public=public == "1"
-            )
-        except UserError as exc:
-            session.rollback()
-            sub = get_item(session, user=admin.user, submission_id=item_id)
-            return _item_page(request, admin, session, sub, error=exc.message, status=exc.status)
-        to = reply_address(sub)
-        message, outbox_id = None, None
-        if to is not None and sender is not None and settings.mail_from and sub.id is not None:
-            message = reply_email(
-                submission=sub,
-                unit_name=item_detail(session, submission=sub).unit.name,
-                body=saved.body,
-                from_addr=settings.mail_from,
-                base_url=settings.base_url,
-            )
-            assert message is not None  # there is an address
-            # Queued with the reply, so it is not lost if sending fails or we die meanwhile;
-            # the worker holds off while this request sends it itself.
-            outbox_id = queue_mail(
-                session,
-                kind=OutboxKind.reply,
-                submission_id=sub.id,
-                to_addr=to,
-                message=message,
-                sender_digest=sender_hash(secret=settings.secret_key, address=to),
-                send_at=utcnow() + REPLY_HOLD,
-            )
-        session.commit()
-        assert saved.id is not None
-        return _Saved(saved.id, message, outbox_id, wanted=to is not None)
 
-    outcome = await run_in_threadpool(save)
-    if isinstance(outcome, Response):
-        return outcome
-    done = "reply"
-    if outcome.wanted:
-        failure: MailSendError | None = None
-        if sender is not None and outcome.message is not None:
-            try:
-                await sender.send(outcome.message)
-            except MailSendError as exc:
-                failure = exc
+class ActionForm(BaseModel):
+    """The item page's action forms, each sending one of these fields."""
 
-        def log_mail() -> str:
-            if outcome.outbox_id is None:
-                result = "nomail"
-            elif failure is None:
-                mark_ack_sent(session, ack_id=outcome.outbox_id)
-                result = "mailed"
-            else:
-                gave_up = mark_ack_failed(
-                    session,
-                    ack_id=outcome.outbox_id,
-                    error=send_error(failure),
-                    temporary=failure.temporary,
-                )
-                result = "mailfail" if gave_up else "mailretry"
-            sub = get_item(session, user=admin.user, submission_id=item_id)
-            record_audit(
-                session,
-                actor_id=admin.id,
-                action="reply_email",
-                unit_id=sub.unit_id,
-                submission_id=sub.id,
-                detail={"reply_id": outcome.reply_id, "sent": result == "mailed"},
-            )
-            session.commit()
-            return result
+    check: str = Field("", max_length=4)
+    status: str = Field("", max_length=16)
+    assignee: str = Field("", max_length=12)
+    body: str = Field("", max_length=10000)
+    target: str = Field("", max_length=12)
 
-        done = await run_in_threadpool(log_mail)
-    return RedirectResponse(f"/admin/items/{item_id}?done={done}", status_code=303)
+    def value(self, action: ItemAction) -> str:
+        """The field the form of this action sends."""
+        return {
+            ItemAction.retag: self.check,
+            ItemAction.status: self.status,
+            ItemAction.assign: self.assignee,
+            ItemAction.note: self.body,
+            ItemAction.duplicate: self.target,
+        }[action]
+
+
+# After /reply, which this pattern matches too.
+@router.post("/{item_id}/{action}")
+def act(
+    request: Request,
+    item_id: int,
+    action: ItemAction,
+    admin: CsrfAdmin,
+    session: SessionDep,
+    form: Annotated[ActionForm, Form()],
+) -> Response:
+    try:
+        act_on_item(
+            session, user=admin.user, submission_id=item_id, action=action, value=form.value(action)
+        )
+    except UserError as exc:
+        return _refused(request, admin, session, item_id, exc)
+    session.commit()
+    return _done(item_id, action.value)

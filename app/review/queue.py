@@ -1,4 +1,4 @@
-"""The review queue: filters from the URL, keyset pages, and the rows an export takes."""
+"""The review queue: filters from the URL, keyset pages, and what the queue page shows."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from urllib.parse import urlencode
 from sqlalchemy import Select, and_, func, or_, select
 from sqlmodel import Session, col
 
-from app.accounts.access import visible_units
+from app.accounts.access import select_visible_submissions, visible_units
 from app.core.errors import Invalid
 from app.core.time import local_midnight, parse_day
-from app.documents.tables import ExportRow
 from app.models import AdminUser, Channel, Role, Status, Submission, SubmissionFollowup, Unit
+from app.review.overview import Overview, OverviewCache
+from app.review.service import assignable_users, may_assign
 
 PAGE_SIZE = 50
 MAX_QUERY = 100
@@ -190,17 +191,17 @@ _Query = Select[Submission, str, str]
 
 def _filtered(session: Session, *, user: AdminUser, f: QueueFilter) -> _Query:
     """Submissions (with their unit) that this admin may see and the filter selects."""
-    units = visible_units(session, user=user)
-    if f.unit is not None:
-        units = [u for u in units if u.slug == f.unit]
-        if not units:
-            raise Invalid("没有这个单位，或您无权查看它的意见。", field="unit")
-    unit_ids = [u.id for u in units if u.id is not None]
     query = (
-        select(Submission, col(Unit.name), col(Unit.slug))
+        select_visible_submissions(session, user=user)
         .join(Unit, col(Unit.id) == col(Submission.unit_id))
-        .where(col(Submission.unit_id).in_(unit_ids))
+        .add_columns(col(Unit.name), col(Unit.slug))
     )
+    if f.unit is not None:
+        unit = next((u for u in visible_units(session, user=user) if u.slug == f.unit), None)
+        if unit is None:
+            raise Invalid("没有这个单位，或您无权查看它的意见。", field="unit")
+        # Looked up first: a unit the admin may not see is an error, not an empty page.
+        query = query.where(col(Submission.unit_id) == unit.id)
     if f.check is not None:
         query = query.where(col(Submission.check) == f.check)
     if f.status is not None:
@@ -301,25 +302,23 @@ def iter_queue(
         after = (last.created_at, last.id)
 
 
-def export_rows(session: Session, *, user: AdminUser, filters: QueueFilter) -> list[ExportRow]:
-    """The filtered queue (all pages) as export rows; names only for named submissions."""
-    whole = replace(filters, after=None)
-    rows = []
-    for r in iter_queue(session, user=user, filters=whole):
-        rows.append(
-            ExportRow(
-                id=r.id,
-                unit=r.unit_name,
-                channel=r.channel.value,
-                role=r.role,
-                anonymous=r.anonymous,
-                text=r.text,
-                check=r.check,
-                check_score=r.check_score,
-                status=r.status.value,
-                created_at=r.created_at,
-                name=r.name,
-                contact=r.contact,
-            )
-        )
-    return rows
+@dataclass(frozen=True)
+class QueueView:
+    units: list[Unit]  # the units this admin may see, by name
+    page: QueuePage
+    overview: Overview  # counts over all of those units, not only the page
+    assignees: list[AdminUser]  # whom this admin may forward items to (none: a reviewer)
+
+
+def load_queue(
+    session: Session, *, user: AdminUser, filters: QueueFilter, counts: OverviewCache
+) -> QueueView:
+    """Everything the queue page shows: one page of items, the counts and the bulk choices."""
+    units = visible_units(session, user=user)
+    unit_ids = [u.id for u in units if u.id is not None]
+    return QueueView(
+        units=units,
+        page=queue_page(session, user=user, filters=filters),
+        overview=counts.get(session, unit_ids=unit_ids),
+        assignees=assignable_users(session, unit_ids=unit_ids) if may_assign(user) else [],
+    )

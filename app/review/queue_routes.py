@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from urllib.parse import parse_qsl, quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.accounts.access import visible_units
 from app.accounts.deps import Admin, CsrfAdmin
 from app.accounts.deps import AdminUser as AdminDep
-from app.audit.service import record_audit
-from app.core.admin_pages import register_nav, render_admin
+from app.accounts.pages import register_nav, render_admin
 from app.core.deps import SessionDep
 from app.core.errors import UserError
+from app.core.forms import form_text
 from app.core.time import TZ
-from app.documents.tables import submissions_csv, submissions_xlsx
-from app.models import CHANNEL_LABELS, STATUS_LABELS, AdminUser, Role, Status
+from app.models import CHANNEL_LABELS, STATUS_LABELS, Role
+from app.review.export import export_queue
 from app.review.overview import OverviewCache
-from app.review.queue import QueueFilter, export_rows, parse_filter, queue_page
-from app.review.service import BULK_ACTIONS, assignable_users, bulk_apply, may_assign
+from app.review.queue import QueueFilter, load_queue, parse_filter
+from app.review.service import BULK_ACTIONS, SETTABLE_STATUSES, bulk_apply, may_assign
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 register_nav("/admin", "意见", order=10)
+
+_MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def _overview_cache(request: Request) -> OverviewCache:
@@ -37,42 +42,39 @@ def _filters(request: Request) -> QueueFilter:
     return parse_filter(dict(request.query_params))
 
 
-def _assignees(session: SessionDep, admin: Admin, unit_ids: list[int]) -> list[AdminUser]:
-    return assignable_users(session, unit_ids=unit_ids) if may_assign(admin.user) else []
-
-
-def queue_context(
-    request: Request, admin: Admin, session: SessionDep, filters: QueueFilter
-) -> dict[str, object]:
-    """What the queue page shows; shared by the page and the bulk form's error view."""
-    units = visible_units(session, user=admin.user)
-    unit_ids = [u.id for u in units if u.id is not None]
-    page = queue_page(session, user=admin.user, filters=filters)
-    assignees = _assignees(session, admin, unit_ids)
-    return {
-        "units": units,
-        "unit_names": {u.id: u.name for u in units},
-        "overview": _overview_cache(request).get(session, unit_ids=unit_ids),
-        "page": page,
+def _queue_page(
+    request: Request,
+    admin: Admin,
+    session: SessionDep,
+    filters: QueueFilter,
+    *,
+    back: str,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    view = load_queue(session, user=admin.user, filters=filters, counts=_overview_cache(request))
+    context = {
+        "units": view.units,
+        "unit_names": {u.id: u.name for u in view.units},
+        "overview": view.overview,
+        "page": view.page,
         "f": filters,
         "status_labels": STATUS_LABELS,
         "channel_labels": CHANNEL_LABELS,
         "roles": [r.value for r in Role],
-        "assignees": assignees,
-        "assignee_names": {u.id: u.display_name or u.username for u in assignees},
-        "bulk_statuses": [s for s in Status if s != Status.duplicate],
+        "assignees": view.assignees,
+        "assignee_names": {u.id: u.display_name or u.username for u in view.assignees},
+        "bulk_statuses": SETTABLE_STATUSES,
         "can_assign": may_assign(admin.user),
-        "back": request.url.query,
-        "error": None,
+        "back": back,
+        "error": error,
     }
+    return render_admin(request, admin, "review/queue.html", context, status=status)
 
 
 @router.get("", response_class=HTMLResponse)
 def queue(request: Request, admin: AdminDep, session: SessionDep) -> HTMLResponse:
-    filters = _filters(request)
-    return render_admin(
-        request, admin, "review/queue.html", queue_context(request, admin, session, filters)
-    )
+    return _queue_page(request, admin, session, _filters(request), back=request.url.query)
 
 
 def _export_name(ext: str) -> str:
@@ -81,28 +83,14 @@ def _export_name(ext: str) -> str:
     return f"attachment; filename=\"yijian-{stamp}.{ext}\"; filename*=UTF-8''{quote(name)}"
 
 
-def _export(request: Request, admin: Admin, session: SessionDep, ext: str) -> Response:
-    filters = _filters(request)
-    rows = export_rows(session, user=admin.user, filters=filters)
-    record_audit(
-        session,
-        actor_id=admin.id,
-        action="export",
-        detail={"format": ext, "rows": len(rows), "filter": filters.params(after=None)},
-    )
+def _export(
+    request: Request, admin: Admin, session: SessionDep, ext: Literal["csv", "xlsx"]
+) -> Response:
+    body = export_queue(session, user=admin.user, filters=_filters(request), fmt=ext)
     session.commit()
-    if ext == "csv":
-        body = submissions_csv(rows)
-        media = "text/csv; charset=utf-8"
-    else:
-        stamp = datetime.now(TZ).strftime("%Y-%m-%d %H:%M")
-        body = submissions_xlsx(
-            rows, title="意见汇总", summary={"导出时间": stamp, "导出人": admin.user.username}
-        )
-        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(
         body,
-        media_type=media,
+        media_type=_MEDIA_TYPES[ext],
         headers={"Content-Disposition": _export_name(ext), "Cache-Control": "no-store"},
     )
 
@@ -126,24 +114,20 @@ def _safe_back(value: str) -> str:
 async def bulk(request: Request, admin: CsrfAdmin, session: SessionDep) -> Response:
     form = await request.form(max_files=0, max_fields=600)
     raw_ids = [v for v in form.getlist("ids") if isinstance(v, str)]
-    action = str(form.get("action") or "")
-    value = str(form.get("value_" + action) or "") if action in BULK_ACTIONS else ""
-    back = str(form.get("back") or "")
+    action = form_text(form, "action")
+    value = form_text(form, "value_" + action) if action in BULK_ACTIONS else ""
+    back = form_text(form, "back")
     try:
-        ids = [int(v) for v in raw_ids if v.isdigit()]
+        ids = [int(v) for v in raw_ids if v.isascii() and v.isdigit()]
         if len(ids) != len(raw_ids):
             raise UserError("意见编号不正确。")
-        count = bulk_apply(session, user=admin.user, ids=ids, action=action, value=value)
+        bulk_apply(session, user=admin.user, ids=ids, action=action, value=value)
     except UserError as exc:
         session.rollback()
         filters = parse_filter(dict(_query_pairs(back)))
-        context = queue_context(request, admin, session, filters)
-        context["error"] = exc.message
-        context["back"] = back
-        return render_admin(request, admin, "review/queue.html", context, status=exc.status)
-    record_audit(
-        session, actor_id=admin.id, action="bulk", detail={"action": action, "count": count}
-    )
+        return _queue_page(
+            request, admin, session, filters, back=back, error=exc.message, status=exc.status
+        )
     session.commit()
     return RedirectResponse(_safe_back(back), status_code=303)
 

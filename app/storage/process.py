@@ -8,8 +8,8 @@ socket pair to a child process, which stores every frame waiting for it in one
 transaction (group commit), commits, and answers; the request resolves only after that
 answer, so a receipt still means the row is on disk.
 
-Plain writer jobs (ratings, ideas) stay in the server process (LoopWriter); both sides
-take turns on the write lock through the database's WriteQueue.
+Plain writer jobs (ratings, ideas) stay in the server process's own writer (LoopWriter);
+both sides take turns on the write lock through the database's WriteQueue.
 """
 
 from __future__ import annotations
@@ -25,50 +25,28 @@ import signal
 import socket
 import struct
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import TypeVar
 
-from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.campaign.service import IntakeState
 from app.core.config import Settings
 from app.core.db import make_engine
 from app.core.errors import UserError
-from app.intake.service import (
-    NewSubmission,
-    PreparedBatch,
-    prepare_submissions,
-    store_submissions,
-    write_submissions,
-)
-from app.storage.writer import Batcher, LoopWriter, WriteFailed, WriteQueue, run_batcher
-from app.tagging import Tagger, start_tagger
+from app.intake.service import NewSubmission, PreparedBatch, Stored
+from app.storage.writer import Item, Submissions, WriteFailed, WriteQueue, Writer
+from app.tagging import start_tagger
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 # Frames (4-byte length, then a pickle) pass only between a server process and the child
 # it started, over their private socket pair.
 _HEADER = struct.Struct("!I")
 # A child that dies this soon after its start is not restarted for every batch.
 _RESTART_PAUSE = 5.0
-
-
-def submission_batcher(settings: Settings, tagger: Tagger) -> Batcher:
-    """The writer's batcher for submissions: one tagging pass and one insert per batch."""
-
-    def store_batch(session: Session, items: list[Any]) -> list[Any]:
-        return list(
-            store_submissions(session, secret=settings.secret_key, items=items, tagger=tagger)
-        )
-
-    return store_batch
-
-
-def uses_process(settings: Settings) -> bool:
-    """Whether this configuration stores submissions through a writer process."""
-    in_memory = ":memory:" in settings.database_url
-    return settings.writer_process and settings.is_sqlite and not in_memory
 
 
 class _SentStates:
@@ -91,7 +69,7 @@ class _SentStates:
         self._forgotten = True
 
     def refer(
-        self, items: list[tuple[NewSubmission, IntakeState]]
+        self, items: list[Item]
     ) -> tuple[bool, dict[int, IntakeState], list[tuple[NewSubmission, int]]]:
         """(whether the child must forget earlier states, new states by number, items)."""
         reset = self._forgotten or len(self._sent) >= self.LIMIT
@@ -117,18 +95,19 @@ class _Link:
     process: BaseProcess
     stream: asyncio.StreamWriter
     started: float
-    inflight: dict[int, list[asyncio.Future[Any]]] = field(default_factory=dict)
+    inflight: dict[int, list[asyncio.Future[Stored]]] = field(default_factory=dict)
     reader: asyncio.Task[None] | None = None
     states: _SentStates = field(default_factory=_SentStates)
 
 
-class ProcessWriter(LoopWriter):
-    """Submissions go to a writer process; plain jobs run here as in LoopWriter."""
+class ProcessWriter(Writer):
+    """Submissions go to a writer process; plain jobs run here, in the writer given."""
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
-        super().__init__(engine, max_batch=settings.writer_batch)
+    def __init__(self, jobs: Writer, settings: Settings) -> None:
+        self._jobs = jobs
         self._settings = settings
-        self._outbox: list[tuple[Any, asyncio.Future[Any]]] = []
+        self._max_batch = settings.writer_batch
+        self._outbox: list[tuple[Item, asyncio.Future[Stored]]] = []
         self._frames = 0
         self._link: _Link | None = None
         self._starting = asyncio.Lock()
@@ -140,12 +119,13 @@ class ProcessWriter(LoopWriter):
             if self._link is None or self._link.stream.is_closing():
                 self._link = await self._spawn()
 
-    async def run_batched(self, batcher: str, item: Any) -> Any:
-        if batcher != "submission":
-            raise KeyError(batcher)
+    async def run(self, job: Callable[[Session], T]) -> T:
+        return await self._jobs.run(job)
+
+    async def store(self, new: NewSubmission, state: IntakeState) -> Stored:
         loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        self._outbox.append((item, future))
+        future: asyncio.Future[Stored] = loop.create_future()
+        self._outbox.append(((new, state), future))
         if len(self._outbox) == 1:
             # Everything handed in during this loop turn goes out as one frame.
             loop.call_soon(self._flush_outbox)
@@ -163,7 +143,7 @@ class ProcessWriter(LoopWriter):
                 link.process.terminate()
             if link.reader is not None:
                 await link.reader
-        self.close()
+        await self._jobs.aclose()
 
     async def _spawn(self) -> _Link:
         ours, theirs = socket.socketpair()
@@ -190,7 +170,7 @@ class ProcessWriter(LoopWriter):
         task.add_done_callback(self._tasks.discard)
 
     async def _restart_and_send(
-        self, dead: _Link | None, batch: list[tuple[Any, asyncio.Future[Any]]]
+        self, dead: _Link | None, batch: list[tuple[Item, asyncio.Future[Stored]]]
     ) -> None:
         futures = [future for _, future in batch]
         if dead is not None and time.monotonic() - dead.started < _RESTART_PAUSE:
@@ -205,7 +185,7 @@ class ProcessWriter(LoopWriter):
         assert self._link is not None
         self._send(self._link, batch)
 
-    def _send(self, link: _Link, batch: list[tuple[Any, asyncio.Future[Any]]]) -> None:
+    def _send(self, link: _Link, batch: list[tuple[Item, asyncio.Future[Stored]]]) -> None:
         # A frame is never split across transactions: keep each within one batch.
         for start in range(0, len(batch), self._max_batch):
             chunk = batch[start : start + self._max_batch]
@@ -251,7 +231,7 @@ def _frame(message: object) -> bytes:
     return _HEADER.pack(len(payload)) + payload
 
 
-def _fail(futures: list[asyncio.Future[Any]], message: str) -> None:
+def _fail(futures: list[asyncio.Future[Stored]], message: str) -> None:
     for future in futures:
         if not future.done():
             future.set_exception(WriteFailed(message))
@@ -269,8 +249,9 @@ def serve_writes(settings: Settings, sock: socket.socket) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=settings.log_level, format="%(levelname)s:     %(message)s")
     engine = make_engine(settings.database_url, immediate=True)
-    tagger = start_tagger(settings.tagger, model_dir=settings.model_dir)
-    store = submission_batcher(settings, tagger)
+    submissions = Submissions(
+        settings.secret_key, start_tagger(settings.tagger, model_dir=settings.model_dir)
+    )
     gc.collect()
     gc.freeze()  # see main.py: the tagger's objects would slow every full collection
     turns = WriteQueue(engine)
@@ -282,9 +263,7 @@ def serve_writes(settings: Settings, sock: socket.socket) -> None:
         while (frames := inbox.receive()) is not None:
             items = [item for _, batch in frames for item in batch]
             try:
-                prepared = prepare_submissions(
-                    secret=settings.secret_key, items=items, tagger=tagger
-                )
+                prepared = submissions.prepare(items)
             except Exception:
                 log.exception("could not prepare a batch of %d", len(items))
                 prepared = None
@@ -292,7 +271,7 @@ def serve_writes(settings: Settings, sock: socket.socket) -> None:
                 last.result()  # the previous batch is committed and answered
             results = None
             if prepared is not None:
-                results = _write(session, turns, items, prepared, settings.secret_key, store)
+                results = _write(session, turns, submissions, items, prepared)
             last = committer.submit(_commit_and_answer, session, turns, sock, frames, results)
         if last is not None:
             last.result()
@@ -308,29 +287,23 @@ def serve_writes(settings: Settings, sock: socket.socket) -> None:
 def _write(
     session: Session,
     turns: WriteQueue,
-    items: list[Any],
+    submissions: Submissions,
+    items: list[Item],
     prepared: PreparedBatch,
-    secret: str,
-    store: Batcher,
-) -> list[Any] | None:
-    """Take the write lock and insert; None if the batch failed (nothing to commit)."""
+) -> Sequence[Stored | Exception] | None:
+    """Take the write lock and insert, leaving the commit to _commit_and_answer; None if
+    the batch failed (its turn is over)."""
     try:
         turns.begin(session)
-    except Exception:
-        log.exception("could not begin a batch of %d", len(items))
-        session.rollback()
-        return None
-    try:
         try:
-            return list(write_submissions(session, secret=secret, batch=prepared))
+            return submissions.write(session, prepared)
         except Exception:  # rare: start over, item by item (no savepoint on the fast path)
             log.exception("batch insert failed; storing its %d items one by one", len(items))
             session.rollback()
-            return run_batcher(session, store, items)
+            return submissions.store(session, items)
     except Exception:
         log.exception("writer batch of %d failed", len(items))
-        session.rollback()
-        turns.release()
+        turns.rollback(session)
         return None
 
 
@@ -338,24 +311,22 @@ def _commit_and_answer(
     session: Session,
     turns: WriteQueue,
     sock: socket.socket,
-    frames: list[tuple[int, list[Any]]],
-    results: list[Any] | None,
+    frames: list[tuple[int, list[Item]]],
+    results: Sequence[Stored | Exception] | None,
 ) -> None:
     """Commit what _write left open, then answer each frame (helper thread)."""
     if results is not None:
         try:
-            session.commit()
+            turns.commit(session)
         except Exception:
             log.exception("commit of a batch of %d failed", len(results))
-            session.rollback()
+            turns.rollback(session)
             results = None
-        finally:
-            turns.release()
     out = bytearray()
     position = 0
     for frame, batch in frames:
         if results is None:
-            answers = [WriteFailed("batch failed")] * len(batch)
+            answers: list[Stored | Exception] = [WriteFailed("batch failed")] * len(batch)
         else:
             answers = [_answer(r) for r in results[position : position + len(batch)]]
         position += len(batch)
@@ -363,7 +334,7 @@ def _commit_and_answer(
     sock.sendall(out)
 
 
-def _answer(result: Any) -> Any:
+def _answer(result: Stored | Exception) -> Stored | Exception:
     if isinstance(result, BaseException) and not isinstance(result, UserError):
         log.error("submission not stored: %r", result)
         return WriteFailed("item failed")
@@ -377,10 +348,10 @@ class _Inbox:
         self._sock = sock
         self._max_items = max_items
         self._buffer = bytearray()
-        self._ready: collections.deque[tuple[int, list[Any]]] = collections.deque()
+        self._ready: collections.deque[tuple[int, list[Item]]] = collections.deque()
         self._states: dict[int, IntakeState] = {}
 
-    def receive(self) -> list[tuple[int, list[Any]]] | None:
+    def receive(self) -> list[tuple[int, list[Item]]] | None:
         """Wait for a whole frame, then take those already sent, up to max_items items
         (at least one frame); None at the end."""
         while not self._ready:
@@ -388,7 +359,7 @@ class _Inbox:
                 return None
         while self._read(block=False):
             pass
-        frames: list[tuple[int, list[Any]]] = []
+        frames: list[tuple[int, list[Item]]] = []
         count = 0
         while self._ready and (not frames or count + len(self._ready[0][1]) <= self._max_items):
             frame = self._ready.popleft()

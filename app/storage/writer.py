@@ -1,4 +1,5 @@
-"""Group-commit writers: many write jobs per transaction, on a thread or the event loop."""
+"""Group-commit writers: many write jobs and submissions per transaction, on a thread or
+the event loop."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import fcntl
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
@@ -19,11 +20,22 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from app.campaign.service import IntakeState
+from app.intake.service import (
+    NewSubmission,
+    PreparedBatch,
+    Stored,
+    prepare_submissions,
+    store_submission,
+    store_submissions,
+    write_submissions,
+)
+from app.tagging import Tagger
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-Batcher = Callable[[Session, list[Any]], list[Any]]
+# A submission and the intake state of its unit, as the writers pass them on.
+Item = tuple[NewSubmission, IntakeState]
 
 
 class WriteFailed(Exception):
@@ -31,37 +43,83 @@ class WriteFailed(Exception):
 
 
 class Writer(abc.ABC):
-    """Runs write jobs, many per transaction (group commit).
+    """The write path: plain jobs and submissions, each resolved only after its commit."""
+
+    @abc.abstractmethod
+    async def run(self, job: Callable[[Session], T]) -> T:
+        """Run job(session) in the writer; resolves after its transaction committed."""
+
+    @abc.abstractmethod
+    async def store(self, new: NewSubmission, state: IntakeState) -> Stored:
+        """Store a submission; resolves after the commit (raises its UserError if refused)."""
+
+    @abc.abstractmethod
+    async def aclose(self) -> None:
+        """Finish what was handed in and stop."""
+
+
+@dataclass(frozen=True)
+class Submissions:
+    """How submissions are stored: receipts keyed by the secret, tags from the tagger."""
+
+    secret: str
+    tagger: Tagger | None
+
+    def prepare(self, items: Sequence[Item]) -> PreparedBatch:
+        """Receipts, tags and rows, without the database."""
+        return prepare_submissions(secret=self.secret, items=items, tagger=self.tagger)
+
+    def write(self, session: Session, batch: PreparedBatch) -> Sequence[Stored | Exception]:
+        """Insert a prepared batch in the session's transaction; one result per item."""
+        return write_submissions(session, secret=self.secret, batch=batch)
+
+    def store(self, session: Session, items: Sequence[Item]) -> Sequence[Stored | Exception]:
+        """Insert items in a savepoint; should that raise, retry them one by one, each in
+        its own savepoint. One result or exception per item; nothing is committed."""
+        savepoint = session.begin_nested()
+        try:
+            results = store_submissions(
+                session, secret=self.secret, items=items, tagger=self.tagger
+            )
+            savepoint.commit()
+            return results
+        except Exception:  # retried item by item below
+            savepoint.rollback()
+        outcomes: list[Stored | Exception] = []
+        for new, state in items:
+            one = partial(
+                store_submission, secret=self.secret, new=new, tagger=self.tagger, state=state
+            )
+            result, error = _attempt(session, one)
+            outcomes.append(result if error is None else error)
+        return outcomes
+
+
+class BatchWriter(Writer):
+    """Runs write jobs and stores submissions, many per transaction (group commit).
 
     At synchronous=FULL the fsync, not the insert, is the cost, so concurrent submissions
     share one commit. A plain job runs in its own savepoint, so one failing job does not
-    sink its batch. Items for a named batcher (submissions) are handled together by one
-    call, which returns one result or exception per item; should it raise, its items are
-    retried one by one, each in its own savepoint. Callers await the result, which is
-    there only once the transaction has committed.
+    sink its batch. A batch's submissions are stored together (one tagging pass, one
+    insert); should that raise, they are retried one by one, each in its own savepoint.
+    Callers await the result, which is there only once the transaction has committed.
     """
 
-    def __init__(
-        self, engine: Engine, *, max_batch: int = 128, batchers: dict[str, Batcher] | None = None
-    ) -> None:
+    def __init__(self, engine: Engine, submissions: Submissions, *, max_batch: int = 128) -> None:
         self._engine = engine
+        self._submissions = submissions
         self._max_batch = max_batch
-        self._batchers = batchers or {}
 
     async def run(self, job: Callable[[Session], T]) -> T:
-        """Run job(session) in the writer; resolves after its transaction committed."""
-        return await self._submit(None, job)  # type: ignore[no-any-return]
+        return await self._submit(job)  # type: ignore[no-any-return]
 
-    async def run_batched(self, batcher: str, item: Any) -> Any:
-        """Hand item to a named batcher; resolves to its result after the commit."""
-        if batcher not in self._batchers:
-            raise KeyError(batcher)
-        return await self._submit(batcher, item)
+    async def store(self, new: NewSubmission, state: IntakeState) -> Stored:
+        return await self._submit((new, state))  # type: ignore[no-any-return]
 
-    async def _submit(self, batcher: str | None, payload: Any) -> Any:
+    async def _submit(self, payload: Callable[[Session], Any] | Item) -> Any:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        self._enqueue(_Entry(batcher, payload, loop, future))
+        self._enqueue(_Entry(payload, loop, future))
         return await future
 
     @abc.abstractmethod
@@ -72,45 +130,25 @@ class Writer(abc.ABC):
         """Finish what was handed in and stop."""
 
     async def aclose(self) -> None:
-        """close(), from the event loop."""
         self.close()
 
     def _execute(self, session: Session, batch: list[_Entry]) -> list[_Outcome]:
-        """Run a batch's jobs in the session's open transaction (not committed)."""
+        """Run a batch's jobs and store its submissions in the session's open transaction
+        (not committed)."""
         outcomes: list[_Outcome] = []
-        groups: dict[str, list[_Entry]] = {}
+        stores: list[tuple[_Entry, Item]] = []
         for entry in batch:
-            if entry.batcher is None:
-                outcomes.append((entry, *_attempt(session, entry.payload)))
+            if isinstance(entry.payload, tuple):
+                stores.append((entry, entry.payload))
             else:
-                groups.setdefault(entry.batcher, []).append(entry)
-        for name, entries in groups.items():
-            outcomes.extend(self._run_group(session, name, entries))
+                outcomes.append((entry, *_attempt(session, entry.payload)))
+        if stores:
+            results = self._submissions.store(session, [item for _, item in stores])
+            outcomes.extend(
+                (e, None, r) if isinstance(r, Exception) else (e, r, None)
+                for (e, _), r in zip(stores, results, strict=True)
+            )
         return outcomes
-
-    def _run_group(self, session: Session, name: str, entries: list[_Entry]) -> list[_Outcome]:
-        results = run_batcher(session, self._batchers[name], [e.payload for e in entries])
-        return [
-            (e, None, r) if isinstance(r, BaseException) else (e, r, None)
-            for e, r in zip(entries, results, strict=True)
-        ]
-
-
-def run_batcher(session: Session, batcher: Batcher, payloads: list[Any]) -> list[Any]:
-    """Run a batcher in a savepoint; should it raise, retry item by item, each in its own
-    savepoint. One result or exception per payload; nothing is committed."""
-    savepoint = session.begin_nested()
-    try:
-        results = batcher(session, payloads)
-        savepoint.commit()
-        return results
-    except Exception:  # retried item by item below
-        savepoint.rollback()
-    outcomes: list[Any] = []
-    for payload in payloads:
-        result, error = _attempt(session, partial(_one, batcher, payload))
-        outcomes.append(result if error is None else error)
-    return outcomes
 
 
 class WriteQueue:
@@ -118,7 +156,11 @@ class WriteQueue:
     lock: SQLite's own busy wait polls with sleeps of up to 100 ms, so a process that
     waited there lost nearly every race to one that re-took the lock at once (p99
     0.6-0.9 s with two workers); a file lock wakes the waiting process the moment it is
-    released. No-op for an in-memory database."""
+    released. No-op for an in-memory database.
+
+    A turn is taken by begin() and passed on only by commit() or rollback(), which end
+    the transaction it began.
+    """
 
     def __init__(self, engine: Engine) -> None:
         path = engine.url.database
@@ -129,16 +171,28 @@ class WriteQueue:
         )
 
     def begin(self, session: Session) -> None:
-        """Wait for our turn, then BEGIN IMMEDIATE (blocks: call it off the event loop)."""
+        """Wait for our turn, then BEGIN IMMEDIATE (blocks: call it off the event loop).
+        Should it raise, end the turn with rollback()."""
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_EX)
-        try:
-            session.connection()
-        except BaseException:
-            self.release()
-            raise
+        session.connection()
 
-    def release(self) -> None:
+    def commit(self, session: Session) -> None:
+        """COMMIT, then pass the turn on; should the commit raise, end with rollback()."""
+        session.commit()
+        self._release()
+
+    def rollback(self, session: Session) -> None:
+        """ROLLBACK what the turn wrote, then pass the turn on."""
+        try:
+            session.rollback()
+        except SQLAlchemyError:  # the waiting requests must still get their answer
+            log.exception("rollback after a failed batch failed too")
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        # Unlocking a lock not held (begin failed before it) is a no-op.
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
 
@@ -148,21 +202,19 @@ class WriteQueue:
 
 
 def make_writer(
-    engine: Engine, *, max_batch: int = 128, batchers: dict[str, Batcher] | None = None
-) -> Writer:
-    """The writer that suits the database: see LoopWriter and ThreadWriter."""
+    engine: Engine, submissions: Submissions, *, max_batch: int = 128
+) -> BatchWriter:
+    """The in-process writer that suits the database: see LoopWriter and ThreadWriter."""
     kind = LoopWriter if engine.dialect.name == "sqlite" else ThreadWriter
-    return kind(engine, max_batch=max_batch, batchers=batchers)
+    return kind(engine, submissions, max_batch=max_batch)
 
 
-class ThreadWriter(Writer):
+class ThreadWriter(BatchWriter):
     """A thread that runs whole batches: for a database across the network (PostgreSQL),
     where every statement is a round trip the event loop must not wait for."""
 
-    def __init__(
-        self, engine: Engine, *, max_batch: int = 128, batchers: dict[str, Batcher] | None = None
-    ) -> None:
-        super().__init__(engine, max_batch=max_batch, batchers=batchers)
+    def __init__(self, engine: Engine, submissions: Submissions, *, max_batch: int = 128) -> None:
+        super().__init__(engine, submissions, max_batch=max_batch)
         self._queue: queue.SimpleQueue[_Entry | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name="yijian-writer", daemon=True)
         self._thread.start()
@@ -212,7 +264,7 @@ class ThreadWriter(Writer):
                 loop.call_soon_threadsafe(_settle, settled)
 
 
-class LoopWriter(Writer):
+class LoopWriter(BatchWriter):
     """SQLite: statements run on the event loop, only BEGIN IMMEDIATE and COMMIT in a thread.
 
     An embedded insert takes microseconds, but a thread doing it has to win the GIL back
@@ -222,10 +274,8 @@ class LoopWriter(Writer):
     collecting the next batch. Server processes take turns through a WriteQueue.
     """
 
-    def __init__(
-        self, engine: Engine, *, max_batch: int = 128, batchers: dict[str, Batcher] | None = None
-    ) -> None:
-        super().__init__(engine, max_batch=max_batch, batchers=batchers)
+    def __init__(self, engine: Engine, submissions: Submissions, *, max_batch: int = 128) -> None:
+        super().__init__(engine, submissions, max_batch=max_batch)
         self._pending: list[_Entry] = []
         self._flushing = False
         self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="yijian-commit")
@@ -257,25 +307,18 @@ class LoopWriter(Writer):
     ) -> list[_Outcome]:
         try:
             await loop.run_in_executor(self._thread, self._turns.begin, session)
-            try:
-                outcomes = self._execute(session, batch)
-                await loop.run_in_executor(self._thread, session.commit)
-                return outcomes
-            finally:
-                self._turns.release()
+            outcomes = self._execute(session, batch)
+            await loop.run_in_executor(self._thread, self._turns.commit, session)
+            return outcomes
         except Exception as exc:
             log.exception("writer batch of %d failed", len(batch))
-            try:
-                session.rollback()
-            except SQLAlchemyError:  # the waiting requests must still get their answer
-                log.exception("rollback after the failed batch failed too")
+            self._turns.rollback(session)
             return [(entry, None, exc) for entry in batch]
 
 
 @dataclass
 class _Entry:
-    batcher: str | None
-    payload: Any
+    payload: Callable[[Session], Any] | Item  # a plain job, or a submission to store
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
 
@@ -292,13 +335,6 @@ def _settle(outcomes: list[_Outcome]) -> None:
             entry.future.set_result(result)
         else:
             entry.future.set_exception(error)
-
-
-def _one(batcher: Batcher, payload: Any, session: Session) -> Any:
-    result = batcher(session, [payload])[0]
-    if isinstance(result, BaseException):
-        raise result
-    return result
 
 
 def _attempt(session: Session, job: Callable[[Session], Any]) -> tuple[Any, Exception | None]:

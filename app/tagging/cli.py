@@ -1,4 +1,4 @@
-"""Command line: `eval`, `retrain` and `tag` (JSON lines in, JSON lines out)."""
+"""Command line: `tagger eval|retrain|tag` and `tag` (JSON lines in, JSON lines out)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
+from app.core.cli import cli_session
+from app.core.config import get_settings
 from app.tagging.base import Tagger
+from app.tagging.corrections import iter_corrections
 from app.tagging.evaluate import evaluate, format_report
-from app.tagging.registry import TAGGERS, load_tagger, read_examples
+from app.tagging.registry import TAGGERS, load_tagger, read_examples, retrain
 from app.tagging.text import validate_text
 
-__all__ = ["tag_stream", "tagger_app", "validate_text"]
+__all__ = ["register", "tag_stream", "tagger_app", "validate_text"]
 
 BATCH = 256
 DEFAULT_MODEL_DIR = Path("var/models")
@@ -25,6 +28,12 @@ ModelDir = Annotated[
     Path, typer.Option("--model-dir", help="Folder of retrained models (newer ones win).")
 ]
 TaggerName = Annotated[str, typer.Option("--tagger", help=f"Backend: {', '.join(TAGGERS)}.")]
+
+
+def register(root: typer.Typer) -> None:
+    """Add `tag` and `tagger` to the root command."""
+    root.command("tag")(tag)
+    root.add_typer(tagger_app, name="tagger")
 
 
 def _parse(line: str) -> tuple[Any, str]:
@@ -98,3 +107,28 @@ def tag_command(tagger: TaggerName = "ngram", model_dir: ModelDir = DEFAULT_MODE
     errors = tag_stream(load_tagger(tagger, model_dir), sys.stdin, sys.stdout)
     if errors:
         typer.echo(f"{errors} line(s) could not be tagged", err=True)
+
+
+@tagger_app.command("retrain")
+def tagger_retrain(
+    extra: Annotated[
+        Path | None, typer.Option("--extra", help="More labelled JSON lines to learn from.")
+    ] = None,
+) -> None:
+    """Retrain on the shipped corpus plus every admin correction; running servers pick it up."""
+    with cli_session() as session:
+        corrections = list(iter_corrections(session))
+    try:
+        examples = corrections + (read_examples(extra) if extra else [])
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    path = retrain(model_dir=get_settings().model_dir, extra=examples)
+    typer.echo(f"已用 {len(corrections)} 条人工更正重新训练：{path}")
+
+
+def tag() -> None:
+    """Tag JSON lines {"id", "text"} from stdin; one JSON line per input on stdout."""
+    settings = get_settings()
+    errors = tag_stream(load_tagger(settings.tagger, settings.model_dir), sys.stdin, sys.stdout)
+    if errors:
+        typer.echo(f"{errors} 行无法处理", err=True)

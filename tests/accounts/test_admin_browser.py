@@ -3,19 +3,21 @@ sees the answer with their receipt. Then the same queue on a 360px phone."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from tests.conftest import LiveServer
-from tests.helpers import make_admin
+from tests.factories import PASSWORD, add_admin
 
-PW = "correct horse battery"
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
 TEXT = "建议食堂公开每周菜谱和价格，接受家长监督。"
 
 
-def test_admin_flow(browser: Any, engine: Engine, demo: None, live_server: LiveServer) -> None:
-    make_admin(engine, "chief", PW)
+def test_admin_flow(browser: Browser, engine: Engine, demo: None, live_server: LiveServer) -> None:
+    add_admin(engine)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
     errors: list[str] = []
@@ -44,7 +46,7 @@ def test_admin_flow(browser: Any, engine: Engine, demo: None, live_server: LiveS
 
     page.goto(live_server.url + "/admin")
     page.fill("#username", "chief")
-    page.fill("#password", PW)
+    page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("#queue")
     # Filter by status through the form: the choice lands in the URL.
@@ -93,7 +95,8 @@ def test_admin_flow(browser: Any, engine: Engine, demo: None, live_server: LiveS
     narrow = browser.new_context(
         viewport={"width": 360, "height": 740}, is_mobile=True, locale="zh-CN"
     )
-    narrow.add_cookies(context.cookies())
+    # A Cookie read back is a valid SetCookieParam; Playwright types them apart.
+    narrow.add_cookies(context.cookies())  # type: ignore[arg-type]
     small = narrow.new_page()
     for path in ("/admin", "/admin?check=3"):
         small.goto(live_server.url + path)

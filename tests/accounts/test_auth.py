@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.models import AdminSession, AdminUser, AuditLog
-from tests.helpers import csrf_of, login, make_admin, soup
-
-PW = "correct horse battery"
+from app.core.config import Settings
+from app.main import create_app
+from app.models import AdminRole, AdminSession, AdminUser, AuditLog
+from tests.conftest import make_settings
+from tests.factories import PASSWORD, add_admin
+from tests.helpers import csrf_of, login, signed_in_admin, soup
 
 
 def test_login_redirect_and_success(client: TestClient, demo: None, engine: Engine) -> None:
-    make_admin(engine, "chief", PW)
+    add_admin(engine)
     r = client.get("/admin", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/admin/login?next=")
     r = client.post(
         "/admin/login",
-        data={"username": "chief", "password": PW, "next": "/admin"},
+        data={"username": "chief", "password": PASSWORD, "next": "/admin"},
         follow_redirects=False,
     )
     assert r.status_code == 303 and r.headers["location"] == "/admin"
@@ -32,16 +35,13 @@ def test_login_redirect_and_success(client: TestClient, demo: None, engine: Engi
 
 
 def test_secure_cookie_under_https(
-    database_url: str, engine: Engine, demo: None, tmp_path: object
+    database_url: str, engine: Engine, demo: None, tmp_path: Path
 ) -> None:
-    from app.main import create_app
-    from tests.conftest import make_settings
-
-    make_admin(engine, "chief", PW)
-    app = create_app(make_settings(database_url, tmp_path, base_url="https://yj.example"))  # type: ignore[arg-type]
+    add_admin(engine)
+    app = create_app(make_settings(database_url, tmp_path, base_url="https://yj.example"))
     with TestClient(app, base_url="https://testserver") as c:
         r = c.post(
-            "/admin/login", data={"username": "chief", "password": PW}, follow_redirects=False
+            "/admin/login", data={"username": "chief", "password": PASSWORD}, follow_redirects=False
         )
         cookie = r.headers["set-cookie"]
         assert cookie.startswith("__Host-yijian_admin=") and "Secure" in cookie
@@ -50,7 +50,7 @@ def test_secure_cookie_under_https(
 def test_wrong_password_and_unknown_user_look_the_same(
     client: TestClient, demo: None, engine: Engine
 ) -> None:
-    make_admin(engine, "chief", PW)
+    add_admin(engine)
     a = client.post("/admin/login", data={"username": "chief", "password": "nope-nope-nope"})
     b = client.post("/admin/login", data={"username": "ghost", "password": "nope-nope-nope"})
     assert a.status_code == b.status_code == 401
@@ -64,10 +64,10 @@ def test_wrong_password_and_unknown_user_look_the_same(
 def test_lockout_after_repeated_failures(
     client: TestClient, demo: None, engine: Engine, session: Session
 ) -> None:
-    make_admin(engine, "chief", PW)
+    add_admin(engine)
     for _ in range(5):
         client.post("/admin/login", data={"username": "chief", "password": "wrong-password"})
-    r = client.post("/admin/login", data={"username": "chief", "password": PW})
+    r = client.post("/admin/login", data={"username": "chief", "password": PASSWORD})
     assert r.status_code == 429 and "登录失败次数过多" in r.text
     user = session.exec(select(AdminUser).where(AdminUser.username == "chief")).one()
     assert user.locked_until is not None
@@ -83,8 +83,7 @@ def test_per_address_limit(client: TestClient, demo: None) -> None:
 
 
 def test_logout_kills_the_session(client: TestClient, demo: None, engine: Engine) -> None:
-    make_admin(engine, "chief", PW)
-    csrf = login(client, "chief", PW)
+    csrf = signed_in_admin(client, engine)
     old_cookies = dict(client.cookies)
     r = client.post("/admin/logout", data={"csrf": csrf}, follow_redirects=False)
     assert r.status_code == 303
@@ -95,17 +94,15 @@ def test_logout_kills_the_session(client: TestClient, demo: None, engine: Engine
 def test_new_session_id_at_each_login(
     client: TestClient, demo: None, engine: Engine, session: Session
 ) -> None:
-    make_admin(engine, "chief", PW)
-    login(client, "chief", PW)
+    signed_in_admin(client, engine)
     first = dict(client.cookies)
-    login(client, "chief", PW)
+    login(client, "chief", PASSWORD)
     assert dict(client.cookies) != first
     assert len(session.exec(select(AdminSession)).all()) == 2
 
 
 def test_idle_timeout(client: TestClient, demo: None, engine: Engine, session: Session) -> None:
-    make_admin(engine, "chief", PW)
-    login(client, "chief", PW)
+    signed_in_admin(client, engine)
     row = session.exec(select(AdminSession)).one()
     row.last_seen_at -= timedelta(minutes=61)
     session.add(row)
@@ -115,8 +112,7 @@ def test_idle_timeout(client: TestClient, demo: None, engine: Engine, session: S
 
 
 def test_csrf_is_required(client: TestClient, demo: None, engine: Engine) -> None:
-    make_admin(engine, "chief", PW)
-    csrf = login(client, "chief", PW)
+    csrf = signed_in_admin(client, engine)
     form = {"username": "newbie", "password": "a-long-password", "role": "bureau_admin"}
     assert client.post("/admin/users", data=form).status_code == 403
     assert client.post("/admin/users", data=form | {"csrf": "forged"}).status_code == 403
@@ -133,8 +129,8 @@ def test_csrf_is_required(client: TestClient, demo: None, engine: Engine) -> Non
 
 
 def test_roles_gate_user_management(client: TestClient, demo: None, engine: Engine) -> None:
-    make_admin(engine, "clerk", PW, role="unit_admin", unit_slug="demo")
-    csrf = login(client, "clerk", PW)
+    add_admin(engine, username="clerk", role=AdminRole.unit_admin, unit_slug="demo")
+    csrf = login(client, "clerk", PASSWORD)
     assert client.get("/admin/users").status_code == 403
     r = client.post(
         "/admin/users",
@@ -147,20 +143,18 @@ def test_roles_gate_user_management(client: TestClient, demo: None, engine: Engi
 
 
 def test_password_change_ends_other_sessions(
-    database_url: str, client: TestClient, demo: None, engine: Engine, settings: object
+    database_url: str, client: TestClient, demo: None, engine: Engine, settings: Settings
 ) -> None:
-    make_admin(engine, "chief", PW)
-    from app.main import create_app
-
-    with TestClient(create_app(settings)) as other:  # type: ignore[arg-type]
-        login(other, "chief", PW)
-        csrf = login(client, "chief", PW)
+    add_admin(engine)
+    with TestClient(create_app(settings)) as other:
+        login(other, "chief", PASSWORD)
+        csrf = login(client, "chief", PASSWORD)
         bad = client.post(
             "/admin/password", data={"csrf": csrf, "current": "wrong", "new": "another long one"}
         )
         assert bad.status_code == 422
         page = client.post(
-            "/admin/password", data={"csrf": csrf, "current": PW, "new": "another long one"}
+            "/admin/password", data={"csrf": csrf, "current": PASSWORD, "new": "another long one"}
         )
         assert page.status_code == 200 and soup(page.text).find(id="done")
         assert other.get("/admin", follow_redirects=False).status_code == 303
@@ -170,10 +164,10 @@ def test_password_change_ends_other_sessions(
 
 
 def test_open_redirect_is_refused(client: TestClient, demo: None, engine: Engine) -> None:
-    make_admin(engine, "chief", PW)
+    add_admin(engine)
     r = client.post(
         "/admin/login",
-        data={"username": "chief", "password": PW, "next": "https://evil.example/"},
+        data={"username": "chief", "password": PASSWORD, "next": "https://evil.example/"},
         follow_redirects=False,
     )
     assert r.headers["location"] == "/admin"
@@ -181,21 +175,19 @@ def test_open_redirect_is_refused(client: TestClient, demo: None, engine: Engine
 
 
 def test_bureau_admin_resets_a_forgotten_password(
-    client: TestClient, demo: None, engine: Engine, settings: object
+    client: TestClient, demo: None, engine: Engine, settings: Settings
 ) -> None:
-    from app.main import create_app
-
-    make_admin(engine, "chief", PW)
-    make_admin(engine, "clerk", PW, role="unit_admin", unit_slug="demo")
+    add_admin(engine)
+    add_admin(engine, username="clerk", role=AdminRole.unit_admin, unit_slug="demo")
     with Session(engine) as s:
         ids = {u.username: u.id for u in s.exec(select(AdminUser)).all()}
-    with TestClient(create_app(settings)) as clerk:  # type: ignore[arg-type]
-        login(clerk, "clerk", PW)
+    with TestClient(create_app(settings)) as clerk:
+        login(clerk, "clerk", PASSWORD)
         # A unit admin cannot reset anyone's password.
         csrf = csrf_of(clerk.get("/admin/password").text)
         denied = clerk.post(f"/admin/users/{ids['chief']}/password", data={"csrf": csrf})
         assert denied.status_code == 403
-        csrf = login(client, "chief", PW)
+        csrf = login(client, "chief", PASSWORD)
         page = soup(client.get("/admin/users").text)
         # A row for the clerk offers a reset; the chief's own row does not.
         actions = page.select(f"form[action='/admin/users/{ids['clerk']}/password']")
@@ -210,7 +202,7 @@ def test_bureau_admin_resets_a_forgotten_password(
         assert clerk.get("/admin", follow_redirects=False).status_code == 303
         assert (
             clerk.post(
-                "/admin/login", data={"username": "clerk", "password": PW, "next": "/admin"}
+                "/admin/login", data={"username": "clerk", "password": PASSWORD, "next": "/admin"}
             ).url.path
             != "/admin"
         )

@@ -7,11 +7,11 @@ import itertools
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from app.models import AdminUser, Attachment
-from tests.helpers import login, make_admin
-from tests.review.test_queue import PW, seed
+from app.models import AdminRole, Attachment
+from tests.factories import PASSWORD, add_admin, insert_submissions
+from tests.helpers import csrf_of, login
 
 ROLES = ("bureau", "unit_admin", "reviewer")
 ITEMS = ("own_assigned", "own", "other")  # own/other: the demo unit (the staff's) or demo2
@@ -38,13 +38,19 @@ def expected(role: str, route: str, item: str) -> str:
 
 @pytest.fixture
 def world(demo: None, engine: Engine) -> dict[str, object]:
-    make_admin(engine, "bureau", PW)
-    make_admin(engine, "unit_admin", PW, role="unit_admin", unit_slug="demo")
-    make_admin(engine, "reviewer", PW, role="reviewer", unit_slug="demo")
-    make_admin(engine, "admin2", PW, role="unit_admin", unit_slug="demo2")
-    with Session(engine) as s:
-        users = {u.username: u.id for u in s.exec(select(AdminUser)).all()}
-    (target,) = seed(engine, [{}])
+    users = {
+        "bureau": add_admin(engine, username="bureau"),
+        "unit_admin": add_admin(
+            engine, username="unit_admin", role=AdminRole.unit_admin, unit_slug="demo"
+        ),
+        "reviewer": add_admin(
+            engine, username="reviewer", role=AdminRole.reviewer, unit_slug="demo"
+        ),
+        "admin2": add_admin(
+            engine, username="admin2", role=AdminRole.unit_admin, unit_slug="demo2"
+        ),
+    }
+    (target,) = insert_submissions(engine, rows=[{}])
     return {"engine": engine, "users": users, "target": target, "files": {}}
 
 
@@ -57,7 +63,7 @@ def make_item(world: dict[str, object], kind: str) -> int:
         "own": {},
         "other": {"unit": "demo2"},
     }[kind]
-    (sid,) = seed(engine, [dict(row)])
+    (sid,) = insert_submissions(engine, rows=[row])
     with Session(engine) as s:
         a = Attachment(
             submission_id=sid,
@@ -117,7 +123,7 @@ def call(client: TestClient, csrf: str, route: str, sid: int, world: dict[str, o
 
 @pytest.mark.parametrize(("role", "item"), list(itertools.product(ROLES, ITEMS)))
 def test_matrix(client: TestClient, world: dict[str, object], role: str, item: str) -> None:
-    csrf = login(client, role, PW)
+    csrf = login(client, role, PASSWORD)
     wrong = []
     for route in READS + ACTIONS:
         sid = make_item(world, item)
@@ -133,7 +139,7 @@ def test_matrix(client: TestClient, world: dict[str, object], role: str, item: s
 
 @pytest.mark.parametrize("role", ROLES)
 def test_audit_page_is_bureau_only(client: TestClient, world: dict[str, object], role: str) -> None:
-    login(client, role, PW)
+    login(client, role, PASSWORD)
     page = client.get("/admin/audit")
     assert page.status_code == (200 if role == "bureau" else 403)
     nav = client.get("/admin").text
@@ -148,7 +154,7 @@ def test_login_required(client: TestClient, world: dict[str, object], route: str
 
 @pytest.mark.parametrize("route", ACTIONS)
 def test_actions_need_csrf(client: TestClient, world: dict[str, object], route: str) -> None:
-    login(client, "bureau", PW)
+    login(client, "bureau", PASSWORD)
     sid = make_item(world, "own")
     assert call(client, "forged", route, sid, world) == 403
     r = client.post(
@@ -168,9 +174,7 @@ CAMPAIGN_ACTIONS = ["/admin/entry/letter", "/admin/entry/meeting", "/admin/evalu
 def test_reviewers_cannot_change_campaign_data(client: TestClient, world: dict[str, object],
                                                route: str) -> None:
     # Read-only outside their assigned items: no letters, codes, measures or rosters.
-    from tests.helpers import csrf_of
-
-    login(client, "reviewer", PW)
+    login(client, "reviewer", PASSWORD)
     csrf = csrf_of(client.get("/admin").text)
     r = client.post(route, data={"csrf": csrf, "unit": "demo", "count": "1"},
                     follow_redirects=False)

@@ -11,8 +11,7 @@ from sqlalchemy import Engine, create_engine, select
 from sqlmodel import SQLModel
 
 from app.backup.service import count_rows
-from tests.conftest import fresh_database_url, migrate, server_env
-from tests.core.test_cli import run
+from tests.conftest import fresh_database_url, migrate, run_cli, server_env
 
 
 def _png() -> bytes:
@@ -50,14 +49,14 @@ def test_backup_then_restore_into_a_new_database(
     assert len(before["submission"]) == 6 and len(before["attachment"]) == 1
 
     out = tmp_path / "nightly" / "yijian.backup"
-    made = run(server_env(database_url, tmp_path), "backup", "--out", str(out))
+    made = run_cli(server_env(database_url, tmp_path), "backup", "--out", str(out))
     assert made.returncode == 0, made.stderr
     assert out.is_file() and not out.with_name(out.name + ".partial").exists()
 
     target = fresh_database_url(tmp_path)
     migrate(target)  # an empty, migrated database, as `yijian db upgrade` leaves it
     env = server_env(target, tmp_path)
-    restored = run(env, "restore", str(out))
+    restored = run_cli(env, "restore", str(out))
     assert restored.returncode == 0, restored.stderr
     copy = create_engine(target)
     try:
@@ -65,9 +64,9 @@ def test_backup_then_restore_into_a_new_database(
         assert contents(copy) == before
 
         # Now it holds data: a second restore needs --force, and then leaves the same content.
-        refused = run(env, "restore", str(out))
+        refused = run_cli(env, "restore", str(out))
         assert refused.returncode == 2 and "--force" in refused.stderr
-        forced = run(env, "restore", str(out), "--force")
+        forced = run_cli(env, "restore", str(out), "--force")
         assert forced.returncode == 0, forced.stderr
         assert contents(copy) == before
     finally:
@@ -79,7 +78,7 @@ def test_restore_refuses_a_file_that_is_not_a_backup(
 ) -> None:
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"not a backup at all")
-    done = run(server_env(database_url, tmp_path), "restore", str(junk))
+    done = run_cli(server_env(database_url, tmp_path), "restore", str(junk))
     assert done.returncode == 2 and "备份文件" in done.stderr
-    missing = run(server_env(database_url, tmp_path), "restore", str(tmp_path / "nope"))
+    missing = run_cli(server_env(database_url, tmp_path), "restore", str(tmp_path / "nope"))
     assert missing.returncode == 2 and "不存在" in missing.stderr

@@ -8,14 +8,19 @@ from sqlalchemy import Engine
 
 from app.campaign.service import EVALUATION, set_override
 from app.core.db import session_scope
-from tests.campaign.test_campaign_web import seed_measure
+from app.intake.service import SubmissionInput
+from app.models import Role
 from tests.conftest import LiveServer
+from tests.factories import measure_on_board
 
 
 def test_board_and_evaluation_on_a_phone(
     browser: Any, live_server: LiveServer, engine: Engine
 ) -> None:
-    uid, mid, codes = seed_measure(engine)
+    letter = SubmissionInput(
+        text="希望食堂公开每周菜谱和价格。", role=Role.parent.value, anonymous=True
+    )
+    uid, mid, codes = measure_on_board(engine, letter=letter, title="食堂每周公示菜谱", progress=60)
     with session_scope(engine) as s:
         set_override(s, unit_id=uid, channel=EVALUATION, is_open=True)
     context = browser.new_context(

@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from app.campaign import measures, offline, roster
+from app.campaign.jobs import send_reminders_now
 from app.campaign.service import EVALUATION, get_intake_state, set_override
-from app.cli import remind
 from app.core.db import session_scope
 from app.core.errors import Closed, Invalid, NotFound
 from app.core.time import today_local
@@ -32,16 +32,12 @@ from app.models import (
     RosterImport,
     RosterPerson,
     Submission,
-    Unit,
 )
-from tests.conftest import TEST_SECRET
-from tests.helpers import two_teachers_to_remind
-
-
-def unit_id(session: Session, slug: str = "demo") -> int:
-    unit = session.exec(select(Unit).where(Unit.slug == slug)).one()
-    assert unit.id is not None
-    return unit.id
+from app.outbox.service import require_sender
+from tests.conftest import TEST_SECRET, smtp_sender
+from tests.factories import two_teachers_to_remind, unit_id
+from tests.helpers import parsed_mail, plain_text
+from tests.servers.smtp import SmtpServer
 
 
 def xlsx(rows: list[list[object]]) -> bytes:
@@ -147,7 +143,7 @@ def test_idea_link_compliance_and_reminder_due(engine: Engine, demo: None) -> No
             False,
             "王老师",
         )
-        rows = roster.compliance_rows(s, unit_ids=[uid, unit_id(s, "demo2")])
+        rows = roster.compliance_rows(s, unit_ids=[uid, unit_id(s, slug="demo2")])
         assert {(r.name, r.ideas) for r in rows} == {("王老师", 1), ("赵老师", 0), ("钱老师", 0)}
         [total] = roster.compliance_by_unit(rows)
         assert (total.people, total.with_ideas, total.without) == (3, 1, 2)
@@ -188,7 +184,11 @@ def test_idea_link_compliance_and_reminder_due(engine: Engine, demo: None) -> No
 
 
 def test_reminder_runs_at_the_same_time_send_each_mail_once_and_failures_are_retried(
-    engine: Engine, demo: None, tmp_path: Path, smtp_server: object, monkeypatch: pytest.MonkeyPatch
+    engine: Engine,
+    demo: None,
+    tmp_path: Path,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A clerk double-clicks "send reminders" while cron runs the CLI: both runs find the
     # same people due, yet each person gets one mail; a refused address is released and
@@ -204,41 +204,39 @@ def test_reminder_runs_at_the_same_time_send_each_mail_once_and_failures_are_ret
         return due
 
     def run() -> roster.ReminderRun:
-        with session_scope(engine) as s:
-            return remind(s, settings=settings, unit_ids=[uid])
+        return asyncio.run(
+            send_reminders_now(
+                engine, settings=settings, sender=require_sender(settings), unit_ids=[uid]
+            )
+        )
 
-    server.refuse_rcpt = "sun@s.example"  # type: ignore[attr-defined]
+    server.refuse_rcpt = "sun@s.example"
     monkeypatch.setattr(roster, "due_reminders", found_together)
     with ThreadPoolExecutor(2) as pool:
         runs = list(pool.map(lambda _: run(), range(2)))
     monkeypatch.undo()
     assert sorted(len(r.sent) for r in runs) == [0, 1]
     assert sum(len(r.failed) for r in runs) == 1
-    assert [m.rcpt_tos for m in server.messages] == [["q@s.example"]]  # type: ignore[attr-defined]
-    server.refuse_rcpt = None  # type: ignore[attr-defined]
+    assert [m.rcpt_tos for m in server.messages] == [["q@s.example"]]
+    server.refuse_rcpt = None
     retried = run()
     assert (len(retried.sent), retried.failed) == (1, [])
     assert (run().sent, run().failed) == ([], [])
-    delivered = sorted(m.rcpt_tos for m in server.messages)  # type: ignore[attr-defined]
+    delivered = sorted(m.rcpt_tos for m in server.messages)
     assert delivered == [["q@s.example"], ["sun@s.example"]]
 
 
-def test_reminders_go_out_through_real_smtp(smtp_server: object) -> None:
-    from email import message_from_bytes, policy
-
-    from app.mail.outbound import SmtpMailSender
-
+def test_reminders_go_out_through_real_smtp(smtp_server: SmtpServer) -> None:
     server = smtp_server
     reminder = roster.Reminder(7, "钱老师", "q@s.example", "示范县实验小学", "https://x/idea/abc")
-    sender = SmtpMailSender(server.host, server.port, "none")  # type: ignore[attr-defined]
+    sender = smtp_sender(server)
     run = asyncio.run(roster.send_reminders(sender, [reminder], from_addr="office@school.example"))
     assert run.sent == [7] and run.failed == []
-    [mail] = server.messages  # type: ignore[attr-defined]
+    [mail] = server.messages
     assert mail.rcpt_tos == ["q@s.example"]
-    msg = message_from_bytes(mail.data, policy=policy.default)
-    body = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    body = plain_text(parsed_mail(mail.data))
     assert "钱老师" in body and "https://x/idea/abc" in body
-    server.refuse = "550 5.1.1 no such user"  # type: ignore[attr-defined]
+    server.refuse = "550 5.1.1 no such user"
     failed = asyncio.run(
         roster.send_reminders(sender, [reminder], from_addr="office@school.example")
     )
@@ -413,4 +411,4 @@ def test_measures_and_anonymised_board(engine: Engine, demo: None) -> None:
         [item] = measures.board(s, unit_id=uid)
         assert (item.progress, item.status_label, item.check_name) == (100, "已完成", None)
         assert item.excerpts == ["建议 操场 晚上开放，方便附近居民锻炼身体。"]
-        assert measures.board(s, unit_id=unit_id(s, "demo2")) == []
+        assert measures.board(s, unit_id=unit_id(s, slug="demo2")) == []

@@ -10,69 +10,46 @@ from PIL import Image
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from app.campaign import evaluation, measures, offline, roster
+from app.campaign import roster
 from app.campaign.service import EVALUATION, set_override
 from app.core.db import session_scope
 from app.core.time import today_local
 from app.intake.service import SubmissionInput
 from app.main import create_app
 from app.models import (
+    AdminRole,
     Attachment,
     Evaluation,
     EvaluationCode,
     Measure,
+    Role,
     RosterPerson,
     RosterSubmission,
     Submission,
-    Unit,
 )
 from tests.conftest import TEST_SECRET
-from tests.helpers import (
-    RECEIPT_RE,
-    form_key,
-    login,
-    make_admin,
-    soup,
+from tests.factories import (
+    PASSWORD,
+    add_admin,
+    measure_on_board,
     two_teachers_to_remind,
+    unit_id,
 )
-
-
-def seed_measure(engine: Engine) -> tuple[int, int, list[str]]:
-    with session_scope(engine) as s:
-        unit = s.exec(select(Unit).where(Unit.slug == "demo")).one()
-        assert unit.id is not None
-        letter = offline.enter_letter(
-            s,
-            secret=TEST_SECRET,
-            slug="demo",
-            data=SubmissionInput(
-                text="希望食堂公开每周菜谱和价格。",
-                role="家长",
-                anonymous=False,
-                name="周女士",
-                contact="13912345678",
-            ),
-            received_on=today_local(),
-        )
-        data = measures.validate_measure(
-            title="食堂每周公示菜谱",
-            description="每周五公布下周菜谱。",
-            owner="后勤处",
-            deadline="",
-            progress="60",
-            status="doing",
-            check="5",
-        )
-        m = measures.create_measure(s, unit_id=unit.id, data=data, submission_ids=[letter.id])
-        codes = evaluation.create_codes(s, secret=TEST_SECRET, unit_id=unit.id, count=2)
-        assert m.id is not None
-        return unit.id, m.id, codes
+from tests.helpers import RECEIPT_RE, form_key, login, signed_in_admin, soup
+from tests.servers.smtp import SmtpServer
 
 
 def test_board_shows_measures_without_identities(
     client: TestClient, engine: Engine, demo: None
 ) -> None:
-    seed_measure(engine)
+    letter = SubmissionInput(
+        text="希望食堂公开每周菜谱和价格。",
+        role=Role.parent.value,
+        anonymous=False,
+        name="周女士",
+        contact="13912345678",
+    )
+    measure_on_board(engine, letter=letter, title="食堂每周公示菜谱", progress=60)
     r = client.get("/u/demo/board")
     assert r.status_code == 200
     page = soup(r.text)
@@ -84,7 +61,7 @@ def test_board_shows_measures_without_identities(
 
 
 def test_evaluation_flow_and_reuse(client: TestClient, engine: Engine, demo: None) -> None:
-    uid, mid, codes = seed_measure(engine)
+    uid, mid, codes = measure_on_board(engine)
     closed = client.get(f"/u/demo/evaluate?code={codes[0]}")
     assert closed.status_code == 200 and soup(closed.text).find(id="eval-closed")
     with session_scope(engine) as s:
@@ -111,10 +88,8 @@ def test_evaluation_flow_and_reuse(client: TestClient, engine: Engine, demo: Non
 
 def test_idea_link_stores_a_named_idea(client: TestClient, engine: Engine, demo: None) -> None:
     with session_scope(engine) as s:
-        unit = s.exec(select(Unit).where(Unit.slug == "demo")).one()
-        assert unit.id is not None
         [person] = roster.add_people(
-            s, unit_id=unit.id, rows=[("吴主任", "教科室主任", None)], secret=TEST_SECRET
+            s, unit_id=unit_id(s), rows=[("吴主任", "教科室主任", None)], secret=TEST_SECRET
         )
         url = roster.idea_url(base_url="", secret=TEST_SECRET, person=person)
     assert client.get("/idea/" + "b" * 26).status_code == 404
@@ -137,17 +112,13 @@ def test_idea_link_stores_a_named_idea(client: TestClient, engine: Engine, demo:
         assert len(s.exec(select(RosterSubmission)).all()) == 1
 
 
-PW = "correct horse battery"
-
-
 def test_admin_campaign_pages(client: TestClient, engine: Engine, demo: None) -> None:
-    make_admin(engine, "chief", PW)
-    csrf = login(client, "chief", PW)
+    csrf = signed_in_admin(client, engine)
     home = soup(client.get("/admin").text)
     nav = [a.get_text() for a in home.select(".admin-nav a")]
     assert {"录入", "中层献策", "整改措施", "评议", "宣传材料"} <= set(nav)
     with Session(engine) as s:
-        uid = s.exec(select(Unit).where(Unit.slug == "demo")).one().id
+        uid = unit_id(s)
     today = today_local().isoformat()
 
     # 录入: a letter with a scan, then meeting minutes one per line.
@@ -257,8 +228,8 @@ def test_admin_campaign_pages(client: TestClient, engine: Engine, demo: None) ->
 
 
 def test_unit_admin_sees_only_their_unit(client: TestClient, engine: Engine, demo: None) -> None:
-    make_admin(engine, "clerk", PW, role="unit_admin", unit_slug="demo2")
-    csrf = login(client, "clerk", PW)
+    add_admin(engine, username="clerk", role=AdminRole.unit_admin, unit_slug="demo2")
+    csrf = login(client, "clerk", PASSWORD)
     assert client.get("/admin/print/qr.png?unit=demo").status_code == 404
     r = client.post("/admin/evaluation/codes", data={"csrf": csrf, "unit": "demo", "count": "3"})
     assert r.status_code == 404
@@ -268,20 +239,20 @@ def test_unit_admin_sees_only_their_unit(client: TestClient, engine: Engine, dem
 
 
 def test_reminder_button_sends_once_and_reports_a_refused_address(
-    engine: Engine, demo: None, tmp_path: Path, smtp_server: object
+    engine: Engine, demo: None, tmp_path: Path, smtp_server: SmtpServer
 ) -> None:
     server = smtp_server
     settings, _ = two_teachers_to_remind(engine, tmp_path, server)
-    make_admin(engine, "chief", PW)
-    server.refuse_rcpt = "sun@s.example"  # type: ignore[attr-defined]
+    add_admin(engine)
+    server.refuse_rcpt = "sun@s.example"
     with TestClient(create_app(settings)) as client:
-        csrf = login(client, "chief", PW)
+        csrf = login(client, "chief", PASSWORD)
         r = client.post("/admin/roster/remind", data={"csrf": csrf, "unit": "demo"})
         assert r.status_code == 502 and "已发送 1 封；1 封发送失败，下次再试。" in r.text
-        server.refuse_rcpt = None  # type: ignore[attr-defined]
+        server.refuse_rcpt = None
         r = client.post("/admin/roster/remind", data={"csrf": csrf, "unit": "demo"})
         assert r.status_code == 200 and "已发送提醒 1 封。" in r.text
         r = client.post("/admin/roster/remind", data={"csrf": csrf, "unit": "demo"})
         assert "已发送提醒 0 封。" in r.text
-    delivered = sorted(m.rcpt_tos for m in server.messages)  # type: ignore[attr-defined]
+    delivered = sorted(m.rcpt_tos for m in server.messages)
     assert delivered == [["q@s.example"], ["sun@s.example"]]

@@ -10,33 +10,21 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.campaign import evaluation, measures
+from app.campaign import evaluation
 from app.core.db import make_engine, session_scope
 from app.core.errors import Closed, Conflict, Invalid, NotFound, UserError
-from app.models import Evaluation, EvaluationCode, Rating, Unit, utcnow
+from app.models import Evaluation, EvaluationCode, Rating, utcnow
 from tests.conftest import TEST_SECRET
+from tests.factories import add_measure, unit_id
 
 
 def setup_unit(engine: Engine, count: int = 3) -> tuple[int, list[int], list[str]]:
     with session_scope(engine) as s:
-        unit = s.exec(select(Unit).where(Unit.slug == "demo")).one()
-        assert unit.id is not None
-        ids = []
-        for title in ("食堂公示菜谱", "延长图书馆开放时间"):
-            data = measures.validate_measure(
-                title=title,
-                description="",
-                owner="",
-                deadline="",
-                progress="50",
-                status="doing",
-                check="5",
-            )
-            m = measures.create_measure(s, unit_id=unit.id, data=data)
-            assert m.id is not None
-            ids.append(m.id)
-        codes = evaluation.create_codes(s, secret=TEST_SECRET, unit_id=unit.id, count=count)
-        return unit.id, ids, codes
+        uid = unit_id(s)
+        titles = ("食堂公示菜谱", "延长图书馆开放时间")
+        ids = [add_measure(s, unit_id=uid, title=title) for title in titles]
+        codes = evaluation.create_codes(s, secret=TEST_SECRET, unit_id=uid, count=count)
+        return uid, ids, codes
 
 
 def votes(ids: list[int], rating: Rating = Rating.satisfied) -> dict[int, evaluation.Vote]:
@@ -130,9 +118,8 @@ def test_results_per_measure_and_unit(engine: Engine, demo: None) -> None:
                 evaluation_open=True,
             )
     with Session(engine) as s:
-        demo2 = s.exec(select(Unit).where(Unit.slug == "demo2")).one()
-        assert demo2.id is not None
-        first, second = evaluation.evaluation_results(s, unit_ids=[uid, demo2.id])
+        demo2 = unit_id(s, slug="demo2")
+        first, second = evaluation.evaluation_results(s, unit_ids=[uid, demo2])
         assert (first.unit_name, second.unit_name) == ("示范县实验小学", "示范县第一初级中学")
         assert (first.codes, first.used, first.total, first.measures) == (0, 0, 0, [])
         assert (second.codes, second.used, second.total) == (4, 3, 6)

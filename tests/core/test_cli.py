@@ -1,8 +1,6 @@
 import csv
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -10,32 +8,21 @@ from sqlmodel import Session, select
 
 from app.accounts.service import verify_password
 from app.models import AdminUser
-from tests.conftest import ROOT, server_env
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.conftest import run_cli, server_env
 
 
 def test_cli_flow(database_url: str, engine: Engine, tmp_path: Path) -> None:
     env = server_env(database_url, tmp_path)
-    first = run(env, "demo")
+    first = run_cli(env, "demo")
     assert first.returncode == 0 and "密码" in first.stdout
-    again = run(env, "demo")
+    again = run_cli(env, "demo")
     assert again.returncode == 0 and "yijian admin password --username" in again.stdout
-    added = run(env, "unit", "add", "--slug", "town-1", "--name", "故县镇第一初级中学")
+    added = run_cli(env, "unit", "add", "--slug", "town-1", "--name", "故县镇第一初级中学")
     assert added.returncode == 0, added.stderr
-    dup = run(env, "unit", "add", "--slug", "town-1", "--name", "again")
+    dup = run_cli(env, "unit", "add", "--slug", "town-1", "--name", "again")
     assert dup.returncode == 2 and "已被使用" in dup.stderr
     assert (
-        run(
+        run_cli(
             env,
             "admin",
             "create",
@@ -48,21 +35,23 @@ def test_cli_flow(database_url: str, engine: Engine, tmp_path: Path) -> None:
         ).returncode
         == 0
     )
-    short = run(env, "admin", "create", "--username", "x", "--password", "short", "--bureau")
+    short = run_cli(env, "admin", "create", "--username", "x", "--password", "short", "--bureau")
     assert short.returncode == 2 and "密码至少" in short.stderr
     # A forgotten password: the operator resets it, and the new one works.
-    reset = run(env, "admin", "password", "--username", "clerk")
+    reset = run_cli(env, "admin", "password", "--username", "clerk")
     assert reset.returncode == 0 and "只显示这一次" in reset.stdout, reset.stderr
     new = reset.stdout.rsplit("：", 1)[1].split("（")[0]
     with Session(engine) as s:
         user = s.exec(select(AdminUser).where(AdminUser.username == "clerk")).one()
         assert verify_password(user.password_hash, new)
         assert not verify_password(user.password_hash, "long-password-1")
-    chosen = run(env, "admin", "password", "--username", "clerk", "--password", "another-pass-2")
+    chosen = run_cli(
+        env, "admin", "password", "--username", "clerk", "--password", "another-pass-2"
+    )
     assert chosen.returncode == 0 and "another-pass-2" not in chosen.stdout
-    unknown = run(env, "admin", "password", "--username", "nobody")
+    unknown = run_cli(env, "admin", "password", "--username", "nobody")
     assert unknown.returncode != 0 and "nobody" in unknown.stderr
-    too_short = run(env, "admin", "password", "--username", "clerk", "--password", "short")
+    too_short = run_cli(env, "admin", "password", "--username", "clerk", "--password", "short")
     assert too_short.returncode == 2 and "至少" in too_short.stderr
     for cmd in (
         ["--help"],
@@ -71,7 +60,7 @@ def test_cli_flow(database_url: str, engine: Engine, tmp_path: Path) -> None:
         ["export", "--help"],
         ["admin", "password", "--help"],
     ):
-        assert run(env, *cmd).returncode == 0
+        assert run_cli(env, *cmd).returncode == 0
 
 
 def test_export_has_fields_and_no_secrets(
@@ -89,7 +78,7 @@ def test_export_has_fields_and_no_secrets(
             json={"text": "实名建议", "anonymous": False, "name": "王五", "contact": "139"},
         )
     env = server_env(database_url, tmp_path)
-    out = run(env, "export", "--format", "jsonl")
+    out = run_cli(env, "export", "--format", "jsonl")
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(rows) == 2
     assert set(rows[0]) == {
@@ -106,7 +95,7 @@ def test_export_has_fields_and_no_secrets(
     assert "王五" not in out.stdout and "receipt" not in out.stdout
     target = tmp_path / "x.csv"
     assert (
-        run(env, "export", "--format", "csv", "--unit", "demo", "--out", str(target)).returncode
+        run_cli(env, "export", "--format", "csv", "--unit", "demo", "--out", str(target)).returncode
         == 0
     )
     raw = target.read_bytes()

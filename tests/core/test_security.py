@@ -20,11 +20,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from app.core.config import Settings
 from app.intake import receipts
 from app.main import create_app
-from tests.conftest import make_settings
-from tests.helpers import login, make_admin, soup
-
-ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "correct-horse-battery"
+from tests.conftest import ROOT, make_settings
+from tests.factories import post_form
+from tests.helpers import signed_in_admin, soup
 
 
 def get_paths(app: FastAPI) -> Iterator[str]:
@@ -79,8 +77,7 @@ def test_every_get_route_sends_security_headers_and_never_500(
     logged_in: bool, client: TestClient, engine: Engine, demo: None
 ) -> None:
     if logged_in:
-        make_admin(engine, "sec-admin", PASSWORD)
-        login(client, "sec-admin", PASSWORD)
+        signed_in_admin(client, engine, username="sec-admin")
     for path in get_paths(client.app):  # type: ignore[arg-type]
         r = client.get(path, follow_redirects=False)
         assert r.status_code < 500, (path, r.status_code, r.text[:300])
@@ -155,11 +152,7 @@ def _archives() -> dict[str, bytes]:
 def test_archives_are_refused_with_415(kind: str, client: TestClient, demo: None) -> None:
     data = _archives()[kind]
     for name, ctype in ((f"材料.{kind}", "application/octet-stream"), ("photo.jpg", "image/jpeg")):
-        r = client.post(
-            "/u/demo",
-            data={"anonymous": "1", "text": "见附件"},
-            files=[("files", (name, data, ctype))],
-        )
+        r = post_form(client, text="见附件", role=None, files=[(name, ctype, data)])
         assert r.status_code == 415 and "只能上传照片" in r.text, (kind, name)
 
 

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.models import Attachment
-from tests.helpers import login, make_admin, receipt_of, soup
-from tests.review.test_queue import PW, seed
+from tests.factories import insert_submissions, post_form
+from tests.helpers import receipt_of, signed_in_admin, soup
 
 CORPUS = [
     "<script>alert(1)</script>",
@@ -44,19 +44,11 @@ def assert_inert(html: str, *, scripts: int = 0) -> BeautifulSoup:
 
 
 def test_xss_corpus_everywhere(client: TestClient, demo: None, engine: Engine) -> None:
-    make_admin(engine, "chief", PW)
-    r = client.post(
-        "/u/demo",
-        data={
-            "text": PAYLOAD,
-            "role": "家长",
-            "anonymous": "0",
-            "name": CORPUS[1][:50],
-            "contact": CORPUS[0],
-        },
-    )
+    r = post_form(client, text=PAYLOAD, anonymous=False, name=CORPUS[1][:50], contact=CORPUS[0])
     receipt = receipt_of(r.text)
-    (other,) = seed(engine, [{"text": PAYLOAD, "check": 2, "check_evidence": f'["{CORPUS[1]}"]'}])
+    (other,) = insert_submissions(
+        engine, rows=[{"text": PAYLOAD, "check": 2, "check_evidence": f'["{CORPUS[1]}"]'}]
+    )
     with Session(engine) as s:
         s.add(
             Attachment(
@@ -69,7 +61,7 @@ def test_xss_corpus_everywhere(client: TestClient, demo: None, engine: Engine) -
             )
         )
         s.commit()
-    csrf = login(client, "chief", PW)
+    csrf = signed_in_admin(client, engine)
 
     listing = client.get("/admin?q=" + quote(CORPUS[0]))
     assert listing.status_code == 200

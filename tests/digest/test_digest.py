@@ -7,10 +7,7 @@ import random
 import threading
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
-from email import message_from_bytes
 from email.message import EmailMessage
-from email.policy import default
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,20 +18,16 @@ from sqlmodel import Session, col, select
 from app.core.config import Settings
 from app.core.db import make_engine, session_scope
 from app.core.errors import Conflict, Invalid
-from app.digest.jobs import claim_engine, send_digest_now, send_due_digests
-from app.digest.service import (
-    LEASE,
-    claim_next_digest,
+from app.digest.jobs import DigestOutcome, claim_engine, send_digest_now, send_due_digests
+from app.digest.schedule import (
     due_periods,
-    enqueue_due_digests,
     make_period,
     overdue_cutoff,
     parse_period,
     save_setting,
     workdays_between,
 )
-from app.intake.service import NewSubmission, SubmissionInput, store_submission
-from app.mail.outbound import SmtpMailSender
+from app.digest.service import LEASE, claim_next_digest, enqueue_due_digests
 from app.models import (
     CHECK_NAMES,
     Channel,
@@ -49,8 +42,9 @@ from app.models import (
     Unit,
 )
 from app.units.service import default_bureau
-from tests.conftest import TEST_SECRET, make_settings
-from tests.helpers import soup
+from tests.conftest import TEST_SECRET, smtp_sender
+from tests.factories import add_submission, new_submission, unit_id
+from tests.helpers import plain_text, sent_message, soup
 from tests.servers.smtp import SmtpServer
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -64,26 +58,6 @@ def local(day: date, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TZ)
 
 
-def store(session: Session, *, slug: str, when: datetime, text: str = "食堂饭菜太咸",
-          channel: Channel = Channel.web, role: str = Role.parent.value,
-          anonymous: bool = True, check: int | None = None,
-          status: Status = Status.new) -> int:
-    data = SubmissionInput(
-        text=text, role=role, anonymous=anonymous,
-        name=None if anonymous else "张老师", contact=None if anonymous else CONTACT,
-    )
-    stored = store_submission(
-        session, secret=TEST_SECRET,
-        new=NewSubmission(slug=slug, channel=channel, data=data, created_at=when,
-                          check_open=False),
-    )
-    session.execute(
-        update(Submission).where(col(Submission.id) == stored.id)
-        .values(check=check, status=status.value)
-    )
-    return stored.id
-
-
 def seed(engine: Engine, *, n: int = 60, rng_seed: int = 7) -> None:
     """Items in the period, the day before, and older open ones (some answered)."""
     rng = random.Random(rng_seed)
@@ -92,46 +66,41 @@ def seed(engine: Engine, *, n: int = 60, rng_seed: int = 7) -> None:
         for i in range(n):
             day = rng.choice([DAY, DAY, DAY - timedelta(days=1), date(2026, 11, 10),
                               date(2026, 11, 19), date(2026, 11, 18)])
-            sid = store(
-                s, slug=rng.choice(["demo", "demo2"]),
-                when=local(day, rng.randrange(24), rng.randrange(60)),
-                text=f"第{i}条意见：" + "操场灯坏了需要修理" * rng.randrange(1, 12),
-                channel=rng.choice(list(Channel)), role=rng.choice(list(Role)).value,
-                anonymous=rng.random() < 0.7, check=rng.choice(checks),
-                status=rng.choice(list(Status)),
+            slug = rng.choice(["demo", "demo2"])
+            when = local(day, rng.randrange(24), rng.randrange(60))
+            text = f"第{i}条意见：" + "操场灯坏了需要修理" * rng.randrange(1, 12)
+            channel, role = rng.choice(list(Channel)), rng.choice(list(Role))
+            anonymous = rng.random() < 0.7
+            new = new_submission(
+                slug=slug, created_at=when, text=text, channel=channel, role=role,
+                anonymous=anonymous, name=None if anonymous else "张老师",
+                contact=None if anonymous else CONTACT, check_open=False,
             )
+            sid = add_submission(s, new=new, check=rng.choice(checks),
+                                 status=rng.choice(list(Status)))
             if rng.random() < 0.2:
                 s.add(Reply(submission_id=sid, body="已处理"))
 
 
-@pytest.fixture
-def digest_settings(database_url: str, tmp_path: Path, smtp_server: SmtpServer) -> Settings:
-    return make_settings(
-        database_url, tmp_path, digest_to="office@bureau.test, head@bureau.test",
-        mail_from="yijian@bureau.test", base_url="https://yijian.example",
-        smtp_host=smtp_server.host, smtp_port=smtp_server.port, smtp_security="none",
-    )
+def tick(engine: Engine, settings: Settings, smtp: SmtpServer, now: datetime
+         ) -> list[DigestOutcome]:
+    """One pass of the worker's digest job at `now`."""
+    return send_due_digests(engine, settings, smtp_sender(smtp), now)
 
 
-def sender(server: SmtpServer) -> SmtpMailSender:
-    return SmtpMailSender(server.host, server.port, "none", timeout=10)
-
-
-def parsed(server: SmtpServer, index: int = 0) -> EmailMessage:
-    msg = message_from_bytes(server.messages[index].data, policy=default)
-    assert isinstance(msg, EmailMessage)
-    return msg
+def the_digest(engine: Engine) -> Digest:
+    with Session(engine) as s:
+        return s.exec(select(Digest)).one()
 
 
 def parts(msg: EmailMessage) -> tuple[str, str, bytes]:
-    text = msg.get_body(("plain",))
     html = msg.get_body(("html",))
-    assert text is not None and html is not None
+    assert html is not None
     [attachment] = list(msg.iter_attachments())
     data = attachment.get_payload(decode=True)
     assert isinstance(data, bytes)
     assert attachment.get_filename() == f"意见摘要-{DAY.isoformat()}.xlsx"
-    return text.get_content(), html.get_content(), data
+    return plain_text(msg), html.get_content(), data
 
 
 def period_rows(session: Session, start: datetime, end: datetime) -> list[tuple[str, str, int | None, str, str, int]]:  # noqa: E501
@@ -157,11 +126,11 @@ def test_digest_figures_equal_the_database(
     engine: Engine, demo: None, digest_settings: Settings, smtp_server: SmtpServer
 ) -> None:
     seed(engine)
-    outcomes = send_due_digests(engine, digest_settings, sender(smtp_server), NOW)
+    outcomes = tick(engine, digest_settings, smtp_server, NOW)
     assert [o.status for o in outcomes] == [DigestStatus.sent]
     [mail] = smtp_server.messages
     assert sorted(mail.rcpt_tos) == ["head@bureau.test", "office@bureau.test"]
-    msg = parsed(smtp_server)
+    msg = sent_message(smtp_server)
     assert msg["Auto-Submitted"] == "auto-generated"
     with Session(engine) as s:
         bureau_id = default_bureau(s).id
@@ -225,8 +194,7 @@ def test_digest_figures_equal_the_database(
     # Named senders keep no contact details in the digest; anonymous ones show no identity.
     assert CONTACT not in text and CONTACT not in html and CONTACT not in mail.data.decode()
 
-    with Session(engine) as s:
-        row = s.exec(select(Digest)).one()
+    row = the_digest(engine)
     assert row.status == DigestStatus.sent and row.attempts == 1 and row.sent_at is not None
     assert f'"total": {total}' in row.totals
 
@@ -236,9 +204,11 @@ def test_attachment_has_the_period_items(
 ) -> None:
     seed(engine, n=40, rng_seed=3)
     with session_scope(engine) as s:
-        store(s, slug="demo", when=local(DAY, 10), text="=HYPERLINK(\"x\")", anonymous=False)
-    send_due_digests(engine, digest_settings, sender(smtp_server), NOW)
-    _text, _html, data = parts(parsed(smtp_server))
+        new = new_submission(created_at=local(DAY, 10), text="=HYPERLINK(\"x\")",
+                             anonymous=False, name="张老师", contact=CONTACT, check_open=False)
+        add_submission(s, new=new)
+    tick(engine, digest_settings, smtp_server, NOW)
+    _text, _html, data = parts(sent_message(smtp_server))
     book = load_workbook(io.BytesIO(data))
     sheet = book["全部意见"]
     header = [c.value for c in sheet[1]]
@@ -265,7 +235,7 @@ def race(database_url: str, settings: Settings, server: SmtpServer, now: datetim
         own = make_engine(database_url)
         try:
             barrier.wait(timeout=10)
-            results.append(list(send_due_digests(own, settings, sender(server), now)))
+            results.append(list(tick(own, settings, server, now)))
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -293,52 +263,53 @@ def test_two_workers_send_one_email_per_period(
     for r in range(rounds):
         results = race(database_url, digest_settings, smtp_server, NOW + timedelta(days=r))
         assert sorted(len(x) for x in results) == [0, 1]
-    ids = [parsed(smtp_server, i)["Message-ID"] for i in range(len(smtp_server.messages))]
+    ids = [sent_message(smtp_server, i)["Message-ID"] for i in range(len(smtp_server.messages))]
     assert len(ids) == rounds and len(set(ids)) == rounds
     with Session(engine) as s:
         rows = s.exec(select(Digest)).all()
     assert len(rows) == rounds and all(r.status == DigestStatus.sent for r in rows)
 
 
+def refused_tick(engine: Engine, settings: Settings, smtp: SmtpServer, refusal: str
+                 ) -> DigestOutcome:
+    """Ten items, then a tick at NOW while the SMTP server refuses the digest with this reply:
+    the digest failed."""
+    seed(engine, n=10)
+    smtp.refuse = refusal
+    [out] = tick(engine, settings, smtp, NOW)
+    assert out.status == DigestStatus.failed
+    return out
+
+
 def test_smtp_down_then_up_is_retried_and_delivered_once(
     engine: Engine, demo: None, digest_settings: Settings, smtp_server: SmtpServer
 ) -> None:
-    seed(engine, n=10)
-    smtp_server.refuse = "451 4.3.0 Try again later"
-    [first] = send_due_digests(engine, digest_settings, sender(smtp_server), NOW)
-    assert first.status == DigestStatus.failed and first.error and "451" in first.error
-    with Session(engine) as s:
-        row = s.exec(select(Digest)).one()
+    first = refused_tick(engine, digest_settings, smtp_server, "451 4.3.0 Try again later")
+    assert first.error and "451" in first.error
+    row = the_digest(engine)
     assert row.status == DigestStatus.failed and row.attempts == 1
     assert row.next_attempt_at == NOW.astimezone(UTC) + timedelta(minutes=1)
     assert row.last_error is not None and "451" in row.last_error
     # Not yet due again; then the server comes back.
-    assert send_due_digests(engine, digest_settings, sender(smtp_server), NOW) == []
+    assert tick(engine, digest_settings, smtp_server, NOW) == []
     smtp_server.refuse = None
     later = NOW + timedelta(minutes=2)
-    [second] = send_due_digests(engine, digest_settings, sender(smtp_server), later)
+    [second] = tick(engine, digest_settings, smtp_server, later)
     assert second.status == DigestStatus.sent
-    assert send_due_digests(engine, digest_settings, sender(smtp_server), later) == []
-    assert send_due_digests(engine, digest_settings, sender(smtp_server),
-                            later + timedelta(hours=3)) == []
+    assert tick(engine, digest_settings, smtp_server, later) == []
+    assert tick(engine, digest_settings, smtp_server, later + timedelta(hours=3)) == []
     assert len(smtp_server.messages) == 1
-    with Session(engine) as s:
-        row = s.exec(select(Digest)).one()
+    row = the_digest(engine)
     assert row.status == DigestStatus.sent and row.attempts == 2 and row.last_error is None
 
 
 def test_permanent_refusal_is_not_retried(
     engine: Engine, demo: None, digest_settings: Settings, smtp_server: SmtpServer
 ) -> None:
-    seed(engine, n=10)
-    smtp_server.refuse = "554 5.7.1 Rejected"
-    [out] = send_due_digests(engine, digest_settings, sender(smtp_server), NOW)
-    assert out.status == DigestStatus.failed
+    refused_tick(engine, digest_settings, smtp_server, "554 5.7.1 Rejected")
     smtp_server.refuse = None
-    assert send_due_digests(engine, digest_settings, sender(smtp_server),
-                            NOW + timedelta(days=1, hours=-2)) == []
-    with Session(engine) as s:
-        row = s.exec(select(Digest)).one()
+    assert tick(engine, digest_settings, smtp_server, NOW + timedelta(days=1, hours=-2)) == []
+    row = the_digest(engine)
     assert row.next_attempt_at is None and row.status == DigestStatus.failed
 
 
@@ -358,16 +329,15 @@ def test_crash_mid_send_resends_once_with_the_same_message_id(
             assert claimed is not None
             message_id = claimed.message_id
     # While the lease holds, nobody else sends it.
-    assert send_due_digests(engine, digest_settings, sender(smtp_server), NOW) == []
+    assert tick(engine, digest_settings, smtp_server, NOW) == []
     expired = NOW + LEASE + timedelta(seconds=1)
-    [out] = send_due_digests(engine, digest_settings, sender(smtp_server), expired)
+    [out] = tick(engine, digest_settings, smtp_server, expired)
     assert out.status == DigestStatus.sent
-    assert send_due_digests(engine, digest_settings, sender(smtp_server), expired) == []
+    assert tick(engine, digest_settings, smtp_server, expired) == []
     [mail] = smtp_server.messages
-    msg = parsed(smtp_server)
+    msg = sent_message(smtp_server)
     assert msg["Message-ID"] == message_id
-    with Session(engine) as s:
-        row = s.exec(select(Digest)).one()
+    row = the_digest(engine)
     assert row.attempts == 2 and row.status == DigestStatus.sent
     assert mail.rcpt_tos == ["office@bureau.test"]
 
@@ -375,16 +345,14 @@ def test_crash_mid_send_resends_once_with_the_same_message_id(
 def test_empty_period_is_skipped_unless_asked(
     engine: Engine, demo: None, digest_settings: Settings, smtp_server: SmtpServer
 ) -> None:
-    [out] = send_due_digests(engine, digest_settings, sender(smtp_server), NOW)
+    [out] = tick(engine, digest_settings, smtp_server, NOW)
     assert out.status == DigestStatus.skipped and smtp_server.messages == []
     with session_scope(engine) as s:
         setting = s.exec(select(DigestSetting)).one()
         save_setting(s, bureau_id=setting.bureau_id, send_when_empty=True)
-    [out] = send_due_digests(engine, digest_settings, sender(smtp_server),
-                             NOW + timedelta(days=1))
+    [out] = tick(engine, digest_settings, smtp_server, NOW + timedelta(days=1))
     assert out.status == DigestStatus.sent
-    body = parsed(smtp_server).get_body(("plain",))
-    assert body is not None and "本日新收意见 0 条" in body.get_content()
+    assert "本日新收意见 0 条" in plain_text(sent_message(smtp_server))
 
 
 def test_send_now_sends_a_named_period_once(
@@ -395,14 +363,14 @@ def test_send_now_sends_a_named_period_once(
     with Session(engine) as s:
         bureau_id = default_bureau(s).id
     assert bureau_id is not None
-    out = send_digest_now(engine, digest_settings, sender(smtp_server), bureau_id=bureau_id,
+    out = send_digest_now(engine, digest_settings, smtp_sender(smtp_server), bureau_id=bureau_id,
                           period=week, now=NOW)
     assert out.status == DigestStatus.sent and out.period_key == "2026-W48"
     with pytest.raises(Conflict):
-        send_digest_now(engine, digest_settings, sender(smtp_server), bureau_id=bureau_id,
+        send_digest_now(engine, digest_settings, smtp_sender(smtp_server), bureau_id=bureau_id,
                         period=week, now=NOW)
     [mail] = smtp_server.messages
-    assert "2026年第48周" in parsed(smtp_server)["Subject"]
+    assert "2026年第48周" in sent_message(smtp_server)["Subject"]
     assert mail.rcpt_tos
 
 
@@ -469,21 +437,20 @@ def test_public_evaluation_results_are_in_the_digest(
 
     seed(engine)
     with Session(engine) as s:
-        unit = s.exec(select(Unit).where(Unit.slug == "demo")).one()
-        assert unit.id is not None
-        measure = create_measure(s, unit_id=unit.id, data=MeasureInput(
+        demo_id = unit_id(s)
+        measure = create_measure(s, unit_id=demo_id, data=MeasureInput(
             title="食堂菜价公示", description="每周公示", owner="总务处", deadline=None,
             progress=50, status=MeasureStatus.doing, check=5))
         assert measure.id is not None
-        codes = create_codes(s, secret=TEST_SECRET, unit_id=unit.id, count=3)
+        codes = create_codes(s, secret=TEST_SECRET, unit_id=demo_id, count=3)
         for code, rating in zip(codes[:2], (Rating.satisfied, Rating.unsatisfied), strict=True):
-            submit_evaluation(s, secret=TEST_SECRET, unit_id=unit.id, code=code,
+            submit_evaluation(s, secret=TEST_SECRET, unit_id=demo_id, code=code,
                               votes={measure.id: Vote(rating, None)}, evaluation_open=True)
         # Ratings count in the period they were made in: move them into the digest's day.
         s.execute(update(Evaluation).values(created_at=local(DAY, 10)))
         s.commit()
-    send_due_digests(engine, digest_settings, sender(smtp_server), NOW)
-    text, html, _xlsx = parts(parsed(smtp_server))
+    tick(engine, digest_settings, smtp_server, NOW)
+    text, html, _xlsx = parts(sent_message(smtp_server))
     assert "八、群众评议" in text
     assert "示范县第一初级中学：满意 1，基本满意 0，不满意 1，满意率 50%；评议码已用 2/3" in text
     assert "食堂菜价公示：满意 1，基本满意 0，不满意 1" in text

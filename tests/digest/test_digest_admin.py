@@ -11,20 +11,16 @@ from sqlmodel import Session, select
 
 from app.core.config import Settings
 from app.main import create_app
-from app.models import AuditLog, DigestSetting
-from tests.digest.test_digest import digest_settings  # noqa: F401 - fixture
-from tests.digest.test_digest_cli import seed_yesterday
-from tests.helpers import login, make_admin, soup
+from app.models import AdminRole, AuditLog, DigestSetting
+from tests.factories import PASSWORD, add_admin, seed_yesterday
+from tests.helpers import login, soup
 from tests.servers.smtp import SmtpServer
-
-PW = "correct horse battery"
 
 
 @pytest.fixture
-def admin_client(digest_settings: Settings, engine: Engine,  # noqa: F811
-                 demo: None) -> Iterator[TestClient]:
-    make_admin(engine, "chief", PW)
-    make_admin(engine, "head", PW, role="unit_admin", unit_slug="demo")
+def admin_client(digest_settings: Settings, engine: Engine, demo: None) -> Iterator[TestClient]:
+    add_admin(engine)
+    add_admin(engine, username="head", role=AdminRole.unit_admin, unit_slug="demo")
     # Plain-HTTP test client: a http base URL, so the session cookie is not Secure-only.
     plain = digest_settings.model_copy(update={"base_url": "http://testserver"})
     with TestClient(create_app(plain)) as c:
@@ -34,7 +30,7 @@ def admin_client(digest_settings: Settings, engine: Engine,  # noqa: F811
 def test_send_now_once_and_history(admin_client: TestClient, engine: Engine,
                                    smtp_server: SmtpServer) -> None:
     seed_yesterday(engine)
-    csrf = login(admin_client, "chief", PW)
+    csrf = login(admin_client, "chief", PASSWORD)
     page = admin_client.get("/admin/digest")
     assert page.status_code == 200 and "office@bureau.test" in page.text
     assert soup(page.text).find("a", href="/admin/digest") is not None  # in the nav
@@ -61,7 +57,7 @@ def test_send_now_once_and_history(admin_client: TestClient, engine: Engine,
 
 def test_failure_is_shown_with_its_retry(admin_client: TestClient,
                                          smtp_server: SmtpServer) -> None:
-    csrf = login(admin_client, "chief", PW)
+    csrf = login(admin_client, "chief", PASSWORD)
     smtp_server.refuse = "451 4.3.0 Try again later"
     r = admin_client.post("/admin/digest/send", data={"kind": "week", "csrf": csrf})
     assert r.status_code == 200 and r.url.query == b"done=failed"
@@ -70,7 +66,7 @@ def test_failure_is_shown_with_its_retry(admin_client: TestClient,
 
 
 def test_settings_form(admin_client: TestClient, engine: Engine) -> None:
-    csrf = login(admin_client, "chief", PW)
+    csrf = login(admin_client, "chief", PASSWORD)
     form = {"csrf": csrf, "recipients": "a@bureau.test, b@bureau.test", "daily_time": "",
             "weekly_weekday": "0", "overdue_workdays": "3", "send_when_empty": "1",
             "enabled": "1"}
@@ -96,7 +92,7 @@ def test_settings_form(admin_client: TestClient, engine: Engine) -> None:
 
 
 def test_only_bureau_admins(admin_client: TestClient) -> None:
-    csrf = login(admin_client, "head", PW)
+    csrf = login(admin_client, "head", PASSWORD)
     assert admin_client.get("/admin/digest").status_code == 403
     r = admin_client.post("/admin/digest/send", data={"kind": "day", "csrf": csrf})
     assert r.status_code == 403

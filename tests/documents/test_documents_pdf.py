@@ -56,6 +56,17 @@ def letter(fonts: CjkFonts, **overrides: object) -> bytes:
     return solicitation_letter_pdf(**arguments)  # type: ignore[arg-type]
 
 
+def poster(fonts: CjkFonts, *, email: str | None = EMAIL) -> bytes:
+    return poster_pdf(
+        unit_name=UNIT,
+        campaign_title=CAMPAIGN,
+        form_url=FORM_URL,
+        email=email,
+        deadline=date(2023, 10, 31),
+        fonts=fonts,
+    )
+
+
 def test_letter_text(fonts: CjkFonts, pdf_text: Text) -> None:
     text = pdf_text(letter(fonts))
     for phrase in [
@@ -119,14 +130,7 @@ def test_long_letter_flows_onto_more_pages(
 def test_poster(
     fonts: CjkFonts, pdf_text: Text, page_count: Callable[[bytes], int], decode_pdf_page: Decode
 ) -> None:
-    pdf = poster_pdf(
-        unit_name=UNIT,
-        campaign_title=CAMPAIGN,
-        form_url=FORM_URL,
-        email=EMAIL,
-        deadline=date(2023, 10, 31),
-        fonts=fonts,
-    )
+    pdf = poster(fonts)
     text = pdf_text(pdf)
     for phrase in [
         UNIT,
@@ -144,14 +148,7 @@ def test_poster(
 
 
 def test_poster_without_email(fonts: CjkFonts, pdf_text: Text) -> None:
-    pdf = poster_pdf(
-        unit_name=UNIT,
-        campaign_title=CAMPAIGN,
-        form_url=FORM_URL,
-        email=None,
-        deadline=date(2023, 10, 31),
-        fonts=fonts,
-    )
+    pdf = poster(fonts, email=None)
     assert "电子邮件" not in pdf_text(pdf)
 
 
@@ -213,14 +210,7 @@ def test_group_code() -> None:
 
 
 def test_fonts_are_embedded_subsets(fonts: CjkFonts) -> None:
-    pdf = poster_pdf(
-        unit_name=UNIT,
-        campaign_title=CAMPAIGN,
-        form_url=FORM_URL,
-        email=None,
-        deadline=date(2023, 10, 31),
-        fonts=fonts,
-    )
+    pdf = poster(fonts, email=None)
     # Subset fonts carry a six-letter tag; a full CJK font would make this megabytes.
     assert b"+Noto" in pdf or b"FontFile" in pdf
     assert len(pdf) < 300_000

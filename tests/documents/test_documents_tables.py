@@ -8,7 +8,6 @@ import openpyxl
 import pytest
 
 from app.documents.tables import (
-    CHECK_NAMES,
     SUBMISSION_HEADERS,
     Cell,
     ExportRow,
@@ -18,6 +17,8 @@ from app.documents.tables import (
     submissions_csv,
     submissions_xlsx,
 )
+from app.models import CHECK_NAMES
+from app.review.export import SUBMISSION_LABELS
 
 ATTACKS = ["=1+1", "+SUM(A1:A9)", "-2", "@cmd", "\t=1", "\r=1"]
 
@@ -53,7 +54,7 @@ def load(data: bytes) -> openpyxl.Workbook:
 
 
 def test_xlsx_sheets_and_rows() -> None:
-    book = load(submissions_xlsx(ROWS, title="意见汇总"))
+    book = load(submissions_xlsx(ROWS, labels=SUBMISSION_LABELS, title="意见汇总"))
     assert book.sheetnames == ["汇总", "全部意见", *(f"{c} {n}" for c, n in CHECK_NAMES.items())]
     everything = book["全部意见"]
     assert [cell.value for cell in everything[1]] == list(SUBMISSION_HEADERS)
@@ -67,7 +68,7 @@ def test_xlsx_sheets_and_rows() -> None:
 
 
 def test_xlsx_labels_dates_and_anonymity() -> None:
-    book = load(submissions_xlsx(ROWS, title="意见汇总"))
+    book = load(submissions_xlsx(ROWS, labels=SUBMISSION_LABELS, title="意见汇总"))
     rows = list(book["全部意见"].iter_rows(min_row=2, values_only=True))
     first = dict(zip(SUBMISSION_HEADERS, rows[0], strict=True))
     assert first["渠道"] == "网页"
@@ -86,16 +87,21 @@ def test_xlsx_labels_dates_and_anonymity() -> None:
 
 def test_anonymous_rows_never_carry_identity() -> None:
     leaky = row(9, 1, anonymous=True, name="张三", contact="zs@example.cn")
-    text = submissions_csv([leaky]).decode("utf-8-sig")
+    text = submissions_csv([leaky], labels=SUBMISSION_LABELS).decode("utf-8-sig")
     assert "张三" not in text and "zs@example.cn" not in text
-    book = load(submissions_xlsx([leaky], title="t"))
+    book = load(submissions_xlsx([leaky], labels=SUBMISSION_LABELS, title="t"))
     assert book["全部意见"]["K2"].value is None
 
 
 def test_xlsx_summary_counts() -> None:
     exported = datetime(2023, 11, 1, 2, 0, tzinfo=UTC)
     book = load(
-        submissions_xlsx(ROWS, title="意见汇总", summary={"导出时间": exported, "单位": "故县镇"})
+        submissions_xlsx(
+            ROWS,
+            labels=SUBMISSION_LABELS,
+            title="意见汇总",
+            summary={"导出时间": exported, "单位": "故县镇"},
+        )
     )
     values = [r for r in book["汇总"].iter_rows(values_only=True) if r[0] is not None]
     pairs = {r[0]: r[1] for r in values if len(r) > 1}
@@ -111,7 +117,7 @@ def test_xlsx_summary_counts() -> None:
 
 
 def test_csv_has_bom_and_parses_back() -> None:
-    data = submissions_csv(ROWS)
+    data = submissions_csv(ROWS, labels=SUBMISSION_LABELS)
     assert data.startswith(b"\xef\xbb\xbf")
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert parsed[0] == list(SUBMISSION_HEADERS)
@@ -131,11 +137,12 @@ def test_csv_has_bom_and_parses_back() -> None:
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_formula_injection_neutralised(attack: str) -> None:
     rows = [row(1, 1, text=attack, role=attack, anonymous=False, name=attack)]
-    parsed = list(csv.reader(io.StringIO(submissions_csv(rows).decode("utf-8-sig"), newline="")))
+    text = submissions_csv(rows, labels=SUBMISSION_LABELS).decode("utf-8-sig")
+    parsed = list(csv.reader(io.StringIO(text, newline="")))
     assert parsed[1][5] == "'" + attack
     assert parsed[1][3] == "'" + attack
     assert parsed[1][10] == "'" + attack
-    book = load(submissions_xlsx(rows, title=attack))
+    book = load(submissions_xlsx(rows, labels=SUBMISSION_LABELS, title=attack))
     # XML stores a carriage return as a line feed; the apostrophe is what matters.
     expected = ("'" + attack).replace("\r", "\n")
     assert book["全部意见"]["F2"].value == expected
@@ -169,7 +176,7 @@ def test_generic_tables() -> None:
 
 
 def test_column_widths_fit_chinese() -> None:
-    sheet = load(submissions_xlsx(ROWS, title="t"))["全部意见"]
+    sheet = load(submissions_xlsx(ROWS, labels=SUBMISSION_LABELS, title="t"))["全部意见"]
     # Nine CJK characters need about 18 character widths, capped for long opinions.
     assert sheet.column_dimensions["B"].width >= 18
     assert sheet.column_dimensions["F"].width <= 62

@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import timedelta
-from email import message_from_bytes, policy
-from email.header import Header
-from email.message import EmailMessage
-from email.utils import formataddr
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings
 from app.core.db import session_scope
 from app.core.errors import Conflict, Invalid
-from app.inbox import service as inbox
+from app.inbox import ingest, mailboxes
 from app.inbox.jobs import PollResult, poll_mailboxes
-from app.inbox.service import MailboxSpec
+from app.inbox.mailboxes import MailboxSpec
 from app.intake.service import lookup_receipt
 from app.mail.compose import build_message
-from app.mail.outbound import SmtpMailSender
 from app.main import create_app
 from app.models import (
     AckOutbox,
@@ -43,40 +36,13 @@ from app.models import (
 )
 from app.outbox.jobs import send_due_mail
 from app.outbox.service import queue_mail, sender_hash
-from tests.conftest import SHARED, make_settings
-from tests.helpers import login, make_admin, soup
+from tests.conftest import make_settings, smtp_sender
+from tests.factories import incoming_mail, jpeg_with_gps, unit_slugs
+from tests.helpers import parsed_mail, plain_text, signed_in_admin, soup
 from tests.servers.dovecot import DovecotServer
 from tests.servers.smtp import SmtpServer
 
-FLANKER = SHARED / "mail" / "flanker"
 OUR_ADDRESS = "yijian@school.test"
-
-
-def mail(
-    n: int,
-    *,
-    sender: str = "parent@example.test",
-    name: str = "李四",
-    to: str = "inbox@school.test",
-    subject: str = "食堂建议",
-    body: str = "希望食堂多做些蔬菜。",
-    headers: dict[str, str] | None = None,
-    files: list[tuple[str, str, bytes]] | None = None,
-) -> bytes:
-    """A message as a mail client writes it: encoded display name, UTF-8 base64 body."""
-    msg = EmailMessage()
-    msg["From"] = formataddr((str(Header(name, "utf-8").encode()), sender))
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Date"] = "Wed, 1 May 2024 10:00:00 +0800"
-    msg["Message-ID"] = f"<msg{n}.{sender.split('@')[0]}@client.example>"
-    for key, value in (headers or {}).items():
-        msg[key] = value
-    msg.set_content(f"{body}（{n}）")
-    for filename, content_type, data in files or []:
-        maintype, _, subtype = content_type.partition("/")
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
-    return msg.as_bytes()
 
 
 @pytest.fixture
@@ -87,28 +53,33 @@ def mail_settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 def add_box(
-    engine: Engine, server: DovecotServer, *, unit: str | None = "demo", **extra: object
+    engine: Engine,
+    server: DovecotServer,
+    *,
+    name: str = "school",
+    unit: str | None = "demo",
+    anonymous: bool = False,
+    password: str | None = None,
 ) -> int:
-    with Session(engine) as session:
+    """A mailbox on the test Dovecot (its password unless another is given); its id."""
+    with session_scope(engine) as session:
         spec = MailboxSpec(
-            name=str(extra.pop("name", "school")),
+            name=name,
             host=server.host,
             port=server.port,
             security="none",
             username=server.user,
-            password=server.password,
+            password=server.password if password is None else password,
             unit_slug=unit,
-            anonymous=bool(extra.pop("anonymous", False)),
+            anonymous=anonymous,
         )
-        box = inbox.add_mailbox(session, spec=spec)
-        session.commit()
+        box = mailboxes.add_mailbox(session, spec=spec)
         assert box.id is not None
         return box.id
 
 
 def poll(engine: Engine, settings: Settings, smtp: SmtpServer | None) -> PollResult:
-    sender = SmtpMailSender(smtp.host, smtp.port, "none") if smtp else None
-    result = poll_mailboxes(engine, settings, sender)
+    result = poll_mailboxes(engine, settings, smtp_sender(smtp) if smtp else None)
     assert result.errors == []
     return result
 
@@ -118,11 +89,7 @@ def submissions(session: Session) -> list[Submission]:
 
 
 def receipt_in(ack: bytes) -> str:
-    parsed = message_from_bytes(ack, policy=policy.default)
-    assert isinstance(parsed, EmailMessage)
-    part = parsed.get_body(("plain",))
-    assert part is not None
-    found = re.search(r"回执号：(\d{4}-\d{4}-\d{4}-\d{4})", part.get_content())
+    found = re.search(r"回执号：(\d{4}-\d{4}-\d{4}-\d{4})", plain_text(parsed_mail(ack)))
     assert found is not None
     return found.group(1)
 
@@ -132,15 +99,15 @@ def test_poll_stores_routes_acks_and_flags(
     mail_settings: Settings,
 ) -> None:
     add_box(engine, dovecot)
-    dovecot.deliver(mail(1, sender="named@example.test"))
-    dovecot.deliver(mail(2, sender="anon@example.test", subject="【匿名】宿舍问题"))
-    dovecot.deliver(mail(3, sender="plus@example.test", to="inbox+demo2@school.test"))
+    dovecot.deliver(incoming_mail(sender="named@example.test"))
+    dovecot.deliver(incoming_mail(n=2, sender="anon@example.test", subject="【匿名】宿舍问题"))
+    dovecot.deliver(incoming_mail(n=3, sender="plus@example.test", to="inbox+demo2@school.test"))
     result = poll(engine, mail_settings, smtp_server)
     assert result.statuses == {"ingested": 3} and result.acks_sent == 3
 
     with Session(engine) as session:
         named, anon, plus = submissions(session)
-        units = {u.id: u.slug for u in session.exec(select(Unit)).all()}
+        units = unit_slugs(session)
         assert [units[s.unit_id] for s in (named, anon, plus)] == ["demo", "demo", "demo2"]
         assert {s.channel for s in (named, anon, plus)} == {"email"}
         assert (named.anonymous, named.name, named.contact) == (False, "李四", "named@example.test")
@@ -163,7 +130,7 @@ def test_poll_stores_routes_acks_and_flags(
     assert "yijian" in dovecot.log()  # IMAP ID before SELECT
     by_rcpt = {m.rcpt_tos[0]: m for m in smtp_server.messages}
     assert set(by_rcpt) == {"named@example.test", "anon@example.test", "plus@example.test"}
-    ack = message_from_bytes(by_rcpt["anon@example.test"].data, policy=policy.default)
+    ack = parsed_mail(by_rcpt["anon@example.test"].data)
     assert ack["Auto-Submitted"] == "auto-replied"
     assert ack["In-Reply-To"] == "<msg2.anon@client.example>"
     body = ack.get_body(("plain",))
@@ -186,7 +153,7 @@ def test_mailbox_marked_anonymous_keeps_no_address(
     mail_settings: Settings,
 ) -> None:
     add_box(engine, dovecot, anonymous=True)
-    dovecot.deliver(mail(1, sender="who@example.test"))
+    dovecot.deliver(incoming_mail(sender="who@example.test"))
     poll(engine, mail_settings, smtp_server)
     with Session(engine) as session:
         (sub,) = submissions(session)
@@ -202,8 +169,8 @@ def test_one_ack_per_sender_per_hour_and_none_to_ourselves(
 ) -> None:
     add_box(engine, dovecot)
     for n in range(3):
-        dovecot.deliver(mail(n, sender="busy@example.test"))
-    dovecot.deliver(mail(9, sender=OUR_ADDRESS))
+        dovecot.deliver(incoming_mail(n=n, sender="busy@example.test"))
+    dovecot.deliver(incoming_mail(n=9, sender=OUR_ADDRESS))
     result = poll(engine, mail_settings, smtp_server)
     assert result.statuses == {"ingested": 4}
     assert [m.rcpt_tos for m in smtp_server.messages] == [["busy@example.test"]]
@@ -224,7 +191,7 @@ def test_one_ack_per_sender_per_hour_and_none_to_ourselves(
             sender_digest=sender_hash(secret=mail_settings.secret_key, address=address),
             send_at=utcnow(),
         )
-    dovecot.deliver(mail(10, sender=address))
+    dovecot.deliver(incoming_mail(n=10, sender=address))
     poll(engine, mail_settings, smtp_server)
     assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == [
         "answered@example.test", "answered@example.test", "busy@example.test"
@@ -236,14 +203,14 @@ def test_replies_become_followups(
     mail_settings: Settings,
 ) -> None:
     add_box(engine, dovecot)
-    dovecot.deliver(mail(1, sender="a@example.test", subject="【匿名】操场"))
+    dovecot.deliver(incoming_mail(sender="a@example.test", subject="【匿名】操场"))
     poll(engine, mail_settings, smtp_server)
-    ack = message_from_bytes(smtp_server.messages[0].data, policy=policy.default)
+    ack = parsed_mail(smtp_server.messages[0].data)
     code = receipt_in(smtp_server.messages[0].data)
     # A reply in the thread of our acknowledgement, and a new mail quoting the receipt code.
-    dovecot.deliver(mail(2, sender="a@example.test", subject=str(ack["Subject"]),
+    dovecot.deliver(incoming_mail(n=2, sender="a@example.test", subject=str(ack["Subject"]),
                          body="补充：操场灯坏了", headers={"In-Reply-To": str(ack["Message-ID"])}))
-    dovecot.deliver(mail(3, sender="b@example.test", subject=f"关于回执 {code}",
+    dovecot.deliver(incoming_mail(n=3, sender="b@example.test", subject=f"关于回执 {code}",
                          body="还想补充一点"))
     result = poll(engine, mail_settings, smtp_server)
     assert result.statuses == {"followup": 2} and result.acks_sent == 0
@@ -257,9 +224,8 @@ def test_replies_become_followups(
         assert {f.submission_id for f in followups} == {sub.id}
         assert all(f.raw is None for f in followups)
     # The admin sees them on the item's page, in the order they came.
-    make_admin(engine, "chief", "correct horse battery")
     with TestClient(create_app(mail_settings), base_url="https://yijian.example") as client:
-        login(client, "chief", "correct horse battery")
+        signed_in_admin(client, engine)
         page = soup(client.get(f"/admin/items/{sub.id}").text)
         queue = soup(client.get("/admin").text)
     shown = [p.get_text() for p in page.select("article.followup p.body")]
@@ -269,29 +235,39 @@ def test_replies_become_followups(
     assert badge is not None and badge.get_text() == "发件人回信 2 封"
 
 
+def poll_refused(engine: Engine, dovecot: DovecotServer, smtp_server: SmtpServer,
+                 settings: Settings, refusal: str) -> PollResult:
+    """One mail polled while the SMTP server refuses its acknowledgement with this reply."""
+    add_box(engine, dovecot)
+    dovecot.deliver(incoming_mail())
+    smtp_server.refuse = refusal
+    return poll(engine, settings, smtp_server)
+
+
+def the_ack(session: Session) -> AckOutbox:
+    return session.exec(select(AckOutbox)).one()
+
+
 def test_temporary_smtp_failure_is_retried(
     engine: Engine, demo: None, dovecot: DovecotServer, smtp_server: SmtpServer,
     mail_settings: Settings,
 ) -> None:
-    add_box(engine, dovecot)
-    dovecot.deliver(mail(1))
-    smtp_server.refuse = "451 4.3.0 Try again later"
-    result = poll(engine, mail_settings, smtp_server)
+    result = poll_refused(engine, dovecot, smtp_server, mail_settings, "451 4.3.0 Try again later")
     assert result.acks_failed == 1 and result.acks_sent == 0
     with Session(engine) as session:
-        ack = session.exec(select(AckOutbox)).one()
+        ack = the_ack(session)
         assert ack.status == AckStatus.pending and ack.attempts == 1
         assert ack.to_addr == "parent@example.test" and ack.next_attempt_at > utcnow()
         assert ack.last_error is not None and "parent@" not in ack.last_error
         # Not due yet: nothing is tried.
-        send_due_mail(engine, SmtpMailSender(smtp_server.host, smtp_server.port, "none"))
-        assert session.exec(select(AckOutbox)).one().attempts == 1
+        send_due_mail(engine, smtp_sender(smtp_server))
+        assert the_ack(session).attempts == 1
         session.execute(update(AckOutbox).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
         session.commit()
     smtp_server.refuse = None
-    send_due_mail(engine, SmtpMailSender(smtp_server.host, smtp_server.port, "none"))
+    send_due_mail(engine, smtp_sender(smtp_server))
     with Session(engine) as session:
-        ack = session.exec(select(AckOutbox)).one()
+        ack = the_ack(session)
         assert ack.status == AckStatus.sent and ack.to_addr is None and ack.message is None
     assert len(smtp_server.messages) == 1
 
@@ -300,34 +276,30 @@ def test_permanent_smtp_failure_forgets_address(
     engine: Engine, demo: None, dovecot: DovecotServer, smtp_server: SmtpServer,
     mail_settings: Settings,
 ) -> None:
-    add_box(engine, dovecot)
-    dovecot.deliver(mail(1))
-    smtp_server.refuse = "550 5.1.1 No such user"
-    poll(engine, mail_settings, smtp_server)
+    poll_refused(engine, dovecot, smtp_server, mail_settings, "550 5.1.1 No such user")
     with Session(engine) as session:
-        ack = session.exec(select(AckOutbox)).one()
+        ack = the_ack(session)
         assert ack.status == AckStatus.failed and ack.to_addr is None and ack.message is None
 
 
 def test_automated_mail_is_recorded_never_ingested_or_answered(
     engine: Engine, demo: None, dovecot: DovecotServer, smtp_server: SmtpServer,
-    mail_settings: Settings,
+    mail_settings: Settings, flanker: Path,
 ) -> None:
-    if not FLANKER.is_dir():
-        pytest.skip(f"real-mail fixtures not found at {FLANKER}")
     add_box(engine, dovecot)
-    automated = [p for p in sorted(FLANKER.glob("*.eml"))
+    automated = [p for p in sorted(flanker.glob("*.eml"))
                  if p.name.startswith(("bounce-", "complaints-", "disposition-", "charset-"))]
     for path in automated:
         dovecot.deliver(path.read_bytes())
-    dovecot.deliver(mail(1, headers={"Auto-Submitted": "auto-replied"}, subject="自动回复：休假"))
+    dovecot.deliver(incoming_mail(headers={"Auto-Submitted": "auto-replied"},
+                                  subject="自动回复：休假"))
     result = poll(engine, mail_settings, smtp_server)
     assert result.statuses == {"automated": len(automated) + 1}
     assert smtp_server.messages == []
     with Session(engine) as session:
         assert submissions(session) == []
         assert mail_settings  # the page lists them with Chinese reasons
-        views = inbox.list_unprocessed(session, bureau_id=_bureau(session))
+        views = mailboxes.list_unprocessed(session, bureau_id=_bureau(session))
         assert len(views) == len(automated) + 1
         assert {v.reason for v in views} >= {"退信", "自动回复", "已读回执", "投诉报告"}
 
@@ -339,15 +311,13 @@ def _bureau(session: Session) -> int:
 
 
 def test_real_world_messages_are_ingested_or_quarantined(
-    engine: Engine, demo: None, dovecot: DovecotServer, mail_settings: Settings,
+    engine: Engine, demo: None, dovecot: DovecotServer, mail_settings: Settings, flanker: Path,
 ) -> None:
-    if not FLANKER.is_dir():
-        pytest.skip(f"real-mail fixtures not found at {FLANKER}")
     add_box(engine, dovecot)
     names = ["attached-pdf.eml", "8bitmime.eml", "bilingual-simple.eml", "false-multipart.eml",
              "mailformed-headers.eml", "missing-final-boundary.eml"]
     for name in names:
-        dovecot.deliver((FLANKER / name).read_bytes())
+        dovecot.deliver((flanker / name).read_bytes())
     result = poll(engine, mail_settings, None)
     assert result.fetched == len(names)
     # Broken MIME still yields what can be read (false-multipart: its subject only).
@@ -360,25 +330,15 @@ def test_real_world_messages_are_ingested_or_quarantined(
         assert "Broken MIME" in texts
 
 
-def _jpeg_with_gps() -> bytes:
-    image = Image.new("RGB", (64, 48), (200, 30, 30))
-    exif = Image.Exif()
-    exif[0x8825] = {2: (39.0, 54.0, 0.0), 1: "N"}  # GPSInfo
-    exif[0x010F] = "PhoneMaker"
-    out = io.BytesIO()
-    image.save(out, format="JPEG", exif=exif)
-    return out.getvalue()
-
-
 def test_attachments_follow_the_form_limits(
     engine: Engine, demo: None, dovecot: DovecotServer, mail_settings: Settings,
 ) -> None:
     add_box(engine, dovecot)
-    photo = _jpeg_with_gps()
+    photo = jpeg_with_gps()
     assert b"PhoneMaker" in photo
     files = [("张三.jpg", "image/jpeg", photo), ("virus.exe", "application/octet-stream", b"MZ")]
     files += [(f"p{i}.jpg", "image/jpeg", photo) for i in range(3)]
-    dovecot.deliver(mail(1, files=files))
+    dovecot.deliver(incoming_mail(files=files))
     poll(engine, mail_settings, None)
     with Session(engine) as session:
         kept = session.exec(select(Attachment).order_by(col(Attachment.id))).all()
@@ -394,14 +354,14 @@ def test_routing_by_subject_tag_and_no_unit(
     engine: Engine, demo: None, dovecot: DovecotServer, mail_settings: Settings,
 ) -> None:
     add_box(engine, dovecot, unit=None)
-    dovecot.deliver(mail(1, subject="【demo2】【匿名】厕所"))
-    dovecot.deliver(mail(2, subject="[示范县第一初级中学] 校车"))
-    dovecot.deliver(mail(3, to="yijian-demo@school.example", subject="别名"))
-    dovecot.deliver(mail(4, subject="没有学校"))
+    dovecot.deliver(incoming_mail(subject="【demo2】【匿名】厕所"))
+    dovecot.deliver(incoming_mail(n=2, subject="[示范县第一初级中学] 校车"))
+    dovecot.deliver(incoming_mail(n=3, to="yijian-demo@school.example", subject="别名"))
+    dovecot.deliver(incoming_mail(n=4, subject="没有学校"))
     result = poll(engine, mail_settings, None)
     assert result.statuses == {"ingested": 3, "quarantined": 1}
     with Session(engine) as session:
-        units = {u.id: u.slug for u in session.exec(select(Unit)).all()}
+        units = unit_slugs(session)
         stored = [(units[s.unit_id], s.anonymous, s.text.split("\n")[0])
                   for s in submissions(session)]
         assert stored == [("demo2", True, "厕所"), ("demo", False, "校车"),
@@ -420,7 +380,7 @@ def test_closed_channel_is_recorded(
         session.execute(update(CampaignPhase).values(channels="web"))
         session.commit()
     add_box(engine, dovecot)
-    dovecot.deliver(mail(1))
+    dovecot.deliver(incoming_mail())
     result = poll(engine, mail_settings, smtp_server)
     assert result.statuses == {"closed": 1} and smtp_server.messages == []
     assert all("\\Seen" in f for f in dovecot.flags().values())
@@ -440,20 +400,20 @@ def test_bad_messages_are_quarantined_and_duplicates_recorded(
     with Session(engine) as session:
         box = _box(session, first)
         outcomes = [
-            inbox.ingest_message(session, settings=mail_settings, mailbox=box, uidvalidity=7,
+            ingest.ingest_message(session, settings=mail_settings, mailbox=box, uidvalidity=7,
                                  uid=uid, raw=raw, ack=False)
-            for uid, raw in [(1, b""), (2, b"x" * (10 * 1024 * 1024 + 1)), (3, mail(1)),
+            for uid, raw in [(1, b""), (2, b"x" * (10 * 1024 * 1024 + 1)), (3, incoming_mail()),
                              (4, b"From: a@example.test\nSubject: \n\n \n")]
         ]
         assert [o.status for o in outcomes] == [
             InboundStatus.quarantined, InboundStatus.too_large, InboundStatus.ingested,
             InboundStatus.quarantined]
         # The same UID again (a re-run) changes nothing; the same mail via a Cc is a duplicate.
-        replay = inbox.ingest_message(session, settings=mail_settings, mailbox=box,
-                                      uidvalidity=7, uid=3, raw=mail(1), ack=False)
+        replay = ingest.ingest_message(session, settings=mail_settings, mailbox=box,
+                                      uidvalidity=7, uid=3, raw=incoming_mail(), ack=False)
         assert replay.replayed and replay.submission_id == outcomes[2].submission_id
-        cc = inbox.ingest_message(session, settings=mail_settings, mailbox=_box(session, second),
-                                  uidvalidity=1, uid=1, raw=mail(1), ack=False)
+        cc = ingest.ingest_message(session, settings=mail_settings, mailbox=_box(session, second),
+                                  uidvalidity=1, uid=1, raw=incoming_mail(), ack=False)
         assert cc.status == InboundStatus.duplicate
         session.commit()
         rows = session.exec(select(InboundMessage).order_by(col(InboundMessage.id))).all()
@@ -467,7 +427,7 @@ def test_uidvalidity_change_restarts_without_duplicates(
     engine: Engine, demo: None, dovecot: DovecotServer, mail_settings: Settings,
 ) -> None:
     box_id = add_box(engine, dovecot)
-    dovecot.deliver(mail(1))
+    dovecot.deliver(incoming_mail())
     poll(engine, mail_settings, None)
     with Session(engine) as session:
         # As if the first pass had seen the folder under another UIDVALIDITY.
@@ -483,19 +443,15 @@ def test_uidvalidity_change_restarts_without_duplicates(
 def test_connection_error_is_recorded_and_others_still_polled(
     engine: Engine, demo: None, dovecot: DovecotServer, mail_settings: Settings,
 ) -> None:
-    with Session(engine) as session:
-        inbox.add_mailbox(session, spec=MailboxSpec(
-            name="broken", host=dovecot.host, port=dovecot.port, security="none",
-            username=dovecot.user, password="wrong", unit_slug="demo"))
-        session.commit()
+    add_box(engine, dovecot, name="broken", password="wrong")
     add_box(engine, dovecot)
-    dovecot.deliver(mail(1))
+    dovecot.deliver(incoming_mail())
     result = poll_mailboxes(engine, mail_settings, None)
     assert result.statuses == {"ingested": 1} and len(result.errors) == 1
     with Session(engine) as session:
-        broken = inbox.get_mailbox(session, name="broken")
+        broken = mailboxes.get_mailbox(session, name="broken")
         assert broken.last_error and "wrong" not in broken.last_error
-        assert inbox.get_mailbox(session, name="school").last_error is None
+        assert mailboxes.get_mailbox(session, name="school").last_error is None
 
 
 def test_env_mailbox_is_upserted(engine: Engine, demo: None, database_url: str,
@@ -503,10 +459,11 @@ def test_env_mailbox_is_upserted(engine: Engine, demo: None, database_url: str,
     settings = make_settings(database_url, tmp_path, imap_host="imap.example.test",
                              imap_user="box@example.test", imap_password="pw", imap_unit="demo2")
     with Session(engine) as session:
-        inbox.upsert_env_mailbox(session, settings=settings)
-        inbox.upsert_env_mailbox(session, settings=settings.model_copy(update={"imap_port": 995}))
+        mailboxes.upsert_env_mailbox(session, settings=settings)
+        moved = settings.model_copy(update={"imap_port": 995})
+        mailboxes.upsert_env_mailbox(session, settings=moved)
         session.commit()
-        (box,) = inbox.list_mailboxes(session)
+        (box,) = mailboxes.list_mailboxes(session)
         assert (box.name, box.port, box.username) == ("env", 995, "box@example.test")
         assert session.get(Unit, box.unit_id) is not None
 
@@ -519,8 +476,8 @@ def test_mailbox_validation(engine: Engine, demo: None) -> None:
                            ({"security": "tls"}, "security"), ({"password": ""}, "password"),
                            ({"host": "imap qq"}, "host")]:
             with pytest.raises(Invalid) as info:
-                inbox.add_mailbox(session, spec=MailboxSpec(**{**good.__dict__, **bad}))
+                mailboxes.add_mailbox(session, spec=MailboxSpec(**{**good.__dict__, **bad}))
             assert info.value.field == field
-        inbox.add_mailbox(session, spec=good)
+        mailboxes.add_mailbox(session, spec=good)
         with pytest.raises(Conflict):
-            inbox.add_mailbox(session, spec=good)
+            mailboxes.add_mailbox(session, spec=good)

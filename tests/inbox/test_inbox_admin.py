@@ -6,11 +6,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.inbox import service as inbox
-from app.models import InboundStatus, MailboxConfig
-from tests.helpers import csrf_of, login, make_admin, soup
+from app.inbox import ingest, mailboxes
+from app.models import AdminRole, InboundStatus, MailboxConfig
+from tests.factories import PASSWORD, add_admin
+from tests.helpers import csrf_of, login, signed_in_admin, soup
 
-PW = "correct horse battery"
 FORM = {"name": "qq", "host": "imap.qq.com", "port": "993", "security": "ssl",
         "username": "school@qq.com", "password": "app-code-123", "folder": "INBOX",
         "unit": "demo"}
@@ -19,8 +19,7 @@ FORM = {"name": "qq", "host": "imap.qq.com", "port": "993", "security": "ssl",
 def test_bureau_admin_adds_edits_and_sees_skipped_mail(
     client: TestClient, demo: None, engine: Engine
 ) -> None:
-    make_admin(engine, "chief", PW)
-    login(client, "chief", PW)
+    signed_in_admin(client, engine)
     page = client.get("/admin/inbox")
     assert page.status_code == 200 and "还没有邮箱" in page.text
     csrf = csrf_of(page.text)
@@ -33,13 +32,13 @@ def test_bureau_admin_adds_edits_and_sees_skipped_mail(
     assert "school@qq.com" in listing and "app-code-123" not in listing
 
     with Session(engine) as session:
-        box = inbox.get_mailbox(session, name="qq")
+        box = mailboxes.get_mailbox(session, name="qq")
         box_id = box.id
         assert box.password == "app-code-123" and box.enabled
         assert box_id is not None
         bounce = b"From: MAILER-DAEMON@qq.com\r\nSubject: Undeliverable\r\n\r\nx\r\n"
         settings = client.app.state.settings  # type: ignore[attr-defined]
-        inbox.ingest_message(session, settings=settings, mailbox=box, uidvalidity=1, uid=1,
+        ingest.ingest_message(session, settings=settings, mailbox=box, uidvalidity=1, uid=1,
                              ack=False, raw=bounce)
         session.commit()
 
@@ -59,24 +58,24 @@ def test_bureau_admin_adds_edits_and_sees_skipped_mail(
 
 
 def test_unit_admin_is_refused(client: TestClient, demo: None, engine: Engine) -> None:
-    make_admin(engine, "clerk", PW, role="unit_admin", unit_slug="demo")
-    login(client, "clerk", PW)
+    add_admin(engine, username="clerk", role=AdminRole.unit_admin, unit_slug="demo")
+    login(client, "clerk", PASSWORD)
     assert client.get("/admin/inbox").status_code == 403
     assert client.get("/admin/inbox/1").status_code == 403
 
 
 def test_other_bureaus_mailbox_is_not_found(client: TestClient, demo: None,
                                             engine: Engine) -> None:
-    make_admin(engine, "chief", PW)
+    add_admin(engine)
     with Session(engine) as session:
         from app.units.service import get_or_create_bureau
 
         other = get_or_create_bureau(session, name="另一个县教育局")
-        box = inbox.add_mailbox(session, bureau_id=other.id, spec=inbox.MailboxSpec(
+        box = mailboxes.add_mailbox(session, bureau_id=other.id, spec=mailboxes.MailboxSpec(
             name="theirs", host="imap.example", port=993, security="ssl", username="u",
             password="p"))
         session.commit()
         box_id = box.id
-    login(client, "chief", PW)
+    login(client, "chief", PASSWORD)
     assert client.get(f"/admin/inbox/{box_id}").status_code == 404
     assert "theirs" not in client.get("/admin/inbox").text

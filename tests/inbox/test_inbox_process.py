@@ -13,8 +13,8 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from app.models import AckOutbox, AckStatus, InboundMessage, Submission
-from tests.conftest import ROOT, server_env
-from tests.inbox.test_inbox import mail
+from tests.conftest import ROOT, run_cli, server_env, smtp_env
+from tests.factories import incoming_mail
 from tests.servers.dovecot import DovecotServer
 from tests.servers.smtp import SmtpServer
 
@@ -25,16 +25,8 @@ def mail_env(database_url: str, tmp_path: Path, imap: DovecotServer, smtp: SmtpS
         database_url, tmp_path,
         YIJIAN_IMAP_HOST=imap.host, YIJIAN_IMAP_PORT=str(imap.port), YIJIAN_IMAP_SECURITY="none",
         YIJIAN_IMAP_USER=imap.user, YIJIAN_IMAP_PASSWORD=imap.password, YIJIAN_IMAP_UNIT="demo",
-        YIJIAN_SMTP_HOST=smtp.host, YIJIAN_SMTP_PORT=str(smtp.port), YIJIAN_SMTP_SECURITY="none",
-        YIJIAN_MAIL_FROM="yijian@school.test", **extra,
+        **smtp_env(smtp, mail_from="yijian@school.test"), **extra,
     )
-
-
-def run(env: dict[str, str], *args: str, crash_at: str | None = None
-        ) -> subprocess.CompletedProcess[str]:
-    entry = ["tests.crash", crash_at] if crash_at else ["app"]
-    return subprocess.run([sys.executable, "-m", *entry, *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
 
 
 def counts(engine: Engine) -> tuple[int, int, int]:
@@ -53,16 +45,16 @@ def test_killed_poller_neither_loses_nor_duplicates(
     smtp_server: SmtpServer, tmp_path: Path,
 ) -> None:
     for n in range(5):
-        dovecot.deliver(mail(n, sender=f"p{n}@example.test"))
+        dovecot.deliver(incoming_mail(n=n, sender=f"p{n}@example.test"))
     env = mail_env(database_url, tmp_path, dovecot, smtp_server)
-    crashed = run(env, "inbox", "poll", "--once", crash_at=f"inbox.{crash_at}")
+    crashed = run_cli(env, "inbox", "poll", "--once", crash_at=f"inbox.{crash_at}")
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
     # Killed before \Seen in both cases: the server still calls every message unread.
     assert all("\\Seen" not in f for f in dovecot.flags().values())
     assert counts(engine) == ((0, 0, 0) if crash_at == "before_commit" else (5, 5, 0))
     assert smtp_server.messages == []
 
-    done = run(env, "inbox", "poll", "--once")
+    done = run_cli(env, "inbox", "poll", "--once")
     assert done.returncode == 0, done.stderr
     assert counts(engine) == (5, 5, 5)
     assert all("\\Seen" in f for f in dovecot.flags().values())
@@ -71,7 +63,7 @@ def test_killed_poller_neither_loses_nor_duplicates(
     with Session(engine) as session:  # mail is tagged like every other channel
         tags = session.exec(select(Submission.tagger)).all()
         assert tags and all(t and t.startswith("ngram:") for t in tags)
-    again = run(env, "inbox", "poll", "--once")
+    again = run_cli(env, "inbox", "poll", "--once")
     assert again.returncode == 0 and "取回 0 封" in again.stdout
     assert counts(engine) == (5, 5, 5) and len(smtp_server.messages) == 5
 
@@ -79,29 +71,29 @@ def test_killed_poller_neither_loses_nor_duplicates(
 def test_cli_mailbox_commands(database_url: str, engine: Engine, demo: None,
                               dovecot: DovecotServer, tmp_path: Path) -> None:
     env = server_env(database_url, tmp_path)
-    added = run(env, "inbox", "add", "--name", "demo-box", "--host", dovecot.host, "--port",
-                str(dovecot.port), "--security", "none", "--user", dovecot.user, "--password",
-                dovecot.password, "--unit", "demo")
+    added = run_cli(env, "inbox", "add", "--name", "demo-box", "--host", dovecot.host,
+                    "--port", str(dovecot.port), "--security", "none", "--user", dovecot.user,
+                    "--password", dovecot.password, "--unit", "demo")
     assert added.returncode == 0, added.stderr
-    bad = run(env, "inbox", "add", "--name", "x", "--host", "h", "--user", "u", "--password",
-              "p", "--unit", "nowhere")
+    bad = run_cli(env, "inbox", "add", "--name", "x", "--host", "h", "--user", "u",
+                  "--password", "p", "--unit", "nowhere")
     assert bad.returncode == 2 and "没有找到这个单位" in bad.stderr
-    listed = run(env, "inbox", "list")
+    listed = run_cli(env, "inbox", "list")
     assert "demo-box" in listed.stdout and "从未" in listed.stdout
     assert dovecot.password not in listed.stdout
-    dovecot.deliver(mail(1))
-    polled = run(env, "inbox", "poll", "--once")
+    dovecot.deliver(incoming_mail())
+    polled = run_cli(env, "inbox", "poll", "--once")
     assert polled.returncode == 0 and "ingested 1" in polled.stdout, polled.stderr
-    refused = run(env, "inbox", "remove", "demo-box")
+    refused = run_cli(env, "inbox", "remove", "demo-box")
     assert refused.returncode == 2 and "只能停用" in refused.stderr
-    assert run(env, "inbox", "disable", "demo-box").returncode == 0
-    assert "停用" in run(env, "inbox", "list").stdout
-    dovecot.deliver(mail(2))
-    assert "邮箱 0 个" in run(env, "inbox", "poll", "--once").stdout
-    assert run(env, "inbox", "add", "--name", "spare", "--host", "h", "--user", "u",
-               "--password", "p").returncode == 0
-    assert run(env, "inbox", "remove", "spare").returncode == 0
-    assert "spare" not in run(env, "inbox", "list").stdout
+    assert run_cli(env, "inbox", "disable", "demo-box").returncode == 0
+    assert "停用" in run_cli(env, "inbox", "list").stdout
+    dovecot.deliver(incoming_mail(n=2))
+    assert "邮箱 0 个" in run_cli(env, "inbox", "poll", "--once").stdout
+    assert run_cli(env, "inbox", "add", "--name", "spare", "--host", "h", "--user", "u",
+                   "--password", "p").returncode == 0
+    assert run_cli(env, "inbox", "remove", "spare").returncode == 0
+    assert "spare" not in run_cli(env, "inbox", "list").stdout
 
 
 def test_worker_polls_until_terminated(
@@ -114,11 +106,11 @@ def test_worker_polls_until_terminated(
                             stdout=log, stderr=subprocess.STDOUT)
     try:
         # Mail arriving while the worker runs is picked up by a later tick.
-        dovecot.deliver(mail(1))
+        dovecot.deliver(incoming_mail())
         deadline = time.monotonic() + 60
         while counts(engine)[2] < 1 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.2)
-        dovecot.deliver(mail(2, sender="later@example.test"))
+        dovecot.deliver(incoming_mail(n=2, sender="later@example.test"))
         while counts(engine)[2] < 2 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.2)
     finally:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tests.conftest import LiveServer
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
-def test_phone_flow(browser: Any, live_server: LiveServer) -> None:
+
+def test_phone_flow(browser: Browser, live_server: LiveServer) -> None:
     context = browser.new_context(
         viewport={"width": 360, "height": 740},
         is_mobile=True,

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from PIL import Image
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from app.main import create_app
 from app.models import Attachment, CampaignPhase, Submission
+from tests.conftest import make_settings
+from tests.factories import jpeg_with_gps, post_form
 from tests.helpers import form_key, receipt_of, soup
-
-
-def _post(client: TestClient, **fields: str) -> object:
-    data = {"role": "家长", "anonymous": "1", "text": "建议食堂公开菜价和进货渠道。"} | fields
-    return client.post("/u/demo", data=data)
 
 
 def test_form_page_is_chinese_mobile_and_anonymous_by_default(
@@ -51,7 +51,7 @@ def test_anonymous_submission_gets_receipt_and_keeps_no_identity(
     client: TestClient, demo: None, session: Session
 ) -> None:
     key = form_key(client.get("/u/demo").text)
-    r = _post(client, key=key, name="张三", contact="13800000000")
+    r = post_form(client, key=key, name="张三", contact="13800000000")
     assert r.status_code == 200
     receipt = receipt_of(r.text)
     row = session.exec(select(Submission)).one()
@@ -64,28 +64,21 @@ def test_double_tap_stores_one_and_shows_same_receipt(
     client: TestClient, demo: None, session: Session
 ) -> None:
     key = form_key(client.get("/u/demo").text)
-    first = receipt_of(_post(client, key=key).text)
-    second = receipt_of(_post(client, key=key).text)
+    first = receipt_of(post_form(client, key=key).text)
+    second = receipt_of(post_form(client, key=key).text)
     assert first == second
     assert len(session.exec(select(Submission)).all()) == 1
 
 
 def test_same_key_different_text_is_refused(client: TestClient, demo: None) -> None:
-    _post(client, key="k" * 20)
-    r = _post(client, key="k" * 20, text="完全不同的另一条意见")
+    post_form(client, key="k" * 20)
+    r = post_form(client, key="k" * 20, text="完全不同的另一条意见")
     assert r.status_code == 409
 
 
 def test_named_submission_keeps_name(client: TestClient, demo: None, session: Session) -> None:
-    r = client.post(
-        "/u/demo",
-        data={
-            "role": "教职工",
-            "text": "建议增加教研时间。",
-            "name": "李老师",
-            "contact": "li@example.com",
-        },
-    )
+    r = post_form(client, role="教职工", text="建议增加教研时间。", anonymous=False,
+                  name="李老师", contact="li@example.com")
     assert r.status_code == 200
     row = session.exec(select(Submission)).one()
     assert not row.anonymous and row.name == "李老师" and row.contact == "li@example.com"
@@ -94,7 +87,7 @@ def test_named_submission_keeps_name(client: TestClient, demo: None, session: Se
 def test_named_without_name_or_contact_is_refused_and_text_kept(
     client: TestClient, demo: None, session: Session
 ) -> None:
-    r = client.post("/u/demo", data={"role": "家长", "text": "我写了很长的意见"})
+    r = post_form(client, text="我写了很长的意见", anonymous=False)
     assert r.status_code == 422
     assert "姓名或联系方式" in soup(r.text).find(id="form-error").get_text()
     assert soup(r.text).find("textarea").get_text() == "我写了很长的意见"
@@ -102,15 +95,15 @@ def test_named_without_name_or_contact_is_refused_and_text_kept(
 
 
 def test_empty_and_too_long_text(client: TestClient, demo: None, session: Session) -> None:
-    assert _post(client, text="   ").status_code == 422
-    r = _post(client, text="字" * 5001)
+    assert post_form(client, text="   ").status_code == 422
+    r = post_form(client, text="字" * 5001)
     assert r.status_code == 422 and "不能超过 5000 字" in r.text
     assert session.exec(select(Submission)).all() == []
 
 
 def test_unknown_role_and_unknown_unit(client: TestClient, demo: None) -> None:
-    assert _post(client, role="hacker").status_code == 422
-    r = client.post("/u/nope", data={"text": "x", "anonymous": "1"})
+    assert post_form(client, role="hacker").status_code == 422
+    r = post_form(client, slug="nope", text="x", role=None)
     assert r.status_code == 404 and "没有找到这个单位" in r.text
     assert client.get("/u/nope").status_code == 404
 
@@ -123,29 +116,15 @@ def test_closed_phase_refuses(client: TestClient, demo: None, session: Session) 
     session.commit()
     page = client.get("/u/demo")
     assert page.status_code == 200 and soup(page.text).find("form", id="intake") is None
-    r = _post(client)
+    r = post_form(client)
     assert r.status_code == 403 and "已经结束" in r.text
-
-
-def _jpeg_with_gps() -> bytes:
-    img = Image.new("RGB", (64, 48), "red")
-    exif = Image.Exif()
-    exif[0x010F] = "PhoneMaker"  # Make
-    exif[0x8825] = {1: "N", 2: (39.0, 54.0, 20.0), 3: "E", 4: (116.0, 23.0, 29.0)}  # GPS
-    out = io.BytesIO()
-    img.save(out, format="JPEG", exif=exif)
-    assert b"PhoneMaker" in out.getvalue()
-    return out.getvalue()
 
 
 def test_photo_is_reencoded_without_exif_and_renamed(
     client: TestClient, demo: None, session: Session
 ) -> None:
-    r = client.post(
-        "/u/demo",
-        data={"role": "家长", "anonymous": "1", "text": "操场围墙破损，见照片。"},
-        files=[("files", ("张三家门口.jpg", _jpeg_with_gps(), "image/jpeg"))],
-    )
+    r = post_form(client, text="操场围墙破损，见照片。",
+                  files=[("张三家门口.jpg", "image/jpeg", jpeg_with_gps())])
     assert r.status_code == 200, r.text
     att = session.exec(select(Attachment)).one()
     assert att.content_type == "image/jpeg" and att.filename == "附件1.jpg"
@@ -154,46 +133,32 @@ def test_photo_is_reencoded_without_exif_and_renamed(
 
 
 def test_disguised_file_is_refused(client: TestClient, demo: None, session: Session) -> None:
-    r = client.post(
-        "/u/demo",
-        data={"anonymous": "1", "text": "附件"},
-        files=[("files", ("photo.jpg", b"MZ\x90\x00 not a photo", "image/jpeg"))],
-    )
+    r = post_form(client, text="附件", role=None,
+                  files=[("photo.jpg", "image/jpeg", b"MZ\x90\x00 not a photo")])
     assert r.status_code == 415 and "只能上传照片" in r.text
     assert session.exec(select(Submission)).all() == []
 
 
 def test_pdf_is_accepted(client: TestClient, demo: None, session: Session) -> None:
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-    r = client.post(
-        "/u/demo",
-        data={"anonymous": "1", "text": "见附件"},
-        files=[("files", ("意见.pdf", pdf, "application/pdf"))],
-    )
+    r = post_form(client, text="见附件", role=None, files=[("意见.pdf", "application/pdf", pdf)])
     assert r.status_code == 200
     assert session.exec(select(Attachment)).one().content_type == "application/pdf"
 
 
 def test_oversize_and_too_many_files(client: TestClient, demo: None, session: Session) -> None:
     big = b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024) + b"\n%%EOF\n"
-    r = client.post(
-        "/u/demo",
-        data={"anonymous": "1", "text": "大文件"},
-        files=[("files", ("a.pdf", big, "application/pdf"))],
-    )
+    r = post_form(client, text="大文件", role=None, files=[("a.pdf", "application/pdf", big)])
     assert r.status_code == 413
     pdf = b"%PDF-1.4\n%%EOF\n"
-    r = client.post(
-        "/u/demo",
-        data={"anonymous": "1", "text": "四个文件"},
-        files=[("files", (f"{i}.pdf", pdf, "application/pdf")) for i in range(4)],
-    )
+    files = [(f"{i}.pdf", "application/pdf", pdf) for i in range(4)]
+    r = post_form(client, text="四个文件", role=None, files=files)
     assert r.status_code == 422
     assert session.exec(select(Submission)).all() == []
 
 
 def test_receipt_lookup_page(client: TestClient, demo: None) -> None:
-    receipt = receipt_of(_post(client, key="x" * 16).text)
+    receipt = receipt_of(post_form(client, key="x" * 16).text)
     r = client.post("/r", data={"receipt": receipt})
     assert r.status_code == 200
     assert soup(r.text).find(id="status").get_text() == "新收"
@@ -209,13 +174,10 @@ def test_unknown_page_is_chinese_404(client: TestClient) -> None:
 
 
 def test_rate_limit_gives_chinese_429(
-    database_url: str, engine: object, demo: None, tmp_path: object
+    database_url: str, engine: Engine, demo: None, tmp_path: Path
 ) -> None:
-    from app.main import create_app
-    from tests.conftest import make_settings
-
-    app = create_app(make_settings(database_url, tmp_path, rate_limit="2/min"))  # type: ignore[arg-type]
+    app = create_app(make_settings(database_url, tmp_path, rate_limit="2/min"))
     with TestClient(app) as c:
-        codes = [_post(c, key=f"key-{i:08d}").status_code for i in range(3)]
+        codes = [post_form(c, key=f"key-{i:08d}").status_code for i in range(3)]
         assert codes == [200, 200, 429]
-        assert "提交太频繁" in _post(c).text
+        assert "提交太频繁" in post_form(c).text

@@ -1,31 +1,21 @@
 from __future__ import annotations
 
 import threading
-from email.message import EmailMessage
 
 import pytest
 
-from app.mail.imap import MailboxError, connect
-from tests.servers.dovecot import DovecotServer
+from app.mail.imap import Mailbox, MailboxError, connect
+from tests.factories import incoming_mail
+from tests.servers.dovecot import DovecotServer, free_port
 
 
-def _raw(n: int) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = f"student{n}@example.test"
-    msg["To"] = "inbox@school.test"
-    msg["Subject"] = f"意见 {n}"
-    msg["Message-ID"] = f"<m{n}@example.test>"
-    msg.set_content(f"第 {n} 条意见")
-    return msg.as_bytes()
-
-
-def _connect(server: DovecotServer):  # type: ignore[no-untyped-def]
+def _connect(server: DovecotServer) -> Mailbox:
     return connect(server.host, server.port, "none", server.user, server.password, timeout=10)
 
 
 def test_fetch_peek_seen_uidvalidity(dovecot: DovecotServer) -> None:
     for n in (1, 2, 3):
-        dovecot.deliver(_raw(n))
+        dovecot.deliver(incoming_mail(n=n))
     with _connect(dovecot) as box:
         validity = box.select("INBOX")
         uids = box.uids_after(0)
@@ -34,7 +24,7 @@ def test_fetch_peek_seen_uidvalidity(dovecot: DovecotServer) -> None:
         fetched = dict(box.fetch(uids, batch_size=2))
         for n, uid in zip((1, 2, 3), uids, strict=True):
             # The LDA prepends Return-Path; IMAP serves CRLF line ends.
-            assert fetched[uid].replace(b"\r\n", b"\n").endswith(_raw(n))
+            assert fetched[uid].replace(b"\r\n", b"\n").endswith(incoming_mail(n=n))
         # BODY.PEEK[] must not set \Seen: an interrupted import loses nothing.
         assert all("\\Seen" not in f for f in dovecot.flags().values())
         box.mark_seen(uids[:2])
@@ -62,7 +52,7 @@ def test_idle_wakes_on_new_mail(dovecot: DovecotServer) -> None:
         box.select()
         assert box.has_idle
         assert box.idle(0.3) is False
-        timer = threading.Timer(0.3, dovecot.deliver, args=(_raw(9),))
+        timer = threading.Timer(0.3, dovecot.deliver, args=(incoming_mail(n=9),))
         timer.start()
         try:
             assert box.idle(10) is True
@@ -77,7 +67,5 @@ def test_wrong_password(dovecot: DovecotServer) -> None:
 
 
 def test_connection_refused() -> None:
-    from tests.servers.dovecot import free_port
-
     with pytest.raises(MailboxError):
         connect("127.0.0.1", free_port(), "none", "u", "p", timeout=5)

@@ -1,49 +1,33 @@
 from __future__ import annotations
 
 import asyncio
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import default
 
 import pytest
 
-from app.mail.compose import build_ack
 from app.mail.outbound import MailSender, MailSendError, SmtpMailSender
+from tests.factories import ack_mail
+from tests.helpers import sent_message
 from tests.servers.dovecot import free_port
 from tests.servers.smtp import SMTP_PASSWORD, SMTP_USER, SmtpServer
-
-
-def _ack() -> EmailMessage:
-    return build_ack(
-        to_addr="student@example.test",
-        in_reply_to="<orig@example.test>",
-        references=[],
-        subject="食堂饭菜太咸",
-        receipt_code="1234-5678-9012-3456",
-        status_url="https://yijian.example/s/abc",
-        unit_name="第一中学",
-        from_addr="yijian@school.test",
-        message_id_domain="school.test",
-    )
 
 
 def test_delivers_with_login(smtp_server: SmtpServer) -> None:
     sender: MailSender = SmtpMailSender(
         smtp_server.host, smtp_server.port, "none", SMTP_USER, SMTP_PASSWORD, timeout=10
     )
-    msg = _ack()
+    msg = ack_mail()
     asyncio.run(sender.send(msg))
     [received] = smtp_server.messages
     assert received.rcpt_tos == ["student@example.test"]
     assert received.mail_from == "yijian@school.test"
     assert received.login == SMTP_USER
-    parsed = message_from_bytes(received.data, policy=default)
+    parsed = sent_message(smtp_server)
     assert parsed["Auto-Submitted"] == "auto-replied"
     assert parsed["In-Reply-To"] == "<orig@example.test>"
 
 
 def test_delivers_without_login(smtp_server: SmtpServer) -> None:
-    asyncio.run(SmtpMailSender(smtp_server.host, smtp_server.port, "none").send(_ack()))
+    asyncio.run(SmtpMailSender(smtp_server.host, smtp_server.port, "none").send(ack_mail()))
     assert len(smtp_server.messages) == 1
     assert smtp_server.messages[0].login is None
 
@@ -52,7 +36,7 @@ def test_temporary_refusal_raises(smtp_server: SmtpServer) -> None:
     smtp_server.refuse = "451 4.3.0 Try again later"
     sender = SmtpMailSender(smtp_server.host, smtp_server.port, "none", timeout=10)
     with pytest.raises(MailSendError) as info:
-        asyncio.run(sender.send(_ack()))
+        asyncio.run(sender.send(ack_mail()))
     assert info.value.temporary and info.value.code == 451
     assert smtp_server.messages == []
 
@@ -60,19 +44,19 @@ def test_temporary_refusal_raises(smtp_server: SmtpServer) -> None:
 def test_permanent_refusal_raises(smtp_server: SmtpServer) -> None:
     smtp_server.refuse = "554 5.7.1 Rejected"
     with pytest.raises(MailSendError) as info:
-        asyncio.run(SmtpMailSender(smtp_server.host, smtp_server.port, "none").send(_ack()))
+        asyncio.run(SmtpMailSender(smtp_server.host, smtp_server.port, "none").send(ack_mail()))
     assert not info.value.temporary and info.value.code == 554
 
 
 def test_bad_login_raises(smtp_server: SmtpServer) -> None:
     sender = SmtpMailSender(smtp_server.host, smtp_server.port, "none", SMTP_USER, "wrong")
     with pytest.raises(MailSendError) as info:
-        asyncio.run(sender.send(_ack()))
+        asyncio.run(sender.send(ack_mail()))
     assert not info.value.temporary
 
 
 def test_unreachable_server_is_temporary() -> None:
     sender = SmtpMailSender("127.0.0.1", free_port(), "none", timeout=5)
     with pytest.raises(MailSendError) as info:
-        asyncio.run(sender.send(_ack()))
+        asyncio.run(sender.send(ack_mail()))
     assert info.value.temporary

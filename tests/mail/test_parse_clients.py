@@ -11,8 +11,9 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr
 
-from app.mail.compose import build_ack, build_message
+from app.mail.compose import build_message
 from app.mail.parse import parse_message
+from tests.factories import ack_mail
 
 # A GBK-only character (镕, not in GB2312) proves "gb2312" labels are decoded as GB18030.
 FOXMAIL_BODY = """老师您好：
@@ -164,17 +165,7 @@ def test_receipt_code_in_subject() -> None:
 
 
 def test_reply_to_our_ack_keeps_thread_and_receipt() -> None:
-    ack = build_ack(
-        to_addr="s@example.test",
-        in_reply_to="<a@x>",
-        references=["<r@x>"],
-        subject="食堂",
-        receipt_code="1234-5678-9012-3456",
-        status_url="https://y.example/s/1",
-        unit_name="一中",
-        from_addr="yijian@school.test",
-        message_id_domain="school.test",
-    )
+    ack = ack_mail(in_reply_to="<a@x>", references=["<r@x>"], status_url="https://y.example/s/1")
     parsed_ack = parse_message(ack.as_bytes())
     assert parsed_ack.automated == "auto-reply"  # our own ack must never be ingested
     assert parsed_ack.in_reply_to == "<a@x>" and parsed_ack.references == ["<r@x>", "<a@x>"]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from app.mail.parse import MalformedMail, parse_message
 from app.mail.text import html_to_text
-from tests.mail.conftest import FLANKER
+from tests.conftest import FLANKER
 
 
 def _seeds() -> list[bytes]:

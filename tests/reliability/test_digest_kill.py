@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,18 +15,15 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from app.models import Digest, DigestStatus, utcnow
-from tests.conftest import ROOT
-from tests.digest.test_digest import parsed
-from tests.digest.test_digest_cli import digest_env, seed_yesterday
+from tests.conftest import digest_env, run_cli
+from tests.factories import seed_yesterday
+from tests.helpers import sent_message
 from tests.servers.smtp import SmtpServer
 
 
 def send(env: dict[str, str], day: str, crash_at: str | None = None
          ) -> subprocess.CompletedProcess[str]:
-    entry = ["tests.crash", crash_at] if crash_at else ["app"]
-    return subprocess.run([sys.executable, "-m", *entry, "digest", "send", "--once",
-                           "--period", day], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return run_cli(env, "digest", "send", "--once", "--period", day, crash_at=crash_at)
 
 
 @pytest.mark.parametrize(
@@ -57,5 +53,6 @@ def test_digest_sender_killed_mid_pass(
         rows = s.exec(select(Digest)).all()
     assert len(rows) == 1 and rows[0].status == DigestStatus.sent and rows[0].attempts == 2
     assert len(smtp_server.messages) == mails
-    assert {parsed(smtp_server, i)["Message-ID"] for i in range(mails)} == {rows[0].message_id}
+    sent_ids = {sent_message(smtp_server, i)["Message-ID"] for i in range(mails)}
+    assert sent_ids == {rows[0].message_id}
     assert send(env, day).returncode == 2  # and never a third time

@@ -6,18 +6,17 @@ import email
 from datetime import timedelta
 from email import policy
 from pathlib import Path
+from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select, update
 
-from app.mail.outbound import SmtpMailSender
 from app.main import create_app
 from app.models import (
     AckOutbox,
     AckStatus,
-    AdminUser,
+    AdminRole,
     Attachment,
     AuditLog,
     InternalNote,
@@ -28,21 +27,15 @@ from app.models import (
     utcnow,
 )
 from app.outbox.jobs import send_due_mail
-from tests.conftest import make_settings
-from tests.helpers import login, make_admin, receipt_of, soup
-from tests.review.test_queue import PW, seed
+from tests.conftest import make_settings, smtp_sender
+from tests.factories import PASSWORD, add_admin, insert_submissions, post_form
+from tests.helpers import login, receipt_of, soup
 from tests.servers.smtp import SmtpServer
 
 
-@pytest.fixture
-def chief(client: TestClient, demo: None, engine: Engine) -> str:
-    make_admin(engine, "chief", PW)
-    return login(client, "chief", PW)
-
-
-def submit(client: TestClient, text: str, **fields: str) -> str:
-    data = {"text": text, "role": "家长", "anonymous": "1", **fields}
-    r = client.post("/u/demo", data=data)
+def submit(client: TestClient, **form: Any) -> str:
+    """A suggestion sent through the public form (tests.factories.post_form); its receipt."""
+    r = post_form(client, **form)
     assert r.status_code == 200, r.text
     return receipt_of(r.text)
 
@@ -57,7 +50,7 @@ def status_of(client: TestClient, receipt: str) -> str:
 
 
 def test_item_page_and_workflow(client: TestClient, chief: str, engine: Engine) -> None:
-    receipt = submit(client, "希望学校\n改进食堂。")
+    receipt = submit(client, text="希望学校\n改进食堂。")
     sub = newest(engine)
     page = client.get(f"/admin/items/{sub.id}")
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
@@ -85,29 +78,23 @@ def test_item_page_and_workflow(client: TestClient, chief: str, engine: Engine) 
 
 
 def test_assign_forwards_to_a_reviewer(client: TestClient, chief: str, engine: Engine) -> None:
-    make_admin(engine, "rev", PW, role="reviewer", unit_slug="demo")
-    make_admin(engine, "other", PW, role="reviewer", unit_slug="demo2")
-    ids = seed(engine, [{}])
-    with Session(engine) as s:
-        users = {u.username: u.id for u in s.exec(select(AdminUser)).all()}
-    r = client.post(
-        f"/admin/items/{ids[0]}/assign", data={"csrf": chief, "assignee": str(users["other"])}
-    )
+    rev = add_admin(engine, username="rev", role=AdminRole.reviewer, unit_slug="demo")
+    other = add_admin(engine, username="other", role=AdminRole.reviewer, unit_slug="demo2")
+    ids = insert_submissions(engine, rows=[{}])
+    r = client.post(f"/admin/items/{ids[0]}/assign", data={"csrf": chief, "assignee": str(other)})
     assert r.status_code == 422  # a reviewer of another school
-    client.post(
-        f"/admin/items/{ids[0]}/assign", data={"csrf": chief, "assignee": str(users["rev"])}
-    )
+    client.post(f"/admin/items/{ids[0]}/assign", data={"csrf": chief, "assignee": str(rev)})
     with Session(engine) as s:
         sub = s.get(Submission, ids[0])
-        assert sub is not None and sub.assignee_id == users["rev"] and sub.status == "forwarded"
+        assert sub is not None and sub.assignee_id == rev and sub.status == "forwarded"
     client.cookies.clear()
-    login(client, "rev", PW)
+    login(client, "rev", PASSWORD)
     mine = client.get("/admin?mine=1")
     assert [li["data-id"] for li in soup(mine.text).select("#queue li")] == [str(ids[0])]
 
 
 def test_duplicates_merge_into_the_original(client: TestClient, chief: str, engine: Engine) -> None:
-    a, b, c = seed(engine, [{}, {}, {"unit": "demo2"}])
+    a, b, c = insert_submissions(engine, rows=[{}, {}, {"unit": "demo2"}])
     assert (
         client.post(
             f"/admin/items/{b}/duplicate", data={"csrf": chief, "target": str(b)}
@@ -143,7 +130,7 @@ def test_duplicates_merge_into_the_original(client: TestClient, chief: str, engi
 
 
 def test_attachments_download_only(client: TestClient, chief: str, engine: Engine) -> None:
-    ids = seed(engine, [{}, {"unit": "demo2"}])
+    ids = insert_submissions(engine, rows=[{}, {"unit": "demo2"}])
     with Session(engine) as s:
         for sid, name, ctype, data in (
             (ids[0], "照片.png", "image/png", b"\x89PNG\r\n\x1a\nrest"),
@@ -192,14 +179,18 @@ def test_reply_shows_on_receipt_page_and_is_emailed(
         smtp_security="none",
         mail_from="yijian@school.example",
     )
-    make_admin(engine, "chief", PW)
+    add_admin(engine)
     with TestClient(create_app(settings)) as client:
-        csrf = login(client, "chief", PW)
+        csrf = login(client, "chief", PASSWORD)
         named = submit(
-            client, "请公开收费明细。", anonymous="0", name="张三", contact="zhang@example.org"
+            client,
+            text="请公开收费明细。",
+            anonymous=False,
+            name="张三",
+            contact="zhang@example.org",
         )
         named_id = newest(engine).id
-        anon = submit(client, "匿名提一条。")
+        anon = submit(client, text="匿名提一条。")
         anon_id = newest(engine).id
         r = client.post(
             f"/admin/items/{named_id}/reply",
@@ -239,7 +230,7 @@ def test_reply_shows_on_receipt_page_and_is_emailed(
         s.execute(update(AckOutbox).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
         s.commit()
     smtp_server.refuse = None
-    send_due_mail(engine, SmtpMailSender(smtp_server.host, smtp_server.port, "none"))
+    send_due_mail(engine, smtp_sender(smtp_server))
     assert len(smtp_server.messages) == 2
     retried = email.message_from_bytes(smtp_server.messages[1].data, policy=policy.default)
     assert "补充说明。" in retried.get_body().get_content()  # type: ignore[union-attr]
@@ -252,7 +243,7 @@ def test_reply_shows_on_receipt_page_and_is_emailed(
 
 
 def test_empty_reply_and_note_are_refused(client: TestClient, chief: str, engine: Engine) -> None:
-    ids = seed(engine, [{}])
+    ids = insert_submissions(engine, rows=[{}])
     assert (
         client.post(f"/admin/items/{ids[0]}/reply", data={"csrf": chief, "body": "  "}).status_code
         == 422

@@ -10,56 +10,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.models import AuditLog, Submission, Unit
-from tests.helpers import login, make_admin, soup
-
-PW = "correct horse battery"
-T0 = datetime(2025, 3, 10, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
-
-
-def seed(engine: Engine, rows: list[dict[str, object]]) -> list[int]:
-    """Insert submissions directly (the queue reads what any channel stored)."""
-    with Session(engine) as s:
-        units = {u.slug: u.id for u in s.exec(select(Unit)).all()}
-        ids = []
-        for n, row in enumerate(rows):
-            at = row.pop("at", T0 + timedelta(minutes=n))
-            values = {
-                "unit_id": units[str(row.pop("unit", "demo"))],
-                "channel": "web",
-                "kind": "opinion",
-                "role": "家长",
-                "anonymous": True,
-                "text": f"意见 {n}",
-                "status": "new",
-                "receipt_hash": f"{len(ids)}-{n}-{datetime.now().timestamp()}",
-                "created_at": at,
-                "updated_at": at,
-                **row,
-            }
-            result = s.execute(insert(Submission).values(**values))
-            ids.append(int(result.inserted_primary_key[0]))  # type: ignore[index]
-        s.commit()
-    return ids
+from app.models import AdminRole, AuditLog, Submission
+from tests.factories import ROW_TIME, add_admin, insert_submissions
+from tests.helpers import soup
 
 
 def ids_on(html: str) -> list[int]:
     return [int(li["data-id"]) for li in soup(html).select("#queue li.item")]
 
 
-@pytest.fixture
-def chief(client: TestClient, demo: None, engine: Engine) -> str:
-    make_admin(engine, "chief", PW)
-    return login(client, "chief", PW)
-
-
 def test_filters_combine_and_stay_in_links(client: TestClient, chief: str, engine: Engine) -> None:
-    ids = seed(
+    ids = insert_submissions(
         engine,
-        [
+        rows=[
             {"check": 3, "check_score": 0.81, "check_evidence": json.dumps(["门难进"])},
             {"check": 3, "unit": "demo2", "text": "食堂太贵"},
             {"check": 1, "channel": "email", "role": "教职工", "anonymous": False, "name": "王"},
@@ -88,9 +54,9 @@ def test_filters_combine_and_stay_in_links(client: TestClient, chief: str, engin
 
 def test_date_range_is_local_and_inclusive(client: TestClient, chief: str, engine: Engine) -> None:
     # 2025-03-09 23:30 Beijing is 15:30 UTC: it belongs to the 9th, not the 10th.
-    ids = seed(
+    ids = insert_submissions(
         engine,
-        [
+        rows=[
             {"at": datetime(2025, 3, 9, 15, 30, tzinfo=UTC)},
             {"at": datetime(2025, 3, 10, 15, 59, tzinfo=UTC)},  # 23:59 on the 10th
             {"at": datetime(2025, 3, 10, 16, 0, tzinfo=UTC)},  # 00:00 on the 11th
@@ -103,8 +69,8 @@ def test_date_range_is_local_and_inclusive(client: TestClient, chief: str, engin
 
 def test_keyset_pages_cover_everything_once(client: TestClient, chief: str, engine: Engine) -> None:
     # Same timestamps in pairs: the id breaks ties so no row is skipped or repeated.
-    rows: list[dict[str, object]] = [{"at": T0 + timedelta(seconds=n // 2)} for n in range(120)]
-    ids = seed(engine, rows)
+    rows = [{"at": ROW_TIME + timedelta(seconds=n // 2)} for n in range(120)]
+    ids = insert_submissions(engine, rows=rows)
     for sort, expected in (("new", sorted(ids, reverse=True)), ("old", sorted(ids))):
         seen: list[int] = []
         url = f"/admin?sort={sort}"
@@ -145,9 +111,9 @@ def test_bad_filters_are_a_clear_422(client: TestClient, chief: str, query: str)
 
 
 def test_exports_follow_the_filter(client: TestClient, chief: str, engine: Engine) -> None:
-    seed(
+    insert_submissions(
         engine,
-        [
+        rows=[
             {
                 "check": 2,
                 "text": '=HYPERLINK("http://evil")',
@@ -182,12 +148,8 @@ def test_exports_follow_the_filter(client: TestClient, chief: str, engine: Engin
 
 
 def test_bulk_actions(client: TestClient, chief: str, engine: Engine) -> None:
-    ids = seed(engine, [{}, {}, {}])
-    make_admin(engine, "rev", PW, role="reviewer", unit_slug="demo")
-    with Session(engine) as s:
-        from app.models import AdminUser
-
-        rev = s.exec(select(AdminUser).where(AdminUser.username == "rev")).one()
+    ids = insert_submissions(engine, rows=[{}, {}, {}])
+    rev = add_admin(engine, username="rev", role=AdminRole.reviewer, unit_slug="demo")
     back = "check=&status=new"
     r = client.post(
         "/admin/bulk",
@@ -197,7 +159,7 @@ def test_bulk_actions(client: TestClient, chief: str, engine: Engine) -> None:
     assert r.status_code == 303 and r.headers["location"] == "/admin?" + back
     client.post(
         "/admin/bulk",
-        data={"csrf": chief, "ids": ids, "action": "assign", "value_assign": str(rev.id)},
+        data={"csrf": chief, "ids": ids, "action": "assign", "value_assign": str(rev)},
     )
     client.post(
         "/admin/bulk",
@@ -206,7 +168,7 @@ def test_bulk_actions(client: TestClient, chief: str, engine: Engine) -> None:
     with Session(engine) as s:
         subs = {x.id: x for x in s.exec(select(Submission)).all()}
         assert [subs[i].check for i in ids] == [5, 5, None]
-        assert all(subs[i].assignee_id == rev.id for i in ids)
+        assert all(subs[i].assignee_id == rev for i in ids)
         assert [subs[i].status for i in ids] == ["forwarded", "forwarded", "invalid"]
         assert s.exec(select(AuditLog).where(AuditLog.action == "bulk")).all()
     # Nothing selected, or a forbidden jump: a clear error, nothing changed.
@@ -222,7 +184,7 @@ def test_bulk_actions(client: TestClient, chief: str, engine: Engine) -> None:
 
 
 def test_bulk_needs_csrf(client: TestClient, chief: str, engine: Engine) -> None:
-    ids = seed(engine, [{}])
+    ids = insert_submissions(engine, rows=[{}])
     form = {"ids": ids, "action": "status", "value_status": "closed"}
     assert client.post("/admin/bulk", data=form).status_code == 403
     assert client.post("/admin/bulk", data=form | {"csrf": "forged"}).status_code == 403
@@ -235,7 +197,9 @@ def test_bulk_needs_csrf(client: TestClient, chief: str, engine: Engine) -> None
 
 
 def test_audit_page_filters(client: TestClient, chief: str, engine: Engine) -> None:
-    ids = seed(engine, [{"anonymous": False, "name": "赵六", "contact": "13800000000"}])
+    ids = insert_submissions(
+        engine, rows=[{"anonymous": False, "name": "赵六", "contact": "13800000000"}]
+    )
     client.post(f"/admin/items/{ids[0]}/retag", data={"csrf": chief, "check": "2"})
     client.post(f"/admin/items/{ids[0]}/note", data={"csrf": chief, "body": "秘密备注内容"})
     page = client.get("/admin/audit?action=retag&actor=chief&unit=demo")

@@ -3,13 +3,29 @@ import fcntl
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from app.campaign.service import IntakeState
 from app.core.db import make_engine
-from app.storage.writer import LoopWriter, ThreadWriter, Writer, make_writer
+from app.core.errors import Conflict
+from app.intake.service import Stored
+from app.models import Submission
+from app.storage.writer import (
+    BatchWriter,
+    LoopWriter,
+    Submissions,
+    ThreadWriter,
+    WriteQueue,
+    make_writer,
+)
+from tests.conftest import TEST_SECRET
+from tests.storage import numbered
+
+SUBMISSIONS = Submissions(TEST_SECRET, tagger=None)
 
 
 def _bureau_names(engine: Engine) -> list[str]:
@@ -17,14 +33,17 @@ def _bureau_names(engine: Engine) -> list[str]:
         return [r[0] for r in conn.execute(text("SELECT name FROM bureau"))]
 
 
+def _in_process(kind: type[BatchWriter], write_engine: Engine) -> BatchWriter:
+    if kind is LoopWriter and write_engine.dialect.name != "sqlite":
+        pytest.skip("the loop writer is for SQLite")
+    return kind(write_engine, SUBMISSIONS, max_batch=64)
+
+
 @pytest.mark.parametrize("kind", [ThreadWriter, LoopWriter])
 def test_group_commit_isolates_failing_jobs(
-    engine: Engine, database_url: str, kind: type[Writer]
+    engine: Engine, write_engine: Engine, kind: type[BatchWriter]
 ) -> None:
-    if kind is LoopWriter and engine.dialect.name != "sqlite":
-        pytest.skip("the loop writer is for SQLite")
-    write_engine = make_engine(database_url, immediate=True)
-    writer = kind(write_engine, max_batch=64)
+    writer = _in_process(kind, write_engine)
 
     def ok(i: int):  # type: ignore[no-untyped-def]
         def job(s: Session) -> int:
@@ -46,15 +65,38 @@ def test_group_commit_isolates_failing_jobs(
 
     results = asyncio.run(main())
     writer.close()
-    write_engine.dispose()
     assert results[:50] == list(range(50))
     assert isinstance(results[50], ValueError)
     names = _bureau_names(engine)
     assert len(names) == 50 and "bad" not in names
 
 
+@pytest.mark.parametrize("kind", [ThreadWriter, LoopWriter])
+def test_submissions_share_the_batch_and_fail_alone(
+    session: Session, write_engine: Engine, demo_state: IntakeState, kind: type[BatchWriter]
+) -> None:
+    """A batch's submissions go in together; should that fail, they are stored one by
+    one, and only the failing one (here an attachment that is no file) is refused."""
+    writer = _in_process(kind, write_engine)
+    bad = numbered(0)
+    bad.files = [object()]  # type: ignore[list-item]
+    conflict = replace(numbered(2), data=numbered(3).data)
+
+    async def main() -> list[object]:
+        stores = [writer.store(numbered(i), demo_state) for i in range(1, 20)]
+        more = [writer.store(bad, demo_state), writer.store(conflict, demo_state)]
+        return await asyncio.gather(*stores, *more, return_exceptions=True)
+
+    results = asyncio.run(main())
+    writer.close()
+    assert all(isinstance(r, Stored) and not r.replayed for r in results[:19])
+    assert isinstance(results[19], AttributeError)
+    assert isinstance(results[20], Conflict)
+    assert len(session.exec(select(Submission)).all()) == 19
+
+
 def test_make_writer_suits_the_database(engine: Engine) -> None:
-    writer = make_writer(engine)
+    writer = make_writer(engine, SUBMISSIONS)
     try:
         expected = LoopWriter if engine.dialect.name == "sqlite" else ThreadWriter
         assert type(writer) is expected
@@ -65,7 +107,7 @@ def test_make_writer_suits_the_database(engine: Engine) -> None:
 def _store_while_locked(database_url: str, hold: Callable[[threading.Event], None]) -> int:
     """Run one LoopWriter job while `hold` keeps a lock for 0.5 s; count loop ticks meanwhile."""
     write_engine = make_engine(database_url, immediate=True)
-    writer = LoopWriter(write_engine)
+    writer = LoopWriter(write_engine, SUBMISSIONS)
     locked = threading.Event()
 
     def job(s: Session) -> str:
@@ -133,6 +175,23 @@ def test_loop_writers_queue_on_the_lock_file(engine: Engine, database_url: str) 
 
     assert _store_while_locked(database_url, hold) >= 10
     assert _bureau_names(engine) == ["y"]
+
+
+def test_a_turn_ends_with_its_transaction(write_engine: Engine) -> None:
+    """commit() and rollback() both pass the lock file on to the next process."""
+    if write_engine.dialect.name != "sqlite":
+        pytest.skip("SQLite locking")
+    turns = WriteQueue(write_engine)
+    with open(f"{write_engine.url.database}.writer-lock", "ab") as other:
+        for end in (turns.commit, turns.rollback):
+            with Session(write_engine) as session:
+                turns.begin(session)
+                with pytest.raises(BlockingIOError):
+                    fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                end(session)
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(other, fcntl.LOCK_UN)
+    turns.close()
 
 
 def test_sqlite_is_durable(engine: Engine) -> None:

@@ -1,4 +1,4 @@
-"""The SQLite writer process (app/writer.py): the path `yijian serve` takes on SQLite."""
+"""The SQLite writer process (app/storage/process.py): the path `yijian serve` takes on SQLite."""
 
 from __future__ import annotations
 
@@ -14,17 +14,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.campaign.service import IntakeCache, IntakeState, get_intake_state
+from app.campaign.service import IntakeCache, IntakeState
 from app.core.config import Settings
-from app.core.db import make_engine
-from app.intake.service import NewSubmission, Stored, SubmissionInput
+from app.intake.service import Stored
 from app.main import create_app
 from app.models import Attachment, CampaignPhase, Channel, Submission
 from app.storage import process as writer_module
-from app.storage.process import ProcessWriter, uses_process
+from app.storage import start_writer, uses_process
+from app.storage.process import ProcessWriter
 from app.storage.writer import WriteFailed
 from tests.conftest import make_settings
+from tests.factories import post_form
 from tests.helpers import receipt_of
+from tests.storage import numbered
 
 URL = "/api/v1/units/demo/submissions"
 
@@ -49,9 +51,7 @@ def _child(client: TestClient) -> ProcessWriter:
 
 
 def test_form_and_api_store_through_the_child(process_client: TestClient, session: Session) -> None:
-    page = process_client.post(
-        "/u/demo", data={"role": "家长", "anonymous": "1", "text": "作业太多，孩子每天写到十一点。"}
-    )
+    page = post_form(process_client, text="作业太多，孩子每天写到十一点。")
     assert page.status_code == 200
     assert len(receipt_of(page.text).replace(" ", "")) >= 16
     payload = {"text": "校车太挤，建议增加班次。", "idempotency_key": "proc-key-0001"}
@@ -89,33 +89,18 @@ def test_attachment_travels_with_its_submission(
     process_client: TestClient, session: Session
 ) -> None:
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-    r = process_client.post(
-        "/u/demo",
-        data={"role": "家长", "anonymous": "1", "text": "附上通知原件。"},
-        files={"files": ("notice.pdf", pdf, "application/pdf")},
+    r = post_form(
+        process_client, text="附上通知原件。", files=[("notice.pdf", "application/pdf", pdf)]
     )
     assert r.status_code == 200, r.text
     stored = session.exec(select(Attachment)).one()
     assert stored.data == pdf and stored.submission_id is not None
 
 
-def _item(state: IntakeState, i: int) -> tuple[NewSubmission, IntakeState]:
-    data = SubmissionInput(text=f"第{i}条：建议延长图书馆开放时间。", role="家长", anonymous=True)
-    new = NewSubmission(slug="demo", channel=Channel.web, data=data, idempotency_key=f"grp-{i:06d}")
-    return new, state
-
-
-@pytest.fixture
-def demo_state(engine: Engine, demo: None) -> IntakeState:
-    with Session(engine) as s:
-        return get_intake_state(s, slug="demo")
-
-
-@pytest.fixture
-def write_engine(process_settings: Settings) -> Iterator[Engine]:
-    eng = make_engine(process_settings.database_url, immediate=True)
-    yield eng
-    eng.dispose()
+async def _start(settings: Settings, engine: Engine) -> ProcessWriter:
+    writer = await start_writer(settings, engine, tagger=None)
+    assert isinstance(writer, ProcessWriter)
+    return writer
 
 
 def test_concurrent_submissions_share_transactions(
@@ -123,12 +108,9 @@ def test_concurrent_submissions_share_transactions(
 ) -> None:
     state = demo_state
 
-    async def main() -> list[object]:
-        writer = ProcessWriter(write_engine, process_settings)
-        await writer.start()
-        pending = asyncio.gather(
-            *(writer.run_batched("submission", _item(state, i)) for i in range(200))
-        )
+    async def main() -> list[Stored]:
+        writer = await _start(process_settings, write_engine)
+        pending = asyncio.gather(*(writer.store(numbered(i), state) for i in range(200)))
         while writer._frames == 0:
             await asyncio.sleep(0)
         # Handed in during one loop turn, they went out as a couple of frames.
@@ -208,17 +190,14 @@ def test_an_unsendable_submission_fails_alone(
     process_settings: Settings, write_engine: Engine, demo_state: IntakeState, session: Session
 ) -> None:
     state = demo_state
-    bad, _ = _item(state, 1)
+    bad = numbered(1)
     bad.files = [lambda: None]  # type: ignore[list-item]
 
     async def main() -> tuple[object, object]:
-        writer = ProcessWriter(write_engine, process_settings)
-        await writer.start()
+        writer = await _start(process_settings, write_engine)
         try:
-            first = await asyncio.gather(
-                writer.run_batched("submission", (bad, state)), return_exceptions=True
-            )
-            second = await writer.run_batched("submission", _item(state, 2))
+            first = await asyncio.gather(writer.store(bad, state), return_exceptions=True)
+            second = await writer.store(numbered(2), state)
             return first[0], second
         finally:
             await writer.aclose()

@@ -1,22 +1,13 @@
 from sqlmodel import Session, select
 
-from app.intake.service import NewSubmission, SubmissionInput, store_submission
-from app.models import Channel, Status, Submission, TagCorrection
+from app.models import Status, Submission, TagCorrection
 from app.tagging.corrections import correct_tag, iter_corrections
-from tests.conftest import TEST_SECRET
+from tests.factories import add_submission, new_submission
 
 
 def test_correction_is_kept_and_changes_the_item(session: Session, demo: None) -> None:
-    stored = store_submission(
-        session,
-        secret=TEST_SECRET,
-        new=NewSubmission(
-            slug="demo",
-            channel=Channel.web,
-            data=SubmissionInput(text="有老师周末办收费补习班", role="家长", anonymous=True),
-        ),
-    )
-    item = session.get(Submission, stored.id)
+    sid = add_submission(session, new=new_submission(text="有老师周末办收费补习班"))
+    item = session.get(Submission, sid)
     assert item is not None
     assert correct_tag(session, submission=item, check=4, actor_id=None) is not None
     session.commit()

@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from app.campaign.service import get_intake_state
+from app.core.errors import Closed, Conflict
+from app.intake.service import NewSubmission, store_submissions
 from app.models import Submission
 from app.tagging.corrections import correct_tag
-from tests.conftest import ROOT, server_env
+from tests.conftest import TEST_SECRET, run_cli, server_env
+from tests.factories import add_submission, new_submission, post_form
 
 
 def test_submissions_are_tagged_when_stored(
     client: TestClient, demo: None, session: Session
 ) -> None:
-    client.post(
-        "/u/demo",
-        data={
-            "anonymous": "1",
-            "role": "家长",
-            "text": "有老师周末在家里办收费补习班，要求学生必须参加。",
-        },
-    )
+    post_form(client, text="有老师周末在家里办收费补习班，要求学生必须参加。")
     client.post("/api/v1/units/demo/submissions", json={"text": "谢谢学校！"})
     rows = session.exec(select(Submission).order_by(Submission.id)).all()  # type: ignore[arg-type]
     assert [r.check for r in rows] == [4, 0]
@@ -38,16 +33,9 @@ def test_submissions_are_tagged_when_stored(
 def test_one_batch_with_a_repeated_key_stores_one(
     database_url: str, engine: Engine, demo: None, session: Session
 ) -> None:
-    from app.campaign.service import get_intake_state
-    from app.core.errors import Closed
-    from app.intake.service import NewSubmission, SubmissionInput, store_submissions
-    from app.models import Channel
-    from tests.conftest import TEST_SECRET
-
     state = get_intake_state(session, slug="demo")
-    data = SubmissionInput(text="建议增加校车", role="家长", anonymous=True)
-    new = NewSubmission(slug="demo", channel=Channel.web, data=data, idempotency_key="k" * 12)
-    closed = NewSubmission(slug="demo", channel=Channel.web, data=data, check_open=True)
+    new = new_submission(text="建议增加校车", idempotency_key="k" * 12)
+    closed = new_submission(text="建议增加校车")
     shut = state.__class__(**{**state.__dict__, "open_channels": frozenset()})
     results = store_submissions(
         session, secret=TEST_SECRET, items=[(new, state), (new, state), (closed, shut)]
@@ -62,17 +50,10 @@ def test_one_batch_with_a_repeated_key_stores_one(
 def test_a_key_stored_before_replays_in_a_later_batch(
     database_url: str, engine: Engine, demo: None, session: Session
 ) -> None:
-    from app.campaign.service import get_intake_state
-    from app.core.errors import Conflict
-    from app.intake.service import NewSubmission, SubmissionInput, store_submissions
-    from app.models import Channel
-    from tests.conftest import TEST_SECRET
-
     state = get_intake_state(session, slug="demo")
 
     def new(text: str, key: str) -> NewSubmission:
-        data = SubmissionInput(text=text, role="家长", anonymous=True)
-        return NewSubmission(slug="demo", channel=Channel.web, data=data, idempotency_key=key)
+        return new_submission(text=text, idempotency_key=key)
 
     first = store_submissions(
         session, secret=TEST_SECRET, items=[(new("建议增加校车", "a" * 12), state)]
@@ -117,15 +98,7 @@ def test_tag_cli(tmp_path: Path, database_url: str) -> None:
             json.dumps({"id": 4, "text": "你好"}),
         ]
     )
-    out = subprocess.run(
-        [sys.executable, "-m", "app", "tag"],
-        input=lines,
-        text=True,
-        capture_output=True,
-        cwd=ROOT,
-        env=server_env(database_url, tmp_path),
-        timeout=60,
-    )
+    out = run_cli(server_env(database_url, tmp_path), "tag", stdin=lines)
     rows = [json.loads(x) for x in out.stdout.splitlines()]
     assert [r.get("id") for r in rows] == [1, None, 3, 4]
     assert rows[0]["check"] == 5 and "error" in rows[1] and "error" in rows[2]
@@ -137,52 +110,16 @@ def test_retrain_learns_admin_corrections(
 ) -> None:
     text = "希望学校多组织老师去先进学校跟岗学习"
     env = server_env(database_url, tmp_path)
-    before = subprocess.run(
-        [sys.executable, "-m", "app", "tag"],
-        input=json.dumps({"text": text}),
-        text=True,
-        capture_output=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-    )
+    before = run_cli(env, "tag", stdin=json.dumps({"text": text}))
     old = json.loads(before.stdout)["check"]
     new_check = 3 if old != 3 else 2
-    from app.intake.service import NewSubmission, SubmissionInput, store_submission
-    from app.models import Channel
-    from tests.conftest import TEST_SECRET
-
     for _ in range(3):  # corrections repeated by several admins weigh in training
-        stored = store_submission(
-            session,
-            secret=TEST_SECRET,
-            new=NewSubmission(
-                slug="demo",
-                channel=Channel.web,
-                data=SubmissionInput(text=text, role="家长", anonymous=True),
-            ),
-        )
-        item = session.get(Submission, stored.id)
+        item = session.get(Submission, add_submission(session, new=new_submission(text=text)))
         assert item is not None
         correct_tag(session, submission=item, check=new_check, actor_id=None)
     session.commit()
-    done = subprocess.run(
-        [sys.executable, "-m", "app", "tagger", "retrain"],
-        text=True,
-        capture_output=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-    )
+    done = run_cli(env, "tagger", "retrain")
     assert done.returncode == 0 and "3 条人工更正" in done.stdout, done.stderr
     assert list((tmp_path / "models").glob("*.npz"))
-    after = subprocess.run(
-        [sys.executable, "-m", "app", "tag"],
-        input=json.dumps({"text": text}),
-        text=True,
-        capture_output=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-    )
+    after = run_cli(env, "tag", stdin=json.dumps({"text": text}))
     assert json.loads(after.stdout)["check"] == new_check
