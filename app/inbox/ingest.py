@@ -31,12 +31,12 @@ from app.intake.uploads import CleanFile, clean_upload
 from app.mail.compose import build_ack
 from app.mail.parse import MalformedMail, ParsedMail, parse_message, strip_anonymous_marker
 from app.models import (
-    AckOutbox,
     Channel,
     InboundMessage,
     InboundStatus,
     MailboxConfig,
     OutboxKind,
+    OutboxMail,
     Role,
     Submission,
     SubmissionFollowup,
@@ -298,7 +298,7 @@ def _followup_target(session: Session, *, secret: str, mail: ParsedMail) -> int 
     ids = [i for i in (mail.in_reply_to, *mail.references) if i]
     if ids:
         found = session.exec(
-            select(AckOutbox.submission_id).where(col(AckOutbox.message_id).in_(ids))
+            select(OutboxMail.submission_id).where(col(OutboxMail.message_id).in_(ids))
         ).first()
         if found is not None:
             return found
@@ -381,10 +381,10 @@ def _queue_ack(
     digest = sender_hash(secret=settings.secret_key, address=mail.from_addr)
     now = utcnow()
     recent = session.exec(
-        select(AckOutbox.id).where(
-            AckOutbox.kind == OutboxKind.ack,
-            AckOutbox.sender_hash == digest,
-            col(AckOutbox.created_at) >= now - ACK_INTERVAL,
+        select(OutboxMail.id).where(
+            OutboxMail.kind == OutboxKind.ack,
+            OutboxMail.sender_hash == digest,
+            col(OutboxMail.created_at) >= now - ACK_INTERVAL,
         )
     ).first()
     if recent is not None:

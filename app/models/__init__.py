@@ -36,7 +36,7 @@ from app.models.inbox import (
     SubmissionFollowup,
 )
 from app.models.org import Bureau, Unit
-from app.models.outbox import AckOutbox, AckStatus, OutboxKind
+from app.models.outbox import OutboxKind, OutboxMail, OutboxStatus
 from app.models.submission import (
     CHANNEL_LABELS,
     CHECK_NAMES,
@@ -65,8 +65,6 @@ __all__ = [
     "RATING_LABELS",
     "STATUS_LABELS",
     "UNTAGGED_LABEL",
-    "AckOutbox",
-    "AckStatus",
     "AdminRole",
     "AdminSession",
     "AdminUser",
@@ -95,6 +93,8 @@ __all__ = [
     "MeetingKind",
     "MeetingSubmission",
     "OutboxKind",
+    "OutboxMail",
+    "OutboxStatus",
     "PhaseKind",
     "Rating",
     "Reply",

@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 from app.models.base import UTCDateTime, utcnow
 
 
-class AckStatus(StrEnum):
+class OutboxStatus(StrEnum):
     pending = "pending"
     sent = "sent"
     failed = "failed"
@@ -22,7 +22,7 @@ class OutboxKind(StrEnum):
     reply = "reply"  # an admin's answer to a named sender's address
 
 
-class AckOutbox(SQLModel, table=True):
+class OutboxMail(SQLModel, table=True):
     """A mail to send (see OutboxKind), retried by the worker until it went out or failed for
     good; the address and message are wiped once it is done."""
 
@@ -34,7 +34,7 @@ class AckOutbox(SQLModel, table=True):
     message: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     message_id: str = Field(max_length=255, index=True)
     sender_hash: str = Field(max_length=64, index=True)
-    status: AckStatus = Field(default=AckStatus.pending, sa_type=String(16), index=True)
+    status: OutboxStatus = Field(default=OutboxStatus.pending, sa_type=String(16), index=True)
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
     last_error: str | None = Field(default=None, max_length=500)

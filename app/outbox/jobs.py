@@ -30,7 +30,7 @@ def send_due_mail(engine: Engine, sender: MailSender) -> SendResult:
     result = SendResult()
     while True:
         with session_scope(engine) as session:
-            due = outbox.due_acks(session)
+            due = outbox.due_mail(session)
         if not due:
             return result
         # Each one sent or failed leaves the due set (a failure is retried later), so this ends.
@@ -38,7 +38,7 @@ def send_due_mail(engine: Engine, sender: MailSender) -> SendResult:
 
 
 async def _send(
-    engine: Engine, sender: MailSender, due: list[outbox.PendingAck], result: SendResult
+    engine: Engine, sender: MailSender, due: list[outbox.PendingMail], result: SendResult
 ) -> None:
     for pending in due:
         try:
@@ -48,10 +48,10 @@ async def _send(
             log.warning("queued mail %s not sent: %s", pending.id, error)
             result.failed += 1
             with session_scope(engine) as session:
-                outbox.mark_ack_failed(
-                    session, ack_id=pending.id, error=error, temporary=exc.temporary
+                outbox.mark_mail_failed(
+                    session, mail_id=pending.id, error=error, temporary=exc.temporary
                 )
             continue
         with session_scope(engine) as session:
-            outbox.mark_ack_sent(session, ack_id=pending.id)
+            outbox.mark_mail_sent(session, mail_id=pending.id)
         result.sent += 1

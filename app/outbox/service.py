@@ -19,9 +19,9 @@ from app.core.config import Settings
 from app.core.errors import Unavailable
 from app.intake import receipts
 from app.mail.outbound import MailSendError, SmtpMailSender
-from app.models import AckOutbox, AckStatus, OutboxKind, utcnow
+from app.models import OutboxKind, OutboxMail, OutboxStatus, utcnow
 
-MAX_ACK_ATTEMPTS = 8
+MAX_SEND_ATTEMPTS = 8
 
 
 def sender_hash(*, secret: str, address: str) -> str:
@@ -40,7 +40,7 @@ def queue_mail(
     send_at: datetime,
 ) -> int:
     """Put a mail in the outbox in this transaction; the worker sends it from send_at on."""
-    row = AckOutbox(
+    row = OutboxMail(
         kind=kind,
         submission_id=submission_id,
         to_addr=to_addr,
@@ -57,38 +57,38 @@ def queue_mail(
 
 
 @dataclass(frozen=True)
-class PendingAck:
+class PendingMail:
     id: int
     message: EmailMessage
 
 
-def due_acks(session: Session, *, limit: int = 200) -> list[PendingAck]:
-    """Acknowledgements waiting to be sent whose retry time has come."""
+def due_mail(session: Session, *, limit: int = 200) -> list[PendingMail]:
+    """Queued mails (acknowledgements, replies) whose send time has come."""
     rows = session.exec(
-        select(AckOutbox.id, AckOutbox.message)
+        select(OutboxMail.id, OutboxMail.message)
         .where(
-            AckOutbox.status == AckStatus.pending,
-            col(AckOutbox.next_attempt_at) <= utcnow(),
+            OutboxMail.status == OutboxStatus.pending,
+            col(OutboxMail.next_attempt_at) <= utcnow(),
         )
-        .order_by(col(AckOutbox.id))
+        .order_by(col(OutboxMail.id))
         .limit(limit)
     ).all()
     parser = BytesParser(policy=policy.default)
     result = []
-    for ack_id, data in rows:
-        assert ack_id is not None and data is not None
+    for mail_id, data in rows:
+        assert mail_id is not None and data is not None
         parsed = parser.parsebytes(data)
         assert isinstance(parsed, EmailMessage)
-        result.append(PendingAck(ack_id, parsed))
+        result.append(PendingMail(mail_id, parsed))
     return result
 
 
-def mark_ack_sent(session: Session, *, ack_id: int) -> None:
+def mark_mail_sent(session: Session, *, mail_id: int) -> None:
     """Sent: forget the address and the message (which holds the receipt)."""
     session.execute(
-        update(AckOutbox)
-        .where(col(AckOutbox.id) == ack_id)
-        .values(status=AckStatus.sent, sent_at=utcnow(), to_addr=None, message=None)
+        update(OutboxMail)
+        .where(col(OutboxMail.id) == mail_id)
+        .values(status=OutboxStatus.sent, sent_at=utcnow(), to_addr=None, message=None)
     )
 
 
@@ -97,19 +97,19 @@ def send_error(exc: MailSendError) -> str:
     return f"SMTP {'temporary' if exc.temporary else 'permanent'} failure {exc.code or ''}".strip()
 
 
-def mark_ack_failed(session: Session, *, ack_id: int, error: str, temporary: bool) -> bool:
+def mark_mail_failed(session: Session, *, mail_id: int, error: str, temporary: bool) -> bool:
     """Retry later with back-off, or give up (and forget the address); True when given up."""
-    ack = session.get(AckOutbox, ack_id)
-    if ack is None:
+    mail = session.get(OutboxMail, mail_id)
+    if mail is None:
         return True
-    ack.attempts += 1
-    ack.last_error = error[:500]
-    if temporary and ack.attempts < MAX_ACK_ATTEMPTS:
-        ack.next_attempt_at = utcnow() + timedelta(minutes=min(2**ack.attempts, 360))
-        session.add(ack)
+    mail.attempts += 1
+    mail.last_error = error[:500]
+    if temporary and mail.attempts < MAX_SEND_ATTEMPTS:
+        mail.next_attempt_at = utcnow() + timedelta(minutes=min(2**mail.attempts, 360))
+        session.add(mail)
         return False
-    ack.status, ack.to_addr, ack.message = AckStatus.failed, None, None
-    session.add(ack)
+    mail.status, mail.to_addr, mail.message = OutboxStatus.failed, None, None
+    session.add(mail)
     return True
 
 

@@ -25,7 +25,7 @@ from app.mail.address import is_email_address
 from app.mail.compose import build_message
 from app.mail.outbound import MailSender, MailSendError
 from app.models import AdminUser, OutboxKind, Submission, Unit, utcnow
-from app.outbox.service import mark_ack_failed, mark_ack_sent, queue_mail, send_error, sender_hash
+from app.outbox.service import mark_mail_failed, mark_mail_sent, queue_mail, send_error, sender_hash
 from app.review.service import add_reply, get_item
 
 # The worker takes a reply mail over (retries) only after this long, well past the SMTP
@@ -129,12 +129,12 @@ def record_reply_mail(
     if saved.outbox_id is None:
         outcome = ReplyOutcome.nomail
     elif failure is None:
-        mark_ack_sent(session, ack_id=saved.outbox_id)
+        mark_mail_sent(session, mail_id=saved.outbox_id)
         outcome = ReplyOutcome.mailed
     else:
-        gave_up = mark_ack_failed(
+        gave_up = mark_mail_failed(
             session,
-            ack_id=saved.outbox_id,
+            mail_id=saved.outbox_id,
             error=send_error(failure),
             temporary=failure.temporary,
         )

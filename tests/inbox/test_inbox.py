@@ -21,14 +21,14 @@ from app.intake.service import lookup_receipt
 from app.mail.compose import build_message
 from app.main import create_app
 from app.models import (
-    AckOutbox,
-    AckStatus,
     Attachment,
     CampaignPhase,
     InboundMessage,
     InboundStatus,
     MailboxConfig,
     OutboxKind,
+    OutboxMail,
+    OutboxStatus,
     Submission,
     SubmissionFollowup,
     Unit,
@@ -119,8 +119,8 @@ def test_poll_stores_routes_acks_and_flags(
         assert rows[named.id].raw is not None and rows[anon.id].raw is None
         assert rows[anon.id].sender_hash and rows[anon.id].subject is None
         assert all(r.seen for r in rows.values())
-        acks = session.exec(select(AckOutbox)).all()
-        assert {a.status for a in acks} == {AckStatus.sent}
+        acks = session.exec(select(OutboxMail)).all()
+        assert {a.status for a in acks} == {OutboxStatus.sent}
         # Sent: the address and the message holding the receipt are gone.
         assert all(a.to_addr is None and a.message is None for a in acks)
         dump = b"".join(r.raw or b"" for r in rows.values()).decode(errors="replace")
@@ -244,8 +244,8 @@ def poll_refused(engine: Engine, dovecot: DovecotServer, smtp_server: SmtpServer
     return poll(engine, settings, smtp_server)
 
 
-def the_ack(session: Session) -> AckOutbox:
-    return session.exec(select(AckOutbox)).one()
+def the_ack(session: Session) -> OutboxMail:
+    return session.exec(select(OutboxMail)).one()
 
 
 def test_temporary_smtp_failure_is_retried(
@@ -256,19 +256,19 @@ def test_temporary_smtp_failure_is_retried(
     assert result.acks_failed == 1 and result.acks_sent == 0
     with Session(engine) as session:
         ack = the_ack(session)
-        assert ack.status == AckStatus.pending and ack.attempts == 1
+        assert ack.status == OutboxStatus.pending and ack.attempts == 1
         assert ack.to_addr == "parent@example.test" and ack.next_attempt_at > utcnow()
         assert ack.last_error is not None and "parent@" not in ack.last_error
         # Not due yet: nothing is tried.
         send_due_mail(engine, smtp_sender(smtp_server))
         assert the_ack(session).attempts == 1
-        session.execute(update(AckOutbox).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+        session.execute(update(OutboxMail).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
         session.commit()
     smtp_server.refuse = None
     send_due_mail(engine, smtp_sender(smtp_server))
     with Session(engine) as session:
         ack = the_ack(session)
-        assert ack.status == AckStatus.sent and ack.to_addr is None and ack.message is None
+        assert ack.status == OutboxStatus.sent and ack.to_addr is None and ack.message is None
     assert len(smtp_server.messages) == 1
 
 
@@ -279,7 +279,7 @@ def test_permanent_smtp_failure_forgets_address(
     poll_refused(engine, dovecot, smtp_server, mail_settings, "550 5.1.1 No such user")
     with Session(engine) as session:
         ack = the_ack(session)
-        assert ack.status == AckStatus.failed and ack.to_addr is None and ack.message is None
+        assert ack.status == OutboxStatus.failed and ack.to_addr is None and ack.message is None
 
 
 def test_automated_mail_is_recorded_never_ingested_or_answered(

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from app.models import AckOutbox, AckStatus, InboundMessage, Submission
+from app.models import InboundMessage, OutboxMail, OutboxStatus, Submission
 from tests.conftest import ROOT, run_cli, server_env, smtp_env
 from tests.factories import incoming_mail
 from tests.servers.dovecot import DovecotServer
@@ -34,7 +34,9 @@ def counts(engine: Engine) -> tuple[int, int, int]:
         subs = session.exec(select(func.count()).select_from(Submission)).one()
         rows = session.exec(select(func.count()).select_from(InboundMessage)).one()
         sent = session.exec(
-            select(func.count()).select_from(AckOutbox).where(AckOutbox.status == AckStatus.sent)
+            select(func.count())
+            .select_from(OutboxMail)
+            .where(OutboxMail.status == OutboxStatus.sent)
         ).one()
         return subs, rows, sent
 

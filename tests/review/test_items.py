@@ -14,13 +14,13 @@ from sqlmodel import Session, col, select, update
 
 from app.main import create_app
 from app.models import (
-    AckOutbox,
-    AckStatus,
     AdminRole,
     Attachment,
     AuditLog,
     InternalNote,
     OutboxKind,
+    OutboxMail,
+    OutboxStatus,
     Reply,
     Submission,
     TagCorrection,
@@ -218,16 +218,16 @@ def test_reply_shows_on_receipt_page_and_is_emailed(
         r = client.post(f"/admin/items/{named_id}/reply", data={"csrf": csrf, "body": "再补充。"})
         assert "没有发出去（" in soup(r.text).select_one("#notice").text
     with Session(engine) as s:
-        outbox = s.exec(select(AckOutbox).order_by(col(AckOutbox.id))).all()
+        outbox = s.exec(select(OutboxMail).order_by(col(OutboxMail.id))).all()
         assert [(m.kind, m.status, m.attempts) for m in outbox] == [
-            (OutboxKind.reply, AckStatus.sent, 0),
-            (OutboxKind.reply, AckStatus.pending, 1),
-            (OutboxKind.reply, AckStatus.failed, 1),
+            (OutboxKind.reply, OutboxStatus.sent, 0),
+            (OutboxKind.reply, OutboxStatus.pending, 1),
+            (OutboxKind.reply, OutboxStatus.failed, 1),
         ]
         # Sent or failed for good: nothing of the address or the mail is kept.
         assert [m.to_addr is None and m.message is None for m in outbox] == [True, False, True]
         waiting = outbox[1].id
-        s.execute(update(AckOutbox).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+        s.execute(update(OutboxMail).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
         s.commit()
     smtp_server.refuse = None
     send_due_mail(engine, smtp_sender(smtp_server))
@@ -237,7 +237,7 @@ def test_reply_shows_on_receipt_page_and_is_emailed(
     with Session(engine) as s:
         replies = s.exec(select(Reply).order_by(Reply.id)).all()
         assert [r.is_public for r in replies] == [True, False, False, False]
-        assert s.exec(select(AckOutbox).where(AckOutbox.id == waiting)).one().status == "sent"
+        assert s.exec(select(OutboxMail).where(OutboxMail.id == waiting)).one().status == "sent"
         logged = [a.detail for a in s.exec(select(AuditLog)).all()]
     assert not any("zhang@example.org" in d or "张三" in d for d in logged)
 

@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.core.errors import Invalid
-from app.models import AckOutbox, AdminUser, AuditLog, Reply
-from app.outbox.service import due_acks
+from app.models import AdminUser, AuditLog, OutboxMail, Reply
+from app.outbox.service import due_mail
 from app.review.replies import REPLY_HOLD, ReplyOutcome, reply_and_send, reply_to_item
 from tests.conftest import TEST_SECRET, make_settings
 from tests.factories import add_admin, insert_submissions
@@ -45,8 +45,8 @@ def test_a_fresh_reply_mail_is_held_from_the_worker(demo: None, engine: Engine) 
         s.commit()
         assert saved.wanted and saved.outbox_id is not None and saved.message is not None
         # The request sends it itself; were the worker to take it now, it would go out twice.
-        assert due_acks(s) == []
-        row = s.get(AckOutbox, saved.outbox_id)
+        assert due_mail(s) == []
+        row = s.get(OutboxMail, saved.outbox_id)
         assert row is not None
         assert abs(row.next_attempt_at - row.created_at - REPLY_HOLD) < timedelta(seconds=5)
 
@@ -78,6 +78,6 @@ def test_refused_or_unmailed_replies(
     assert reply("收到。") == ReplyOutcome.nomail
     with Session(engine) as s:
         assert len(s.exec(select(Reply)).all()) == 1
-        assert s.exec(select(AckOutbox)).all() == []
+        assert s.exec(select(OutboxMail)).all() == []
         mailed = s.exec(select(AuditLog).where(AuditLog.action == "reply_email")).one()
         assert '"sent": false' in mailed.detail
