@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
+from functools import partial
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from app.campaign import roster
 from app.core.config import Settings
-from app.core.db import session_scope
+from app.core.db import run_committed
 from app.mail.outbound import MailSender
 
 
@@ -24,28 +23,21 @@ async def send_reminders_now(
     and tried again on the next run. The caller has checked YIJIAN_MAIL_FROM.
     """
     assert settings.mail_from
-    due = await asyncio.to_thread(_claim_due, engine, settings=settings, unit_ids=unit_ids)
-    run = await roster.send_reminders(sender, due, from_addr=settings.mail_from)
-    await asyncio.to_thread(_release, engine, reminders=run.unsent)
-    return run
-
-
-def _claim_due(
-    engine: Engine, *, settings: Settings, unit_ids: Sequence[int]
-) -> list[roster.Reminder]:
-    with Session(engine) as session:
-        due = roster.due_reminders(
-            session,
+    every_days = settings.reminder_days
+    due = await run_committed(
+        engine,
+        partial(
+            roster.due_reminders,
             unit_ids=unit_ids,
             secret=settings.secret_key,
             base_url=settings.base_url,
-            every_days=settings.reminder_days,
-        )
+            every_days=every_days,
+        ),
+    )
     # A transaction of its own that begins with the claim's write: see claim_reminders.
-    with session_scope(engine) as session:
-        return roster.claim_reminders(session, reminders=due, every_days=settings.reminder_days)
-
-
-def _release(engine: Engine, *, reminders: Sequence[roster.Reminder]) -> None:
-    with session_scope(engine) as session:
-        roster.release_reminders(session, reminders=reminders)
+    claimed = await run_committed(
+        engine, partial(roster.claim_reminders, reminders=due, every_days=every_days)
+    )
+    run = await roster.send_reminders(sender, claimed, from_addr=settings.mail_from)
+    await run_committed(engine, partial(roster.release_reminders, reminders=run.unsent))
+    return run

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
+
+T = TypeVar("T")
 
 
 def make_engine(url: str, *, immediate: bool = False) -> Engine:
@@ -64,3 +67,14 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+async def run_committed(engine: Engine, work: Callable[[Session], T]) -> T:
+    """Run work in a session of its own, committed, in a worker thread (for async callers
+    whose sequence must commit between steps, such as claim, send, mark)."""
+
+    def run() -> T:
+        with session_scope(engine) as session:
+            return work(session)
+
+    return await asyncio.to_thread(run)

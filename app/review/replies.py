@@ -6,21 +6,18 @@ other functions here never commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from enum import StrEnum
 from functools import partial
-from typing import TypeVar
 
-from anyio import to_thread
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.audit.service import record_audit
 from app.core.config import Settings
-from app.core.db import session_scope
+from app.core.db import run_committed
 from app.mail.address import is_email_address
 from app.mail.compose import build_message
 from app.mail.outbound import MailSender, MailSendError
@@ -31,7 +28,6 @@ from app.review.service import add_reply, get_item
 # The worker takes a reply mail over (retries) only after this long, well past the SMTP
 # timeout, so the request that saved it sends it alone.
 REPLY_HOLD = timedelta(minutes=10)
-_T = TypeVar("_T")
 
 
 class ReplyOutcome(StrEnum):
@@ -150,16 +146,6 @@ def record_reply_mail(
     return outcome
 
 
-async def _committed(engine: Engine, work: Callable[[Session], _T]) -> _T:
-    """Run work in a transaction of its own, committed, in a worker thread."""
-
-    def run() -> _T:
-        with session_scope(engine) as session:
-            return work(session)
-
-    return await to_thread.run_sync(run)
-
-
 async def reply_and_send(
     engine: Engine,
     *,
@@ -172,7 +158,7 @@ async def reply_and_send(
 ) -> ReplyOutcome:
     """Save a reply with its mail queued (one commit), send the mail at once, and record
     how that went (a second commit); a UserError leaves nothing saved."""
-    saved = await _committed(
+    saved = await run_committed(
         engine,
         partial(
             reply_to_item,
@@ -193,6 +179,6 @@ async def reply_and_send(
             await sender.send(saved.message)
         except MailSendError as exc:
             failure = exc
-    return await _committed(
+    return await run_committed(
         engine, partial(record_reply_mail, user=user, saved=saved, failure=failure)
     )
