@@ -15,9 +15,7 @@ COPY migrations ./migrations
 RUN pip install --no-cache-dir .
 
 ENV YIJIAN_ENV=prod \
-    YIJIAN_DATA_DIR=/var/lib/yijian \
     PYTHONUNBUFFERED=1
-RUN mkdir -p /var/lib/yijian && chown yijian /var/lib/yijian
 USER yijian
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"

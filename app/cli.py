@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging.config
 from pathlib import Path
 from typing import Annotated
 
@@ -12,10 +13,11 @@ from alembic.config import Config
 from app.accounts import cli as accounts_cli
 from app.backup import cli as backup_cli
 from app.campaign import cli as campaign_cli
-from app.core.cli import LOG_CONFIG, configure_logging
-from app.core.config import get_settings
+from app.core.cli import LOG_CONFIG, configure_logging, user_errors
+from app.core.config import check_serve, get_settings
 from app.digest import cli as digest_cli
 from app.inbox import cli as inbox_cli
+from app.reports import cli as reports_cli
 from app.review import cli as review_cli
 from app.tagging import cli as tagging_cli
 from app.units import cli as units_cli
@@ -50,6 +52,11 @@ def serve(
 
     settings = get_settings()
     LOG_CONFIG["loggers"]["yijian"]["level"] = settings.log_level
+    with user_errors():
+        warnings = check_serve(settings, host=host)
+    logging.config.dictConfig(LOG_CONFIG)
+    for warning in warnings:
+        logging.getLogger("yijian.serve").warning(warning)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -90,6 +97,7 @@ for package in (
     digest_cli,
     campaign_cli,
     backup_cli,
+    reports_cli,
 ):
     package.register(cli)
 

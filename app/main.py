@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.accounts import routes as accounts_routes
 from app.accounts.deps import LoginRequired, redirect_to_login
+from app.accounts.throttle import LoginThrottle
 from app.audit import routes as audit_routes
 from app.campaign import (
     entry_routes,
@@ -31,10 +32,14 @@ from app.core.middleware import AccessLogMiddleware, SecurityMiddleware
 from app.core.ratelimit import RateLimiter
 from app.digest import routes as digest_routes
 from app.inbox import routes as inbox_routes
-from app.intake import api, api_docs
+from app.intake import api, api_docs, slip_routes
 from app.intake import routes as intake_routes
 from app.outbox.service import sender_from_settings
+from app.reports import routes as reports_routes
 from app.review import item_routes, queue_routes
+from app.review import public_routes as review_public_routes
+from app.stats import public_routes as stats_public_routes
+from app.stats import routes as stats_routes
 from app.storage import start_writer
 from app.tagging import start_tagger
 
@@ -44,14 +49,20 @@ ROUTERS = (
     accounts_routes.router,
     queue_routes.router,
     item_routes.router,
+    review_public_routes.router,
     audit_routes.router,
     inbox_routes.router,
     digest_routes.router,
     entry_routes.router,
     print_routes.router,
+    print_routes.short_router,
+    slip_routes.router,
     evaluation_routes.router,
     roster_routes.router,
     measure_routes.router,
+    stats_routes.router,
+    stats_public_routes.router,
+    reports_routes.router,
     api.router,
 )
 
@@ -72,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.engine = engine
         app.state.tagger = tagger = await run_in_threadpool(
-            start_tagger, settings.tagger, model_dir=settings.model_dir
+            start_tagger, settings.tagger, engine=engine
         )
         # What start-up loaded (model, tables, routes) lives as long as the process; left to
         # the collector, every full collection walked it and paused requests ~90 ms.
@@ -97,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.submit_limiter = RateLimiter(settings.rate(settings.rate_limit), namespace="submit")
+    app.state.tag_limiter = RateLimiter(settings.rate(settings.rate_limit), namespace="tag")
     app.state.lookup_limiter = RateLimiter(
         settings.rate(settings.receipt_lookup_limit), namespace="lookup"
     )
@@ -105,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_docs.router)
     app.state.intake_cache = IntakeCache(ttl=5.0)
     app.state.login_limiter = RateLimiter((30, 900), namespace="login")
+    app.state.login_throttle = LoginThrottle.from_settings(settings)
     # Replies to named senders go out by SMTP when a server is configured.
     app.state.mail_sender = sender_from_settings(settings) if settings.mail_from else None
     intake_routes.add_routes(app)

@@ -29,7 +29,7 @@ def default_jobs(settings: Settings, engine: Engine) -> list[Job]:
         settings=settings,
         engine=engine,
         sender=sender_from_settings(settings),
-        tagger=start_tagger(settings.tagger, model_dir=settings.model_dir),
+        tagger=start_tagger(settings.tagger, engine=engine),
     )
     return [job for factory in JOB_FACTORIES for job in factory(context)]
 

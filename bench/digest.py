@@ -1,13 +1,18 @@
 """How long building one digest takes for a week with 200,000 submissions (SQLite file).
 
-Run: .venv/bin/python bench/digest.py [--rows 200000]
-Prints the seeding time and the build time of build_digest (figures) and render_digest.
+Run: .venv/bin/python -m bench.digest [--rows 200000]
+Prints the seeding time, the build time of build_digest (figures) and render_digest, then
+the attachment: the capped workbook the digest mails beside the whole period's workbook
+(what the digest attached before the cap, the baseline), each built in a child process
+so its peak memory is its own.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import random
+import resource
 import tempfile
 import time
 from datetime import date, datetime, timedelta
@@ -20,7 +25,7 @@ from sqlmodel import Session
 
 from app.cli import alembic_config
 from app.core.db import make_engine
-from app.digest.content import build_digest, render_digest
+from app.digest.content import ATTACHED_TEXT_BUDGET, build_digest, digest_xlsx, render_digest
 from app.digest.schedule import parse_period
 from app.models import Bureau, Channel, Reply, Role, Status, Submission, Unit
 
@@ -95,6 +100,28 @@ def main() -> None:
             print(f"run {attempt + 1}: build_digest {built:.3f} s, render_digest "
                   f"{rendered:.3f} s (total {content.total}, overdue {content.overdue_count})")
         engine.dispose()
+        ctx = multiprocessing.get_context("spawn")
+        for label, budget in (("whole period (baseline)", 10**12),
+                              ("capped (digest)", ATTACHED_TEXT_BUDGET)):
+            with ctx.Pool(1) as pool:
+                seconds, size, attached, total, peak = pool.apply(
+                    build_attachment, (url, bureau_id, budget))
+            # Base64 in the mail: four bytes for every three.
+            print(f"xlsx {label}: {seconds:.1f} s, {attached} of {total} items, "
+                  f"{size / 1e6:.1f} MB ({size * 4 / 3 / 1e6:.1f} MB in the mail), "
+                  f"peak RSS {peak / 1024:.0f} MB")
+
+
+def build_attachment(url: str, bureau_id: int, budget: int) -> tuple[float, int, int, int, int]:
+    engine = make_engine(url)
+    with Session(engine) as s:
+        content = build_digest(s, bureau_id=bureau_id, period=parse_period(week=WEEK))
+        t0 = time.perf_counter()
+        workbook = digest_xlsx(s, content=content, budget=budget)
+        seconds = time.perf_counter() - t0
+    engine.dispose()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return seconds, len(workbook.data), workbook.attached, workbook.total, peak
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ def main() -> None:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         url = f"sqlite:///{tmp / 'bench.db'}"
         migrate(url)
-        settings = make_settings(url, tmp, mail_from="yijian@school.test")
+        settings = make_settings(url, mail_from="yijian@school.test")
         imap = stack.enter_context(running_dovecot())
         client = IMAPClient(imap.host, port=imap.port, ssl=False)
         client.login(imap.user, imap.password)

@@ -3,9 +3,12 @@ sustained fixed-rate run that must keep p99 under a second without "database is 
 
     python -m bench.load matrix [--seconds 20] [--database-url URL]...
     python -m bench.load sustained [--rate 200] [--minutes 10] [--workers 1] [--database-url URL]
+    python -m bench.load replicas --database-url postgresql+psycopg://... [--seconds 20]
 
 The matrix runs wrk (Debian package) at 32 and 200 connections against 1 and 2 workers for
-each database given (default: a fresh SQLite file). The sustained run is open-loop: an asyncio
+each database given (default: a fresh SQLite file). The replicas run puts two `yijian serve`
+processes on one PostgreSQL, each loaded by its own wrk at once, beside one replica alone
+(the baseline, same run, same connections per replica). The sustained run is open-loop: an asyncio
 client (httpx2) starts a request every 1/rate seconds whether or not earlier ones finished,
 so a slow server shows up as latency instead of a lower offered rate (what wrk2 would do).
 Every run prints the load average, since this machine may be shared.
@@ -21,12 +24,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2 as httpx
 
-from bench.intake import ROOT, TEXT, free_port, measured, write_browser_script
+from bench.intake import ROOT, TEXT, free_port, measured, write_browser_script, wrk
 
 YIJIAN = [sys.executable, "-m", "app"]
 
@@ -95,6 +99,34 @@ def matrix(urls: list[str], seconds: int, tmp: Path) -> None:
                 print(f"  !! 'database is locked' {locked} times in {log}")
 
 
+def replicas(url: str, seconds: int, tmp: Path, connections: int = 32) -> None:
+    script = tmp / "post.lua"
+    write_browser_script(script)
+    env = prepare(url)
+    print(f"machine: {os.cpu_count()} cores; {kind(url)}; {seconds}s per run, "
+          f"{connections} connections per replica, 1 worker process per replica")
+    print(f"{'run':24}{'subm/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'load':>7}")
+
+    def show(label: str, r: dict[str, float], load: float) -> None:
+        print(f"{label:24}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['non2xx']:>9.0f}"
+              f"{load:>7.2f}", flush=True)
+
+    with serving(env, 1, tmp / "replica-a.log") as (base_a, _a):
+        load = os.getloadavg()[0]
+        show("one replica (baseline)", wrk(f"{base_a}/u/demo", script, connections, seconds),
+             load)
+        with serving(env, 1, tmp / "replica-b.log") as (base_b, _b):
+            load = os.getloadavg()[0]
+            with ThreadPoolExecutor(2) as pool:
+                runs = list(pool.map(lambda base: wrk(f"{base}/u/demo", script, connections,
+                                                      seconds), (base_a, base_b)))
+    for name, r in zip(("replica A of two", "replica B of two"), runs, strict=True):
+        show(name, r, load)
+    total = {"rps": sum(r["rps"] for r in runs), "p50": max(r["p50"] for r in runs),
+             "p99": max(r["p99"] for r in runs), "non2xx": sum(r["non2xx"] for r in runs)}
+    show("two replicas, total", total, load)
+
+
 async def _sustained(base: str, rate: float, seconds: float) -> tuple[list[float], int, int]:
     latencies: list[float] = []
     failures = 0
@@ -154,7 +186,7 @@ def sustained(url: str, rate: float, minutes: float, workers: int, tmp: Path) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=["matrix", "sustained"])
+    parser.add_argument("mode", choices=["matrix", "sustained", "replicas"])
     parser.add_argument("--database-url", action="append", default=[],
                         help="Repeatable; default a fresh SQLite file. Use a fresh database.")
     parser.add_argument("--seconds", type=int, default=20, help="matrix: seconds per cell")
@@ -166,6 +198,8 @@ def main() -> None:
     urls = args.database_url or [f"sqlite:///{tmp / 'load.db'}"]
     if args.mode == "matrix":
         matrix(urls, args.seconds, tmp)
+    elif args.mode == "replicas":
+        replicas(urls[0], args.seconds, tmp)
     else:
         raise SystemExit(sustained(urls[0], args.rate, args.minutes, args.workers, tmp))
 

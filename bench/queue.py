@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from alembic import command
 from fastapi.testclient import TestClient
-from sqlalchemy import insert
+from sqlalchemy import Engine, insert
 from sqlmodel import Session, select
 
 from app.accounts.service import create_admin
@@ -38,12 +38,14 @@ PASSWORD = "bench password 123"
 WORDS = ["食堂", "作业", "校车", "课后服务", "收费", "老师态度", "安全", "操场", "图书馆", "家长会"]
 
 
-def seed(url: str, rows: int) -> None:
+def prepare_units(url: str, schools: int) -> tuple[Engine, list[int]]:
+    """A migrated database with the demo data, `schools` more schools and the bureau admin
+    "bench"; its engine and every unit's id."""
     command.upgrade(alembic_config(url), "head")
     engine = make_engine(url)
     with Session(engine) as s:
         ensure_demo(s)
-        for i in range(18):
+        for i in range(schools):
             add_unit(s, slug=f"school-{i:02d}", name=f"示范县第{i + 3}小学")
         units = [u.id for u in s.exec(select(Unit)).all() if u.id is not None]
         bureau_id = s.exec(select(Unit)).first().bureau_id  # type: ignore[union-attr]
@@ -51,6 +53,11 @@ def seed(url: str, rows: int) -> None:
             s, username="bench", password=PASSWORD, role=AdminRole.bureau_admin, bureau_id=bureau_id
         )
         s.commit()
+    return engine, units
+
+
+def seed(url: str, rows: int) -> None:
+    engine, units = prepare_units(url, 18)
     rng = random.Random(4)
     start = datetime(2025, 3, 1, tzinfo=UTC)
     roles = [r.value for r in Role]

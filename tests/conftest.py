@@ -109,12 +109,11 @@ def demo(engine: Engine) -> None:
         ensure_demo(s)
 
 
-def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
+def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "env": "test",
         "secret_key": TEST_SECRET,
         "database_url": database_url,
-        "data_dir": data_dir,
         "rate_limit": "off",
         "receipt_lookup_limit": "off",
         "_env_file": None,
@@ -127,8 +126,8 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return make_settings(database_url, tmp_path)
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
 
 
 @pytest.fixture
@@ -195,14 +194,13 @@ class LiveServer:
         self._log.close()
 
 
-def server_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
+def server_env(database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("YIJIAN_")}
     env.update(
         {
             "YIJIAN_ENV": "test",
             "YIJIAN_SECRET_KEY": TEST_SECRET,
             "YIJIAN_DATABASE_URL": database_url,
-            "YIJIAN_DATA_DIR": str(data_dir),
             "YIJIAN_RATE_LIMIT": "off",
             "YIJIAN_RECEIPT_LOOKUP_LIMIT": "off",
         }
@@ -221,11 +219,10 @@ def smtp_env(smtp: SmtpServer, *, mail_from: str) -> dict[str, str]:
     }
 
 
-def digest_env(database_url: str, data_dir: Path, smtp: SmtpServer) -> dict[str, str]:
+def digest_env(database_url: str, smtp: SmtpServer) -> dict[str, str]:
     """server_env for a digest to office@bureau.test through the test SMTP server."""
     return server_env(
         database_url,
-        data_dir,
         **smtp_env(smtp, mail_from="yijian@bureau.test"),
         YIJIAN_DIGEST_TO="office@bureau.test",
     )
@@ -269,7 +266,7 @@ def flanker() -> Path:
 def live_server(
     database_url: str, engine: Engine, demo: None, tmp_path: Path
 ) -> Iterator[LiveServer]:
-    server = LiveServer(server_env(database_url, tmp_path), tmp_path / "server.log")
+    server = LiveServer(server_env(database_url), tmp_path / "server.log")
     yield server
     server.stop()
 

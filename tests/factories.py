@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 from email.header import Header
 from email.message import EmailMessage
 from email.utils import formataddr
-from pathlib import Path
 
 import httpx2 as httpx
 from fastapi.testclient import TestClient
+from fpdf import FPDF
 from PIL import Image
 from sqlalchemy import Engine, insert, update
 from sqlmodel import Session, col, select
@@ -205,14 +205,11 @@ def seed_yesterday(engine: Engine) -> str:
     return yesterday.isoformat()
 
 
-def two_teachers_to_remind(
-    engine: Engine, data_dir: Path, smtp: SmtpServer
-) -> tuple[Settings, int]:
+def two_teachers_to_remind(engine: Engine, smtp: SmtpServer) -> tuple[Settings, int]:
     """Settings that send mail through the test SMTP server, and the demo unit's id with
     two roster teachers who have an email and no idea yet."""
     settings = make_settings(
         str(engine.url),
-        data_dir,
         smtp_host=smtp.host,
         smtp_port=smtp.port,
         smtp_security="none",
@@ -347,3 +344,12 @@ def jpeg_with_gps() -> bytes:
     image.save(out, format="JPEG", exif=exif)
     assert b"PhoneMaker" in out.getvalue()
     return out.getvalue()
+
+
+def one_page_pdf(text: str = "See the attached notice") -> bytes:
+    """A plain one-page PDF with a line of text, as any office program exports it."""
+    doc = FPDF()
+    doc.add_page()
+    doc.set_font("helvetica", size=14)
+    doc.cell(text=text)
+    return bytes(doc.output())

@@ -4,16 +4,21 @@ Test data is built in tests/factories.py."""
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from typing import TypeVar
 
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from app.core.db import make_engine
 from tests.factories import PASSWORD, add_admin
 from tests.servers.smtp import SmtpServer
 
+T = TypeVar("T")
 RECEIPT_RE = re.compile(r"^\d{4} \d{4} \d{4} \d{4}$")
 
 
@@ -75,3 +80,31 @@ def plain_text(msg: EmailMessage) -> str:
     assert part is not None
     return str(part.get_content())
 
+
+
+def as_processes(database_url: str, n: int, work: Callable[[Engine], T]) -> list[T | Exception]:
+    """Run work(engine) in n threads at once, each with an engine of its own as a separate
+    process would have; each one's result or the exception it raised, in no set order."""
+    barrier = threading.Barrier(n)
+    outcomes: list[T | Exception] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        own = make_engine(database_url)
+        try:
+            barrier.wait(timeout=10)
+            outcome: T | Exception = work(own)
+        except Exception as exc:
+            outcome = exc
+        finally:
+            own.dispose()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert len(outcomes) == n, "a worker thread did not finish"
+    return outcomes

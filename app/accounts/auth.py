@@ -1,8 +1,9 @@
-"""Admin login: argon2id check, lockout, server-side sessions with idle timeout."""
+"""Admin login: argon2id check, throttling, server-side sessions with idle timeout."""
 
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, delete, select
 
 from app.accounts.service import MIN_PASSWORD, hash_password, needs_rehash, verify_password
+from app.accounts.throttle import LoginThrottle
 from app.audit.service import record_audit
 from app.core.errors import Invalid, NotFound, TooMany, UserError
 from app.models import AdminSession, AdminUser, utcnow
@@ -26,8 +28,6 @@ class LoginFailed(UserError):
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    max_failures: int
-    lock_minutes: int
     idle_minutes: int
     max_hours: int
 
@@ -41,31 +41,31 @@ def authenticate(
     *,
     username: str,
     password: str,
-    policy: LoginPolicy,
+    address: str,
+    throttle: LoginThrottle,
     now: datetime | None = None,
 ) -> AdminUser:
-    """Check credentials with per-account lockout; one answer whatever went wrong."""
-    now = now or utcnow()
-    user = session.exec(select(AdminUser).where(AdminUser.username == username.strip())).first()
+    """Check credentials, throttled per (name, address); one answer whatever went wrong.
+
+    A refused attempt costs no password hash and no query, and unknown names are throttled
+    exactly like real ones, so neither the answer nor its timing tells them apart.
+    """
+    name = username.strip()
+    wait = throttle.attempt(account=name, address=address)
+    if wait > 0:
+        raise TooMany(f"登录失败次数过多，请 {math.ceil(wait / 60)} 分钟后再试。")
+    user = session.exec(select(AdminUser).where(AdminUser.username == name)).first()
     if user is None or not user.active:
         verify_password(_DUMMY_HASH, password)
         raise LoginFailed(LOGIN_FAILED)
-    if user.locked_until is not None and user.locked_until > now:
-        verify_password(_DUMMY_HASH, password)
-        raise TooMany(f"登录失败次数过多，请 {policy.lock_minutes} 分钟后再试。")
     if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= policy.max_failures:
-            user.locked_until = now + timedelta(minutes=policy.lock_minutes)
-            user.failed_logins = 0
+        if throttle.at_ceiling(account=name):
             record_audit(session, actor_id=user.id, action="login_locked")
-        session.add(user)
         raise LoginFailed(LOGIN_FAILED)
+    throttle.succeeded(account=name, address=address)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+    user.last_login_at = now or utcnow()
     session.add(user)
     return user
 

@@ -35,8 +35,6 @@ def cookie_name(settings: Settings) -> str:
 
 def login_policy(settings: Settings) -> LoginPolicy:
     return LoginPolicy(
-        max_failures=settings.login_max_failures,
-        lock_minutes=settings.login_lock_minutes,
         idle_minutes=settings.session_idle_minutes,
         max_hours=settings.session_max_hours,
     )

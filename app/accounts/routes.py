@@ -24,9 +24,8 @@ from app.accounts.deps import (
     CsrfAdmin,
     check_origin,
     cookie_name,
-    login_policy,
 )
-from app.accounts.pages import register_nav, render_admin
+from app.accounts.pages import NavGroup, register_nav, render_admin
 from app.accounts.service import create_admin
 from app.audit.service import record_audit
 from app.core.deps import SessionDep, SettingsDep
@@ -36,8 +35,9 @@ from app.models import ADMIN_ROLE_LABELS, AdminRole
 from app.models import AdminUser as AdminUserRow
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
-register_nav("/admin/users", "用户", order=80, bureau_only=True)
-register_nav("/admin/password", "修改密码", order=90)
+register_nav("/admin/users", "用户", group=NavGroup.settings, order=80, bureau_only=True)
+register_nav("/admin/password", "修改密码", group=NavGroup.settings, order=90)
+
 
 def _safe_next(value: str | None) -> str:
     # Only local admin paths: never an open redirect to another site.
@@ -74,10 +74,14 @@ def login(
     check_origin(request)
     try:
         user = authenticate(
-            session, username=username, password=password, policy=login_policy(settings)
+            session,
+            username=username,
+            password=password,
+            address=request.client.host if request.client else "unknown",
+            throttle=request.app.state.login_throttle,
         )
     except UserError as exc:
-        session.commit()  # keep the failure count
+        session.commit()  # keep the audit of a locked account
         return render(
             request,
             "accounts/login.html",

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import col, select
 
 from app.accounts.deps import BureauAdmin
-from app.accounts.pages import register_nav, render_admin
+from app.accounts.pages import NavGroup, register_nav, render_admin
 from app.audit.service import ACTION_LABELS, AuditFilter, audit_actions, audit_page
 from app.core.deps import SessionDep
 from app.core.errors import Invalid
@@ -19,7 +19,7 @@ from app.models import AdminUser as AdminUserRow
 from app.models import Unit
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
-register_nav("/admin/audit", "审计日志", order=70, bureau_only=True)
+register_nav("/admin/audit", "审计日志", group=NavGroup.settings, order=70, bureau_only=True)
 
 
 @router.get("/audit", response_class=HTMLResponse)

@@ -71,6 +71,10 @@ def backup_database(*, database_url: str, out: Path) -> BackupInfo:
     url = make_url(database_url)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
+    # Owner-only from the first byte, whatever the umask: a backup holds mailbox passwords.
+    # SQLite and pg_dump both write into the file that is already there, keeping its mode.
+    partial.unlink(missing_ok=True)
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     if url.get_backend_name() == "sqlite":
         source = sqlite3.connect(_sqlite_path(url))
         target = sqlite3.connect(partial)

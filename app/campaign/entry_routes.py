@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.accounts.access import visible_units
 from app.accounts.deps import Admin, AdminUser, ManagerCsrfAdmin
-from app.accounts.pages import register_nav, render_admin
+from app.accounts.pages import NavGroup, register_nav, render_admin
 from app.audit.service import record_audit
 from app.campaign.deps import admin_unit
 from app.campaign.offline import enter_letter, enter_meeting, split_minutes
@@ -28,7 +28,7 @@ from app.models import (
 )
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
-register_nav("/admin/entry", "录入", order=20)
+register_nav("/admin/entry", "录入", group=NavGroup.opinions, order=20)
 
 def _entry_page(
     request: Request,

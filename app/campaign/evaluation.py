@@ -77,7 +77,7 @@ def check_code(session: Session, *, secret: str, unit_id: int, code: str) -> Non
     ).first()
     if row is None or row.unit_id != unit_id:
         raise NotFound("没有这个评议码，请核对评议表上的评议码。", field="code")
-    if row.used_at is not None:
+    if row.used:
         raise Conflict("这个评议码已经使用过，每个评议码只能评议一次。", field="code")
 
 
@@ -115,12 +115,13 @@ def submit_evaluation(
     """Use a code once: rate every measure of its unit; returns the number of ratings.
 
     The code is claimed with a conditional UPDATE as the transaction's first statement, so two
-    simultaneous uses cannot both see it unused: the second matches no row and is refused.
+    simultaneous uses cannot both see it unused: the second matches no row and is refused. The
+    ratings keep no link to the code, and their time only to the minute.
     """
     if not evaluation_open:
         raise Closed("本单位目前不在群众评议阶段。")
     code_hash = hash_code(secret=secret, code=normalise_code(code))
-    now = utcnow()
+    now = utcnow().replace(second=0, microsecond=0)
     result = cast(
         "CursorResult[Any]",
         session.execute(
@@ -128,17 +129,14 @@ def submit_evaluation(
             .where(
                 col(EvaluationCode.code_hash) == code_hash,
                 col(EvaluationCode.unit_id) == unit_id,
-                col(EvaluationCode.used_at).is_(None),
+                col(EvaluationCode.used).is_(False),
             )
-            .values(used_at=now)
+            .values(used=True)
         ),
     )
     if result.rowcount != 1:
         check_code(session, secret=secret, unit_id=unit_id, code=code)
         raise Conflict("这个评议码已经使用过，每个评议码只能评议一次。", field="code")
-    code_id = session.exec(
-        select(EvaluationCode.id).where(EvaluationCode.code_hash == code_hash)
-    ).one()
     measure_ids = [m.id for m in list_measures(session, unit_ids=[unit_id])]
     if not measure_ids:
         raise Invalid("本单位还没有公布整改措施，暂时无需评议。")
@@ -149,7 +147,6 @@ def submit_evaluation(
         insert(Evaluation),
         [
             {
-                "code_id": code_id,
                 "measure_id": mid,
                 "rating": vote.rating.value,
                 "comment": vote.comment,
@@ -240,7 +237,7 @@ def evaluation_results(
             select(
                 EvaluationCode.unit_id,
                 func.count(),
-                func.count(col(EvaluationCode.used_at)),
+                func.count().filter(col(EvaluationCode.used)),
             )
             .where(col(EvaluationCode.unit_id).in_(ids))
             .group_by(col(EvaluationCode.unit_id))

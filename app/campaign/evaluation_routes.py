@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.accounts.access import visible_units
 from app.accounts.deps import Admin, AdminUser, ManagerCsrfAdmin
-from app.accounts.pages import register_nav, render_admin
+from app.accounts.pages import NavGroup, register_nav, render_admin
 from app.audit.service import record_audit
 from app.campaign.deps import PDF_HEADERS, admin_unit
 from app.campaign.evaluation import create_codes, evaluation_results
@@ -34,7 +34,7 @@ from app.models import (
 )
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
-register_nav("/admin/evaluation", "评议", order=50)
+register_nav("/admin/evaluation", "评议", group=NavGroup.campaign, order=50)
 
 # What a unit admin may open or close by hand: each channel, and public evaluation.
 OVERRIDE_LABELS = {

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.access import visible_unit_ids, visible_units
 from app.accounts.deps import Admin, AdminUser, ManagerCsrfAdmin
-from app.accounts.pages import register_nav, render_admin
+from app.accounts.pages import NavGroup, register_nav, render_admin
 from app.audit.service import record_audit
 from app.campaign.deps import admin_unit
 from app.campaign.measures import (
@@ -29,7 +29,7 @@ from app.core.errors import Invalid, UserError
 from app.models import CHECK_NAMES, MEASURE_STATUS_LABELS, Submission
 
 router = APIRouter(prefix="/admin/measures", include_in_schema=False)
-register_nav("/admin/measures", "整改措施", order=40)
+register_nav("/admin/measures", "整改措施", group=NavGroup.handling, order=40)
 
 RECENT = 200
 

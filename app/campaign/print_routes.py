@@ -1,15 +1,16 @@
-"""宣传材料: the solicitation letter, the poster and QR codes for a unit."""
+"""宣传材料: the solicitation letter, the poster and QR codes for a unit; the short links
+printed on them."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.accounts.access import visible_units
 from app.accounts.deps import Admin, AdminUser
-from app.accounts.pages import register_nav, render_admin
+from app.accounts.pages import NavGroup, register_nav, render_admin
 from app.campaign.deps import PDF_HEADERS, admin_unit
 from app.campaign.printables import (
     AUDIENCE_LABELS,
@@ -17,6 +18,8 @@ from app.campaign.printables import (
     letter_pdf,
     poster,
     print_context,
+    resolve_short_link,
+    short_url,
 )
 from app.core.config import Settings
 from app.core.deps import SessionDep, SettingsDep
@@ -24,7 +27,9 @@ from app.core.errors import Invalid
 from app.documents.qr import qr_png, qr_svg
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
-register_nav("/admin/print", "宣传材料", order=60)
+register_nav("/admin/print", "宣传材料", group=NavGroup.campaign, order=60)
+short_router = APIRouter(include_in_schema=False)
+
 
 @router.get("/print", response_class=HTMLResponse)
 def print_page(
@@ -41,6 +46,7 @@ def print_page(
             "form_url": lambda slug, a=None: form_url(
                 base_url=settings.base_url, slug=slug, audience=a
             ),
+            "short_url": lambda unit_id: short_url(base_url=settings.base_url, unit_id=unit_id),
         },
     )
 
@@ -95,3 +101,7 @@ def print_qr_svg(
     return Response(data, media_type="image/svg+xml", headers=PDF_HEADERS)
 
 
+@short_router.get("/s/{code}")
+def short_link(code: str, session: SessionDep) -> RedirectResponse:
+    """A short link from a letter or poster: on to the unit's form, audience kept."""
+    return RedirectResponse(resolve_short_link(session, code=code), status_code=302)

@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
@@ -16,7 +16,7 @@ from app.campaign.evaluation import check_code, normalise_code, submit_evaluatio
 from app.campaign.measures import board, list_measures
 from app.campaign.roster import get_person_by_token, submit_idea
 from app.campaign.service import get_intake_state
-from app.core.deps import SessionDep, SettingsDep, SubmitLimit
+from app.core.deps import SessionDep, SettingsDep, SubmitLimit, limit_lookups
 from app.core.errors import Conflict, Invalid, NotFound, Unavailable, UserError
 from app.core.forms import form_text, text_fields
 from app.core.render import render
@@ -59,7 +59,15 @@ def _evaluate_context(
     }
 
 
-@router.get("/u/{slug}/evaluate", response_class=HTMLResponse)
+async def limit_code_checks(request: Request) -> None:
+    """A code typed into the address is a guess like a receipt: it counts as a lookup."""
+    if request.query_params.get("code"):
+        await limit_lookups(request)
+
+
+@router.get(
+    "/u/{slug}/evaluate", response_class=HTMLResponse, dependencies=[Depends(limit_code_checks)]
+)
 def evaluate_form(
     request: Request, slug: str, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
@@ -74,6 +82,7 @@ def evaluate_form(
             context["code"] = code
         except (Invalid, NotFound, Conflict) as exc:
             context["error"] = exc.message
+            context["error_field"] = exc.field
             return render(request, "campaign/evaluate.html", context, status=exc.status)
     return render(request, "campaign/evaluate.html", context)
 
@@ -108,6 +117,7 @@ async def evaluate_submit(
             return _evaluate_context(session, slug, code, message, fields)
 
         context = await run_in_threadpool(_with_session, request, again)
+        context["error_field"] = exc.field
         if isinstance(exc, (NotFound, Conflict)) and exc.field == "code":
             context["code"] = ""  # a used or unknown code: ask for another one
         return render(request, "campaign/evaluate.html", context, status=exc.status)

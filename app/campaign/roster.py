@@ -7,6 +7,7 @@ import csv
 import hashlib
 import hmac
 import io
+import itertools
 import json
 import re
 import secrets
@@ -47,6 +48,9 @@ from app.models import (
 from app.tagging import Tagger
 
 MAX_ROWS = 2000
+MAX_COLUMNS = 50
+# A roster of 2,000 people unpacks to well under 1 MB; 25 MB leaves room for logos and styles.
+MAX_XLSX_UNPACKED = 25 * 1024 * 1024
 MAX_POST = 100
 _TOKEN = re.compile(r"^[a-z2-7]{26}$")
 NAME_HEADERS = ("姓名", "name")
@@ -88,19 +92,34 @@ def idea_url(*, base_url: str, secret: str, person: RosterPerson) -> str:
     return f"{base_url}/idea/{person_token(secret=secret, nonce=person.token_nonce)}"
 
 
-def _rows_of(filename: str, data: bytes) -> list[list[str]]:
-    if filename.lower().endswith(".xlsx") or data.startswith(b"PK"):
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-            raise Invalid("无法读取这个 Excel 文件，请另存为 .xlsx 或 CSV 后再上传。") from exc
-        sheet = book.worksheets[0]
-        rows = [
+def _xlsx_rows(data: bytes, limit: int) -> list[list[str]]:
+    unreadable = "无法读取这个 Excel 文件，请另存为 .xlsx 或 CSV 后再上传。"
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_XLSX_UNPACKED:
+            # A few MB of zip can unpack to gigabytes of XML: judge it by its listing.
+            raise Invalid("这个 Excel 文件解压后过大，请只保留名单一张表，或另存为 CSV 后再上传。")
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise Invalid(unreadable) from exc
+    try:
+        # Rows are read one at a time and the reading stops at the limit; columns are
+        # capped too, since a sheet's stated size pads every row up to 16,384 cells.
+        rows = book.worksheets[0].iter_rows(max_col=MAX_COLUMNS, values_only=True)
+        return [
             ["" if v is None else str(v).strip() for v in row]
-            for row in sheet.iter_rows(values_only=True)
+            for row in itertools.islice(rows, limit)
         ]
+    except (zipfile.BadZipFile, SyntaxError, KeyError, ValueError, OSError) as exc:
+        raise Invalid(unreadable) from exc
+    finally:
         book.close()
-        return rows
+
+
+def _rows_of(filename: str, data: bytes, limit: int) -> list[list[str]]:
+    if filename.lower().endswith(".xlsx") or data.startswith(b"PK"):
+        return _xlsx_rows(data, limit)
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -109,7 +128,8 @@ def _rows_of(filename: str, data: bytes) -> list[list[str]]:
             continue
     else:
         raise Invalid("无法识别 CSV 文件的编码，请用 UTF-8 保存。")
-    return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+    rows = csv.reader(io.StringIO(text))
+    return [[cell.strip() for cell in row] for row in itertools.islice(rows, limit)]
 
 
 def _column(header: list[str], names: tuple[str, ...]) -> int | None:
@@ -119,7 +139,10 @@ def _column(header: list[str], names: tuple[str, ...]) -> int | None:
 
 def parse_roster(*, filename: str, data: bytes) -> RosterPreview:
     """Read a roster (xlsx or CSV: 姓名, 职务, 邮箱 columns) and list each bad row in Chinese."""
-    table = [row for row in _rows_of(filename, data)]
+    # The header, the rows allowed, and one more to tell that there are too many.
+    table = _rows_of(filename, data, MAX_ROWS + 2)
+    if len(table) - 1 > MAX_ROWS:
+        raise Invalid(f"一次最多导入 {MAX_ROWS} 人（表头下最多 {MAX_ROWS} 行），请分批导入。")
     if not table or not any(table[0]):
         raise Invalid("文件是空的，第1行应为表头：姓名、职务、邮箱。")
     header = table[0]
@@ -128,8 +151,6 @@ def parse_roster(*, filename: str, data: bytes) -> RosterPreview:
         raise Invalid("第1行表头缺少“姓名”列（表头应为：姓名、职务、邮箱）。")
     post_col = _column(header, POST_HEADERS)
     email_col = _column(header, EMAIL_HEADERS)
-    if len(table) - 1 > MAX_ROWS:
-        raise Invalid(f"一次最多导入 {MAX_ROWS} 人，请分批导入。")
     rows: list[RosterRow] = []
     errors: list[str] = []
     seen: dict[str, int] = {}

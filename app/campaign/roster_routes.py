@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.accounts.access import visible_unit_ids, visible_units
 from app.accounts.deps import Admin, AdminUser, ManagerCsrfAdmin
-from app.accounts.pages import register_nav, render_admin
+from app.accounts.pages import NavGroup, register_nav, render_admin
 from app.audit.service import record_audit
 from app.campaign import roster
 from app.campaign.deps import admin_unit
@@ -22,7 +22,7 @@ from app.documents.tables import rows_csv, rows_xlsx
 from app.outbox.service import require_sender
 
 router = APIRouter(prefix="/admin/roster", include_in_schema=False)
-register_nav("/admin/roster", "中层献策", order=30)
+register_nav("/admin/roster", "中层献策", group=NavGroup.campaign, order=30)
 
 MAX_ROSTER_BYTES = 2 * 1024 * 1024
 

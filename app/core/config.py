@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.core.errors import Invalid
 from app.mail.security import Security
 
 # The placeholder we refuse outside dev (see _no_default_secret_outside_dev).
@@ -24,7 +25,6 @@ class Settings(BaseSettings):
     env: Literal["dev", "test", "prod"] = "dev"
     secret_key: str = DEV_SECRET
     database_url: str = "sqlite:///var/yijian.db"
-    data_dir: Path = Path("var")
     base_url: str = "http://127.0.0.1:8000"
     rate_limit: str = "30/10min"
     receipt_lookup_limit: str = "20/10min"
@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     session_max_hours: int = 12
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    login_account_limit: str = "50/h"
 
     imap_host: str | None = None
     imap_port: int = 993
@@ -58,28 +59,40 @@ class Settings(BaseSettings):
     poll_seconds: int = 60
     reminder_days: int = 3
 
-    @field_validator("rate_limit", "receipt_lookup_limit")
+    @field_validator("rate_limit", "receipt_lookup_limit", "login_account_limit")
     @classmethod
     def _check_rate(cls, value: str) -> str:
         if value != "off" and not _RATE.match(value.strip()):
             raise ValueError("rate limit must look like 30/10min, 5/s, 100/h, or be 'off'")
         return value.strip()
 
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _check_proxies(cls, value: str) -> str:
+        # uvicorn silently treats a mistyped entry, or a network with host bits set
+        # (10.0.0.1/8), as a literal that never matches; parse each the way it does.
+        for entry in _entries(value):
+            if entry != "*":
+                try:
+                    ipaddress.ip_network(entry) if "/" in entry else ipaddress.ip_address(entry)
+                except ValueError as exc:
+                    raise ValueError(f"not an IP address or network: {entry!r}") from exc
+        return value
+
     @model_validator(mode="after")
     def _no_default_secret_outside_dev(self) -> Settings:
         # A known key lets anyone recompute receipt hashes: refuse it except on a dev machine.
-        if self.env != "dev" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
+        if self.env != "dev" and self.weak_secret:
             raise ValueError("YIJIAN_SECRET_KEY must be set to a random value of 32+ characters")
         return self
 
     @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
+    def weak_secret(self) -> bool:
+        return self.secret_key == DEV_SECRET or len(self.secret_key) < 32
 
     @property
-    def model_dir(self) -> Path:
-        """Where retrained tagger models go; every process follows the newest one."""
-        return self.data_dir / "models"
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
 
     @property
     def secure_cookies(self) -> bool:
@@ -98,6 +111,47 @@ class Settings(BaseSettings):
         count, mult, unit = int(m.group(1)), int(m.group(2) or 1), m.group(3)
         seconds = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600}[unit]
         return count, mult * seconds
+
+
+def _entries(value: str) -> list[str]:
+    return [e.strip() for e in value.split(",") if e.strip()]
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_serve(settings: Settings, *, host: str) -> list[str]:
+    """Refuse settings unsafe for a server listening on host (Invalid); returns warnings."""
+    if "*" in _entries(settings.forwarded_allow_ips):
+        raise Invalid(
+            "YIJIAN_FORWARDED_ALLOW_IPS 不能是 *：那样任何客户端都能用伪造的 X-Forwarded-For "
+            "绕过频率限制。请只填反向代理自己的地址（本机代理 127.0.0.1；docker compose "
+            "172.16.0.0/12），见 README 的部署一节。\n"
+            "YIJIAN_FORWARDED_ALLOW_IPS=* lets any client forge X-Forwarded-For and escape every "
+            "rate limit: list only the reverse proxy's own address or network."
+        )
+    if not settings.weak_secret:
+        return []
+    if not _is_loopback(host):
+        raise Invalid(
+            f"拒绝在 {host} 上用公开的开发密钥（或过短的密钥）启动："
+            "请把 YIJIAN_SECRET_KEY 设为 32 位以上的随机字符串"
+            "（python3 -c 'import secrets; print(secrets.token_urlsafe(48))'），"
+            "启用后不要再改。\n"
+            f"Refusing to listen on {host} with the public development (or a short) secret "
+            "key: set YIJIAN_SECRET_KEY to 32+ random characters."
+        )
+    return [
+        "YIJIAN_SECRET_KEY 是公开的开发密钥（或过短），只可在本机试用，不可用于真实数据。"
+        " / YIJIAN_SECRET_KEY is the public development key (or too short): this machine only, "
+        "never for real data (receipt and code hashes can be recomputed from a dump)."
+    ]
 
 
 @lru_cache

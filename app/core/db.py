@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
@@ -41,6 +43,9 @@ def make_engine(url: str, *, immediate: bool = False) -> Engine:
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        # Zero what is deleted or overwritten (an acknowledged sender's address): a copy of the
+        # file must not hold it in free space.
+        cur.execute("PRAGMA secure_delete=ON")
         # A multi-row insert inside a transaction keeps a statement journal; past 64 KiB
         # SQLite spills it to a temporary file, which cost an open, an unlink and a write
         # per page for every batch of submissions. In memory it is only a copy.
@@ -78,3 +83,56 @@ async def run_committed(engine: Engine, work: Callable[[Session], T]) -> T:
             return work(session)
 
     return await asyncio.to_thread(run)
+
+
+@contextmanager
+def claim_engine(engine: Engine) -> Iterator[Engine]:
+    """The engine for claiming outbox rows: on SQLite one whose transactions BEGIN
+    IMMEDIATE, so two workers claiming at once queue on the write lock instead of both
+    reading 'pending' (PostgreSQL claims with FOR UPDATE SKIP LOCKED on any engine)."""
+    if engine.dialect.name != "sqlite":
+        yield engine
+        return
+    claimer = make_engine(engine.url.render_as_string(hide_password=False), immediate=True)
+    try:
+        yield claimer
+    finally:
+        claimer.dispose()
+
+
+@contextmanager
+def exclusive(engine: Engine, name: str) -> Iterator[bool]:
+    """Hold the lock called `name` across every process of this database while the block
+    runs; yields False at once (holding nothing) when another process holds it.
+
+    PostgreSQL: a session-level advisory lock on a connection of its own. SQLite: an
+    flock on a file beside the database. Either way a process that dies releases it.
+    """
+    if engine.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big",
+                             signed=True)
+        with engine.connect() as conn:
+            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+            conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.commit()
+        return
+    path = engine.url.database
+    if not path or path == ":memory:":
+        yield True  # one process only
+        return
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    with open(f"{path}.lock-{safe}", "ab") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -49,8 +49,16 @@ async def limit_lookups(request: Request) -> None:
         raise TooMany("查询太频繁了，请稍等几分钟再试。")
 
 
+async def limit_tagging(request: Request) -> None:
+    """Refuse a client past the tagging limit with 429 (each call runs the tagger)."""
+    limiter: RateLimiter = request.app.state.tag_limiter
+    if not limiter.hit(_client_key(request)):
+        raise TooMany("请求太频繁了，请稍等几分钟再试。")
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 SessionDep = Annotated[Session, Depends(_session)]
 LocaleDep = Annotated[str, Depends(_locale)]
 SubmitLimit = Depends(limit_submissions)
 LookupLimit = Depends(limit_lookups)
+TagLimit = Depends(limit_tagging)

@@ -6,9 +6,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from app.core.errors import UserError
-from app.core.render import render_error
+from app.core.render import localise, render_error
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -18,7 +21,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _user_error(request: Request, exc: UserError) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse(
-                {"detail": exc.message, "code": exc.code, "field": exc.field},
+                {"detail": localise(request, exc.message), "code": exc.code, "field": exc.field},
                 status_code=exc.status,
             )
         return render_error(request, exc.message, exc.status)
@@ -32,7 +35,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if request.url.path.startswith("/api/"):
             return JSONResponse(
                 {
-                    "detail": "请求内容不符合要求：" + _first_error(errors),
+                    "detail": localise(request, "请求内容不符合要求：") + _first_error(errors),
                     "code": "invalid",
                     "errors": errors,
                 },
@@ -49,14 +52,40 @@ def install_error_handlers(app: FastAPI) -> None:
                 405: "不支持这种请求方式",
             }
             return JSONResponse(
-                {"detail": messages.get(exc.status_code, str(exc.detail)), "code": "http_error"},
+                {
+                    "detail": localise(request, messages.get(exc.status_code, str(exc.detail))),
+                    "code": "http_error",
+                },
                 status_code=exc.status_code,
-                headers=getattr(exc, "headers", None),
+                headers=_headers(request, exc),
             )
         messages = {404: "没有找到这个页面。", 405: "不支持这种请求方式。"}
-        return render_error(
+        page = render_error(
             request, messages.get(exc.status_code, "请求无法处理。"), exc.status_code
         )
+        page.headers.update(_headers(request, exc) or {})
+        return page
+
+
+def _headers(request: Request, exc: StarletteHTTPException) -> dict[str, str] | None:
+    """The error's headers; a 405 names every method the path allows (RFC 9110)."""
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return headers or None
+
+
+def _allowed_methods(request: Request) -> str:
+    # Starlette names only the first route whose path matched (GET /u/{slug} and its POST
+    # are two routes) and the static mounts name none, so every route is asked about every
+    # method; a path only a mount serves is static: GET and HEAD.
+    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
+    allowed = [
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
+    return ", ".join(allowed or ("GET", "HEAD"))
 
 
 def _first_error(errors: list[dict[str, object]]) -> str:

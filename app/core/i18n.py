@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 LOCALES = ("zh", "en")
 
 ANONYMITY_NOTE = (
-    "匿名提交时，我们只保存您写的内容和照片（已去除位置信息），"
-    "不保存姓名、电话、IP 地址、设备信息或 Cookie。回执码是查看答复的唯一凭证。"
+    "匿名时，我们只保存您写的字和照片。照片里的位置已去掉。"
+    "不保存姓名、电话、IP 地址和设备信息，也不用 Cookie。看答复要凭回执码。"
 )
 
 EN: dict[str, str] = {
@@ -39,7 +40,31 @@ EN: dict[str, str] = {
     "提交": "Send",
     "已收到您的意见": "Your suggestion was received",
     "您的回执码": "Your receipt code",
-    "请抄下或截图保存回执码。这是查看处理进度和答复的唯一凭证，丢失后无法找回。": (
+    "保存回执单（可打印，可存成图片）": "Keep a receipt slip (print it or save it as an image)",
+    "离开本页前，请确认已经抄下回执码，或保存了回执单。": (
+        "Before you leave this page, make sure you wrote down the code or kept the slip."
+    ),
+    "意见回执单": "Receipt slip",
+    "回执码": "Receipt code",
+    "提交日期": "Sent on",
+    "怎样查看答复": "How to see the reply",
+    "在浏览器中打开：": "Open in a browser:",
+    "输入上面的16位回执码。": "Enter the 16-digit code above.",
+    "查看办理进度和答复。": "See the progress and the reply.",
+    "回执码是查看答复的唯一凭证，丢失后无法找回。回执单上没有您的姓名和联系方式。": (
+        "The code is the only way to see the reply and cannot be replaced if lost. "
+        "The slip holds no name or contact."
+    ),
+    "保存回执单": "Keep the slip",
+    "打印：用浏览器菜单里的“打印”，只打印上面的回执单。": (
+        "To print: use Print in the browser menu; only the slip above is printed."
+    ),
+    "存到手机：长按下面的图片，选“保存图片”。": (
+        "To keep it on your phone: press and hold the image below, then choose Save image."
+    ),
+    "回执单图片，内容同上": "The receipt slip as an image, the same as above",
+    "下载回执单图片": "Download the slip image",
+    "请抄下或截图保存回执码。查进度、看答复都要用它。丢了就找不回来。": (
         "Write down or screenshot this receipt code. It is the only way to see progress and "
         "replies; it cannot be recovered if lost."
     ),
@@ -52,7 +77,7 @@ EN: dict[str, str] = {
     "处理状态": "Status",
     "提交时间": "Sent",
     "答复": "Replies",
-    "暂无答复，请稍后再来查看。": "No reply yet; please check again later.",
+    "还没有答复。请过几天再来看。": "No reply yet. Please check again in a few days.",
     "出错了": "Something went wrong",
     "返回": "Back",
     "当前阶段": "Current phase",
@@ -78,6 +103,117 @@ EN: dict[str, str] = {
     "归类": "Check",
     "English": "English",
     "中文": "中文",
+    "大字": "Large text",
+    "标准字": "Normal text",
+    "跳到正文": "Skip to content",
+    "网站导航": "Site",
+    # Errors public users meet. A key with {} stands for the numbers in the Chinese message,
+    # filled in the same order (see translator).
+    "请填写意见或建议的内容。": "Please write your suggestion.",
+    "内容不能超过 {} 字（现在 {} 字），请精简或分几次提交。": (
+        "The text may have at most {} characters (it has {}). "
+        "Please shorten it or send it in parts."
+    ),
+    "请选择您的身份。": "Please choose who you are.",
+    "实名提交时请至少留下姓名或联系方式；不想留，请选择匿名。": (
+        "To send with your name, give a name or a contact. If you prefer not to, choose anonymous."
+    ),
+    "姓名不能超过 {} 字。": "The name may have at most {} characters.",
+    "联系方式不能超过 {} 字。": "The contact may have at most {} characters.",
+    "请求编号格式不正确。": "This form has expired. Please open it again.",
+    "没有找到这个回执码对应的意见，请核对后重新输入。": (
+        "No suggestion has this receipt code. Please check it and try again."
+    ),
+    "回执码应为16位数字，请核对后重新输入。": (
+        "A receipt code has 16 digits. Please check it and try again."
+    ),
+    "图片像素过大（最多 {} 万像素），请缩小后再上传。": (
+        "The picture has too many pixels (at most 50 million). Please make it smaller."
+    ),
+    "图片文件已损坏或无法识别，请换一张再试。": (
+        "The picture is damaged or cannot be read. Please try another one."
+    ),
+    "单个文件不能超过 {} MB。": "Each file may be at most {} MB.",
+    "只能上传照片（JPG、PNG、WebP、GIF）或 PDF 文件。": (
+        "Only photos (JPG, PNG, WebP, GIF) or PDF files can be sent."
+    ),
+    "PDF 文件不完整，请重新导出后再上传。": "The PDF is incomplete. Please export it again.",
+    "PDF 文件已损坏或无法读取，请重新导出后再上传。": (
+        "The PDF is damaged or cannot be read. Please export it again."
+    ),
+    "PDF 文件设置了打开密码，无法检查其内容，请去掉密码后再上传。": (
+        "The PDF needs a password to open, so it cannot be checked. Please remove the password."
+    ),
+    "PDF 中有无法处理的图片格式，请用“打印为 PDF”重新导出后再上传。": (
+        "The PDF holds a picture in a format we cannot process. Please use “Print to PDF”."
+    ),
+    "PDF 最多 {} 页，请只上传相关的页面。": (
+        "A PDF may have at most {} pages. Please send only the pages that matter."
+    ),
+    "最多上传 {} 个文件；表单内容不完整，请返回重试。": (
+        "You can send at most {} files, or the form was incomplete. Please go back and try again."
+    ),
+    "提交的内容过大（文件总大小超出限制），请减少或压缩照片后再试。": (
+        "The files are too large in total. Please send fewer or smaller photos."
+    ),
+    "系统繁忙，您的意见尚未保存，请稍后再提交一次。": (
+        "The system is busy and your suggestion was not saved. Please send it again shortly."
+    ),
+    "系统繁忙，尚未保存，请稍后再提交一次。": (
+        "The system is busy and nothing was saved. Please send it again shortly."
+    ),
+    "提交太频繁了，请稍等几分钟再试。": "Too many submissions. Please wait a few minutes.",
+    "查询太频繁了，请稍等几分钟再试。": "Too many look-ups. Please wait a few minutes.",
+    "本单位目前没有开放意见征集。": "This unit is not taking suggestions now.",
+    "意见征集尚未开始（{}年{}月{}日起）。": "Suggestions open on {}-{}-{}.",
+    "本次意见征集已经结束，感谢关注。": "This round of suggestions has ended. Thank you.",
+    "当前阶段不接收这一渠道的意见，请查看各阶段时间安排。": (
+        "This way of sending is closed in the current phase. Please see the schedule."
+    ),
+    "没有找到这个单位，请核对链接或二维码。": (
+        "No such school or office. Please check the link or QR code."
+    ),
+    "评议码应为16位字母和数字，请核对评议表上的评议码。": (
+        "An evaluation code has 16 letters and digits. Please check the one on your form."
+    ),
+    "没有这个评议码，请核对评议表上的评议码。": (
+        "No such evaluation code. Please check the one on your form."
+    ),
+    "这个评议码已经使用过，每个评议码只能评议一次。": (
+        "This evaluation code was already used. Each code works once."
+    ),
+    "请对第{}项措施作出评价。": "Please rate measure {}.",
+    "第{}项的意见不能超过 {} 字。": "The comment on measure {} may have at most {} characters.",
+    "本单位目前不在群众评议阶段。": "This unit is not in its public evaluation phase.",
+    "本单位还没有公布整改措施，暂时无需评议。": (
+        "This unit has not published its measures yet, so there is nothing to rate."
+    ),
+    "整改措施已更新，请刷新页面后重新评议。": (
+        "The measures have changed. Please reload the page and rate again."
+    ),
+    "这个献策链接无效，请核对邮件或通知中的链接。": (
+        "This link is not valid. Please check the link in your email or notice."
+    ),
+    "提交的内容不完整或格式不对，请返回检查后再试。": (
+        "Something in the form is missing or in the wrong format. Please go back and check."
+    ),
+    "没有找到这个页面。": "Page not found.",
+    "不支持这种请求方式。": "This request method is not supported.",
+    "请求无法处理。": "The request could not be handled.",
+    "请求太频繁了，请稍等几分钟再试。": "Too many requests. Please wait a few minutes.",
+    "这个请求编号已用于另一条内容，请刷新页面后重新提交。": (
+        "This form was already used for other text. Please reload the page and send it again."
+    ),
+    "没有这个网址。请核对纸上印的网址，或直接扫描二维码。": (
+        "No such address. Please check the address on the paper, or scan the QR code."
+    ),
+    "页码不正确，请从第一页浏览。": "No such page number. Please start from the first page.",
+    "请求内容不符合要求：": "The request is not valid: ",
+    "请求内容无法解析，请发送 UTF-8 编码的 JSON。": (
+        "The request body could not be read. Please send UTF-8 JSON."
+    ),
+    "没有这个接口": "No such endpoint",
+    "不支持这种请求方式": "This request method is not supported",
 }
 
 
@@ -90,8 +226,21 @@ def pick_locale(query_lang: str | None, accept_language: str | None) -> str:
     return "zh"
 
 
+_NUMBER = re.compile(r"\d+")
+
+
+def _english(text: str) -> str:
+    found = EN.get(text)
+    if found is not None:
+        return found
+    # Messages with figures in them (limits, counts, dates) are catalogued once, with {}.
+    numbers = _NUMBER.findall(text)
+    template = EN.get(_NUMBER.sub("{}", text)) if numbers else None
+    return template.format(*numbers) if template is not None else text
+
+
 def translator(locale: str) -> Callable[[str], str]:
     """A gettext-like function for one locale."""
     if locale == "en":
-        return lambda text: EN.get(text, text)
+        return _english
     return lambda text: text

@@ -7,7 +7,10 @@ import logging
 import time
 from typing import Any
 
+from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.i18n import pick_locale, translator
 
 access_log = logging.getLogger("yijian.access")
 
@@ -78,7 +81,9 @@ class SecurityMiddleware:
 
 async def _too_large(scope: Scope, send: Send) -> None:
     api = scope["path"].startswith("/api/")
-    message = "提交的内容过大（文件总大小超出限制），请减少或压缩照片后再试。"
+    query = QueryParams(scope.get("query_string", b""))
+    locale = pick_locale(query.get("lang"), Headers(scope=scope).get("accept-language"))
+    message = translator(locale)("提交的内容过大（文件总大小超出限制），请减少或压缩照片后再试。")
     body = (
         json.dumps({"detail": message, "code": "too_large"}, ensure_ascii=False).encode()
         if api

@@ -6,6 +6,7 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -50,8 +51,47 @@ def request_locale(request: Request) -> str:
     return pick_locale(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
-def _page_context(locale: str, context: dict[str, Any]) -> dict[str, Any]:
-    return {"lang": locale, "_": translator(locale), **context}
+def localise(request: Request, text: str) -> str:
+    """One message (an error's, say) in the request's locale."""
+    return translator(request_locale(request))(text)
+
+
+def _big_text(request: Request) -> bool:
+    # 大字 lives in the URL, not in a cookie: it must identify no one (see base.html).
+    return request.query_params.get("big") == "1"
+
+
+def _page_context(locale: str, big: bool, context: dict[str, Any]) -> dict[str, Any]:
+    kept = ([("lang", "en")] if locale == "en" else []) + ([("big", "1")] if big else [])
+    return {
+        "lang": locale,
+        "big": big,
+        "_": translator(locale),
+        # What every link and form action carries on: the locale and 大字.
+        "kept": kept,
+        "q": "?" + urlencode(kept) if kept else "",
+        **context,
+    }
+
+
+def _switch_href(request: Request, name: str, value: str | None) -> str:
+    url = (
+        request.url.remove_query_params(name)
+        if value is None
+        else request.url.include_query_params(**{name: value})
+    )
+    return url.path + ("?" + url.query if url.query else "")
+
+
+def _switches(request: Request, locale: str, big: bool) -> dict[str, str]:
+    # Only on pages reached by GET: following a link from a POST answer (the receipt above
+    # all) would lose what that answer showed.
+    if request.method != "GET":
+        return {}
+    return {
+        "lang_href": _switch_href(request, "lang", "zh" if locale == "en" else "en"),
+        "big_href": _switch_href(request, "big", None if big else "1"),
+    }
 
 
 def render(
@@ -63,7 +103,8 @@ def render(
     private: bool = True,
 ) -> HTMLResponse:
     """Render a page in the request's locale."""
-    ctx = _page_context(request_locale(request), context or {})
+    locale, big = request_locale(request), _big_text(request)
+    ctx = _page_context(locale, big, {**_switches(request, locale, big), **(context or {})})
     headers = _PRIVATE if private else None
     return HTMLResponse(env.get_template(name).render(ctx), status_code=status, headers=headers)
 
@@ -74,11 +115,12 @@ _SLOT = "\x00slot\x00"
 
 @lru_cache(maxsize=256)
 def _page_around_slot(
-    name: str, locale: str, context: tuple[tuple[str, Any], ...], slot: str
-) -> tuple[str, str]:
-    html = env.get_template(name).render(_page_context(locale, {**dict(context), slot: _SLOT}))
-    before, after = html.split(_SLOT)  # the template must show the slot exactly once
-    return before, after
+    name: str, locale: str, big: bool, context: tuple[tuple[str, Any], ...], slot: str
+) -> tuple[str, ...]:
+    page = _page_context(locale, big, {**dict(context), slot: _SLOT})
+    html = env.get_template(name).render(page)
+    # The value may appear more than once: the receipt page shows it and posts it for a slip.
+    return tuple(html.split(_SLOT))
 
 
 def render_slotted(
@@ -91,10 +133,11 @@ def render_slotted(
     storing the submission.
     """
     key = tuple(sorted(context.items()))
-    before, after = _page_around_slot(name, request_locale(request), key, slot)
-    return HTMLResponse(before + str(escape(value)) + after, headers=_PRIVATE)
+    parts = _page_around_slot(name, request_locale(request), _big_text(request), key, slot)
+    return HTMLResponse(str(escape(value)).join(parts), headers=_PRIVATE)
 
 
 def render_error(request: Request, message: str, status: int) -> HTMLResponse:
-    """A Chinese error page with the reason and a way back."""
-    return render(request, "error.html", {"message": message, "status": status}, status=status)
+    """An error page with the reason, in the request's locale, and a way back."""
+    context = {"message": localise(request, message), "status": status}
+    return render(request, "error.html", context, status=status)

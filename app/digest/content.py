@@ -16,6 +16,7 @@ from app.core.errors import NotFound
 from app.core.render import mail_env
 from app.core.time import TZ
 from app.digest.schedule import Period, overdue_cutoff, workdays_between
+from app.digest.service import attached_phase_reports
 from app.documents.tables import ExportRow, submissions_xlsx
 from app.models import (
     CHANNEL_LABELS,
@@ -29,6 +30,7 @@ from app.models import (
     Submission,
     Unit,
 )
+from app.reports.service import phase_report_docx, phases_ending
 from app.review.export import SUBMISSION_LABELS
 
 RECENT_PER_CHECK = 3
@@ -318,8 +320,11 @@ def admin_link(base_url: str, params: dict[str, str]) -> str:
     return f"{base_url.rstrip('/')}/admin" + (f"?{query}" if query else "")
 
 
-def render_digest(content: DigestContent, *, base_url: str) -> tuple[str, str, str]:
-    """(subject, plain text, HTML) of a digest, in Chinese."""
+def render_digest(
+    content: DigestContent, *, base_url: str, attached: int | None = None
+) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) of a digest, in Chinese; `attached` items of the period
+    are in the workbook (all when None)."""
     subject = f"【意见摘要】{content.bureau_name} {content.period.label}：新收 {content.total} 条"
     overdue_to = (content.overdue_before - timedelta(days=1)).isoformat()
     ctx = {
@@ -329,6 +334,8 @@ def render_digest(content: DigestContent, *, base_url: str) -> tuple[str, str, s
         "link": lambda params: admin_link(base_url, params),
         "overdue_link": admin_link(base_url, {"to": overdue_to}),
         "queue_link": admin_link(base_url, {}),
+        "attached": content.total if attached is None else attached,
+        "export_link": export_link(base_url, content.period),
         "local_time": lambda value: value.astimezone(TZ).strftime("%m-%d %H:%M"),
     }
     text = mail_env.get_template("digest/email.txt").render(ctx)
@@ -336,9 +343,30 @@ def render_digest(content: DigestContent, *, base_url: str) -> tuple[str, str, s
     return subject, text, html
 
 
-def digest_xlsx(session: Session, *, content: DigestContent) -> bytes:
-    """The period's items as a workbook (Chinese headers); no contact details."""
-    rows = session.execute(
+# Many mail servers refuse a message over 5 MB, and base64 makes an attachment a third
+# larger. Each item is written twice (全部意见 and its check's sheet), and deflate shrinks
+# Chinese text about threefold: this much cell text keeps the whole mail near 2 MB.
+ATTACHED_TEXT_BUDGET = 3_000_000
+_ROW_OVERHEAD = 120  # the other cells of a row: numbers, labels, date
+
+
+@dataclass(frozen=True)
+class DigestWorkbook:
+    data: bytes
+    attached: int  # items in the workbook: the first ones by number, within the budget
+    total: int  # items of the period
+
+    @property
+    def complete(self) -> bool:
+        return self.attached == self.total
+
+
+def digest_xlsx(
+    session: Session, *, content: DigestContent, budget: int = ATTACHED_TEXT_BUDGET
+) -> DigestWorkbook:
+    """The period's items as a workbook (Chinese headers, no contact details), cut at
+    `budget` bytes of text so the mail stays small; the rest is in the admin export."""
+    result = session.execute(
         sa_select(
             *_item_columns(),
             col(Submission.status),
@@ -352,32 +380,75 @@ def digest_xlsx(session: Session, *, content: DigestContent) -> bytes:
             col(Submission.created_at) < content.period.end,
         )
         .order_by(col(Submission.id))
-    ).all()
-    export = [
-        ExportRow(
-            id=r.id,
-            unit=r.unit_name,
-            channel=r.channel,
-            role=r.role,
-            anonymous=r.anonymous,
-            text=r.text,
-            check=r.check,
-            check_score=r.check_score,
-            status=r.status,
-            created_at=r.created_at,
-            name=None if r.anonymous else r.name,
+        # Streamed: a busy day must not be loaded whole when only its start is attached.
+        .execution_options(yield_per=2000)
+    )
+    export: list[ExportRow] = []
+    used = 0
+    for r in result:
+        used += len(r.text.encode()) + len((r.name or "").encode()) + _ROW_OVERHEAD
+        if used > budget:
+            break
+        export.append(
+            ExportRow(
+                id=r.id,
+                unit=r.unit_name,
+                channel=r.channel,
+                role=r.role,
+                anonymous=r.anonymous,
+                text=r.text,
+                check=r.check,
+                check_score=r.check_score,
+                status=r.status,
+                created_at=r.created_at,
+                name=None if r.anonymous else r.name,
+            )
         )
-        for r in rows
-    ]
-    return submissions_xlsx(
+    result.close()
+    summary: dict[str, str | int] = {"时段": content.period.label}
+    if len(export) < content.total:
+        summary["本期意见"] = content.total
+        summary["附件收录"] = f"前 {len(export)} 条（按编号）；全部意见请在管理后台导出"
+    data = submissions_xlsx(
         export,
         labels=SUBMISSION_LABELS,
         title=f"{content.bureau_name}意见摘要",
-        summary={"时段": content.period.label},
+        summary=summary,
     )
+    return DigestWorkbook(data=data, attached=len(export), total=content.total)
+
+
+def export_link(base_url: str, period: Period) -> str:
+    """The admin's full xlsx export of a period's items."""
+    query = urlencode({"from": period.first_day.isoformat(), "to": period.last_day.isoformat()})
+    return f"{base_url.rstrip('/')}/admin/export.xlsx?{query}"
 
 
 def xlsx_filename(period: Period) -> str:
     return f"意见摘要-{period.key}.xlsx"
 
 
+@dataclass(frozen=True)
+class PhaseAttachment:
+    key: str
+    filename: str
+    data: bytes
+
+
+def phase_attachments(
+    session: Session, *, bureau_id: int, period: Period, today: date
+) -> list[PhaseAttachment]:
+    """The reports of the campaign phases that ended in this period, each as a Word draft,
+    unless a digest already sent carried it: a phase's report goes out once."""
+    done = attached_phase_reports(session, bureau_id=bureau_id)
+    return [
+        PhaseAttachment(
+            report.key,
+            report.filename,
+            phase_report_docx(session, bureau_id=bureau_id, report=report, today=today),
+        )
+        for report in phases_ending(
+            session, bureau_id=bureau_id, first_day=period.first_day, last_day=period.last_day
+        )
+        if report.key not in done
+    ]

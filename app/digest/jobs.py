@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.core.config import Settings
-from app.core.db import make_engine, session_scope
+from app.core.db import claim_engine, session_scope
 from app.core.errors import Unavailable, UserError
 from app.core.jobs import Job, JobContext, checkpoint
-from app.digest.content import build_digest, digest_xlsx, render_digest, xlsx_filename
+from app.core.time import TZ
+from app.digest.content import (
+    build_digest,
+    digest_xlsx,
+    phase_attachments,
+    render_digest,
+    xlsx_filename,
+)
 from app.digest.schedule import (
     Period,
     ensure_default_setting,
@@ -33,6 +39,7 @@ from app.digest.service import (
     mark_failed,
     mark_sent,
     mark_skipped,
+    renew_lease,
 )
 from app.mail.compose import build_message
 from app.mail.outbound import MailSender, MailSendError
@@ -60,6 +67,7 @@ def jobs(context: JobContext) -> list[Job]:
 
 MAX_DIGESTS_PER_TICK = 50
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @dataclass(frozen=True)
@@ -77,25 +85,12 @@ class _Claimed:
     bureau_id: int
     period: Period
     message_id: str
-
-
-@contextmanager
-def claim_engine(engine: Engine) -> Iterator[Engine]:
-    """The engine for outbox writes: on SQLite one whose transactions BEGIN IMMEDIATE, so
-    two workers claiming at once queue on the write lock instead of both reading 'pending'."""
-    if engine.dialect.name != "sqlite":
-        yield engine
-        return
-    claimer = make_engine(engine.url.render_as_string(hide_password=False), immediate=True)
-    try:
-        yield claimer
-    finally:
-        claimer.dispose()
+    attempts: int
 
 
 def _claimed(row: Digest) -> _Claimed:
     assert row.id is not None
-    return _Claimed(row.id, row.bureau_id, period_of(row), row.message_id)
+    return _Claimed(row.id, row.bureau_id, period_of(row), row.message_id, row.attempts)
 
 
 def send_due_digests(
@@ -161,6 +156,7 @@ def _deliver(
         return DigestOutcome(claimed.id, claimed.bureau_id, claimed.period.key, status, error)
 
     checkpoint("digest.after_claim")
+    started = time.monotonic()
     try:
         # Reads on the ordinary engine: on SQLite the long build must not hold the write lock.
         with Session(engine) as session:
@@ -171,8 +167,18 @@ def _deliver(
                 period=claimed.period,
                 overdue_workdays=setting.overdue_workdays if setting else 5,
             )
+            phase_files = phase_attachments(
+                session,
+                bureau_id=claimed.bureau_id,
+                period=claimed.period,
+                today=now.astimezone(TZ).date(),
+            )
             totals = content.summary()
-            if content.is_empty and not force and not (setting and setting.send_when_empty):
+            if phase_files:
+                totals["phase_reports"] = [f.key for f in phase_files]
+            # A phase's report is worth sending even when no new item came in.
+            quiet = content.is_empty and not phase_files
+            if quiet and not force and not (setting and setting.send_when_empty):
                 with session_scope(writes) as w:
                     mark_skipped(w, digest_id=claimed.id, totals=totals)
                 return outcome(DigestStatus.skipped)
@@ -181,8 +187,10 @@ def _deliver(
                 raise Unavailable("没有设置摘要收件人（YIJIAN_DIGEST_TO 或管理页面）。")
             if not settings.mail_from:
                 raise Unavailable("没有设置发件地址（YIJIAN_MAIL_FROM）。")
-            subject, text, html = render_digest(content, base_url=settings.base_url)
-            xlsx = digest_xlsx(session, content=content)
+            workbook = digest_xlsx(session, content=content)
+            subject, text, html = render_digest(
+                content, base_url=settings.base_url, attached=workbook.attached
+            )
             bureau = session.get(Bureau, claimed.bureau_id)
         msg = build_message(
             from_addr=settings.mail_from,
@@ -191,12 +199,26 @@ def _deliver(
             subject=subject,
             text=text,
             html_body=html,
-            attachments=[(xlsx_filename(claimed.period), XLSX_TYPE, xlsx)],
+            attachments=[
+                (xlsx_filename(claimed.period), XLSX_TYPE, workbook.data),
+                *((f.filename, DOCX_TYPE, f.data) for f in phase_files),
+            ],
             message_id_domain=mail_domain(mail_from=settings.mail_from, base_url=settings.base_url),
             headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
         )
         # Same Message-ID on every attempt: a resend after a crash is recognisably one mail.
         msg.replace_header("Message-ID", claimed.message_id)
+        # A build that outlived the lease may have been claimed again by another worker:
+        # then that worker sends it, not this one.
+        with session_scope(writes) as w:
+            held = renew_lease(
+                w, digest_id=claimed.id, attempts=claimed.attempts,
+                now=now + timedelta(seconds=time.monotonic() - started),
+            )
+        if not held:
+            log.warning("digest %s: lease lost while building, left to the new claimer",
+                        claimed.period.key)
+            return outcome(DigestStatus.sending, "租约已过期，由另一进程发送")
         asyncio.run(sender.send(msg))
         checkpoint("digest.after_send")
     except MailSendError as exc:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts.deps import BureauAdmin, BureauCsrfAdmin
-from app.accounts.pages import register_nav, render_admin
+from app.accounts.pages import NavGroup, register_nav, render_admin
 from app.audit.service import record_audit
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import Invalid, UserError
@@ -27,12 +27,13 @@ from app.models import DIGEST_STATUS_LABELS, DigestKind, DigestStatus, utcnow
 from app.outbox.service import require_sender
 
 router = APIRouter(prefix="/admin/digest", include_in_schema=False)
-register_nav("/admin/digest", "摘要", order=60, bureau_only=True)
+register_nav("/admin/digest", "摘要", group=NavGroup.handling, order=60, bureau_only=True)
 
 NOTICES = {
     DigestStatus.sent.value: "已发送。",
     DigestStatus.failed.value: "发送失败，系统会自动重试，原因见下表。",
     DigestStatus.skipped.value: "没有新意见，未发送。",
+    DigestStatus.sending.value: "另一个进程正在发送这期摘要，请稍后刷新查看结果。",
     "saved": "设置已保存。",
 }
 

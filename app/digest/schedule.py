@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.core.errors import Invalid, NotFound
@@ -190,7 +191,7 @@ def save_setting(
     if setting is None:
         if session.get(Bureau, bureau_id) is None:
             raise NotFound("没有找到这个教育局。")
-        setting = DigestSetting(bureau_id=bureau_id)
+        setting = _insert_setting(session, bureau_id=bureau_id)
     if recipients is not None:
         setting.recipients = ", ".join(parse_recipients(recipients))
     if clear_daily:
@@ -217,6 +218,19 @@ def save_setting(
     session.add(setting)
     session.flush()
     return setting
+
+
+def _insert_setting(session: Session, *, bureau_id: int) -> DigestSetting:
+    """A new settings row, or the one another worker inserted since we looked."""
+    row = DigestSetting(bureau_id=bureau_id)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        found = get_setting(session, bureau_id=bureau_id)
+        assert found is not None
+        return found
+    return row
 
 
 def ensure_default_setting(session: Session, *, recipients: str | None) -> DigestSetting | None:

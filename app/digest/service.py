@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlparse
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import CursorResult, and_, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -126,6 +126,7 @@ def claim_next_digest(
         .order_by(col(Digest.id))
         .limit(1)
         .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
     ).first()
     if row is None:
         return None
@@ -136,7 +137,15 @@ def claim_digest_now(
     session: Session, *, digest_id: int, now: datetime, lease: timedelta = LEASE
 ) -> Digest:
     """Claim one digest for sending now, whatever its schedule; refuse a sent or busy one."""
-    row = session.exec(select(Digest).where(Digest.id == digest_id).with_for_update()).first()
+    # enqueue_digest may have loaded this row moments ago: without populate_existing the
+    # session would hand back that stale copy instead of the row as it is under the lock,
+    # and two processes pressing "send now" would both claim it.
+    row = session.exec(
+        select(Digest)
+        .where(Digest.id == digest_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
     if row is None:
         raise NotFound("没有找到这期摘要。")
     if row.status == DigestStatus.sent:
@@ -145,6 +154,26 @@ def claim_digest_now(
     if row.status == DigestStatus.sending and row.claimed_until and row.claimed_until >= now:
         raise Conflict("这期摘要正在发送，请稍后刷新查看结果。")
     return _take(session, row, now=now, lease=lease)
+
+
+def renew_lease(
+    session: Session, *, digest_id: int, attempts: int, now: datetime, lease: timedelta = LEASE
+) -> bool:
+    """Extend our claim on a digest; False when its lease ran out and another worker
+    claimed it since (its attempt count moved on), or it is no longer being sent."""
+    renewed = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(Digest)
+            .where(
+                col(Digest.id) == digest_id,
+                col(Digest.attempts) == attempts,
+                col(Digest.status) == DigestStatus.sending.value,
+            )
+            .values(claimed_until=now + lease)
+        ),
+    )
+    return renewed.rowcount == 1
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -197,6 +226,18 @@ def mark_failed(
     session.add(row)
     session.flush()
     return row
+
+
+def attached_phase_reports(session: Session, *, bureau_id: int) -> set[str]:
+    """The campaign phase reports this bureau's sent digests carried (see jobs: once each)."""
+    rows = session.exec(
+        select(Digest.totals).where(
+            Digest.bureau_id == bureau_id,
+            Digest.status == DigestStatus.sent.value,
+            col(Digest.totals).contains('"phase_reports"'),
+        )
+    ).all()
+    return {key for totals in rows for key in json.loads(totals).get("phase_reports", [])}
 
 
 def list_digests(session: Session, *, bureau_id: int, limit: int = 60) -> list[Digest]:

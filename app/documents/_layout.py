@@ -6,12 +6,13 @@ All lengths are millimetres on A4 portrait pages.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from fpdf import FPDF
 from fpdf.drawing import PaintedPath
 from fpdf.enums import Align, PathPaintRule, XPos, YPos
+from fpdf.fonts import TTFFont
 
 from app.documents.fonts import CjkFonts
 from app.documents.qr import qr_matrix
@@ -78,6 +79,9 @@ class Style:
     @property
     def line_height(self) -> float:
         return self.size * PT * self.leading
+
+    def scaled(self, factor: float) -> Style:
+        return replace(self, size=self.size * factor)
 
 
 class _Pdf(FPDF):
@@ -187,18 +191,42 @@ class Document:
         left = self.margin if x is None else x
         box = self.content_width if width is None else width
         for line in self.lines(text, style, box, balanced=balanced):
-            self.ensure_room(style.line_height)
-            self._use(style)  # a page break resets the font in the footer
-            self.pdf.set_x(left)
-            self.pdf.cell(
-                box,
-                style.line_height,
-                line,
-                align=Align.coerce(align),
-                new_x=XPos.LEFT,
-                new_y=YPos.NEXT,
-            )
+            self._line(line, style, left=left, box=box, align=align)
         self.y = self.y + space_after
+
+    def _line(self, line: str, style: Style, *, left: float, box: float, align: str) -> None:
+        self.ensure_room(style.line_height)
+        self._use(style)  # a page break resets the font in the footer
+        self.pdf.set_x(left)
+        self.pdf.cell(
+            box,
+            style.line_height,
+            line,
+            align=Align.coerce(align),
+            new_x=XPos.LEFT,
+            new_y=YPos.NEXT,
+        )
+
+    def whole_line(
+        self,
+        text: str,
+        style: Style,
+        *,
+        align: str = "L",
+        x: float | None = None,
+        width: float | None = None,
+    ) -> None:
+        """Write ``text`` on one line, never wrapped: the font shrinks until it fits the box.
+
+        For web and mail addresses: a break inside one makes it wrong when typed from paper,
+        and a whole line can be selected and copied in one go.
+        """
+        left = self.margin if x is None else x
+        box = self.content_width if width is None else width
+        natural = self.text_width(text, style)
+        # Widths scale with the font size; the factor keeps rounding from overflowing the box.
+        fitted = style if natural <= box else replace(style, size=style.size * box / natural * 0.99)
+        self._line(text, fitted, left=left, box=box, align=align)
 
     def paragraph(self, text: str, style: Style, *, width: float | None = None) -> None:
         """A body paragraph: first line indented by two characters."""
@@ -269,3 +297,9 @@ class Document:
 
     def output(self) -> bytes:
         return bytes(self.pdf.output())
+
+    def discard(self) -> None:
+        """Close the font files of a layout that will not be output (output closes them)."""
+        for font in self.pdf.fonts.values():
+            if isinstance(font, TTFFont):
+                font.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from urllib.parse import quote
 
 from app.documents._layout import (
@@ -25,6 +26,7 @@ from app.documents._layout import (
 from app.documents.fonts import CjkFonts, find_cjk_fonts
 
 __all__ = [
+    "Link",
     "Phase",
     "default_code_url",
     "evaluation_forms_pdf",
@@ -98,7 +100,43 @@ _LETTER_TITLE = Style(20, bold=True, leading=1.45)
 _LETTER_UNIT = Style(15, bold=True, colour=ACCENT)
 _LETTER_BODY = Style(11.5, leading=1.7)
 _LETTER_SECTION = Style(12, bold=True, leading=1.85)
-_LETTER_CAPTION = Style(8.5, colour=MUTED, leading=1.4)
+_LETTER_URL = Style(11, bold=True, leading=1.7)
+_LETTER_CAPTION = Style(9, colour=MUTED, leading=1.4)
+_LETTER_AUDIENCE_URL = Style(9, bold=True, leading=1.55)
+# Text sizes tried in turn until the letter fits one sheet: a second page for two lines is
+# a second sheet per household.
+_LETTER_SCALES = (1.0, 0.96, 0.92, 0.88, 0.84, 0.8)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A web address twice: in full in its QR code, short where a person types it from paper."""
+
+    full: str
+    short: str
+
+
+@dataclass(frozen=True)
+class _LetterStyles:
+    title: Style
+    unit: Style
+    body: Style
+    section: Style
+    url: Style
+    caption: Style
+    audience_url: Style
+
+    @classmethod
+    def at(cls, scale: float) -> _LetterStyles:
+        return cls(
+            title=_LETTER_TITLE.scaled(scale),
+            unit=_LETTER_UNIT.scaled(scale),
+            body=_LETTER_BODY.scaled(scale),
+            section=_LETTER_SECTION.scaled(scale),
+            url=_LETTER_URL.scaled(scale),
+            caption=_LETTER_CAPTION.scaled(scale),
+            audience_url=_LETTER_AUDIENCE_URL.scaled(scale),
+        )
 
 
 def solicitation_letter_pdf(
@@ -107,133 +145,184 @@ def solicitation_letter_pdf(
     bureau_name: str,
     campaign_title: str,
     intro_text: str,
-    form_url: str,
+    form: Link,
     email: str | None,
     phases: Sequence[Phase | tuple[str, date, date]],
-    audience_urls: Mapping[str, str] | None = None,
+    audience_links: Mapping[str, Link] | None = None,
     issued_on: date | None = None,
     fonts: CjkFonts | None = None,
 ) -> bytes:
     """An A4 征求意见函 from ``unit_name`` for the campaign run by ``bureau_name``.
 
-    ``intro_text`` may hold several paragraphs separated by newlines. ``audience_urls`` maps a
+    ``intro_text`` may hold several paragraphs separated by newlines. ``audience_links`` maps a
     group (e.g. 家长) to its own form link, each printed with a small QR code. ``issued_on``
-    defaults to today and is the date under the signature.
+    defaults to today and is the date under the signature. The text shrinks a little, step by
+    step, until the letter fits one page; only a very long introduction still takes two.
     """
+    layout = partial(
+        _letter,
+        fonts or find_cjk_fonts(),
+        unit_name=unit_name,
+        bureau_name=bureau_name,
+        campaign_title=campaign_title,
+        intro_text=intro_text,
+        form=form,
+        email=email,
+        phases=[Phase.of(p) for p in phases],
+        audience_links=audience_links or {},
+        issued_on=issued_on or date.today(),
+    )
+    for scale in _LETTER_SCALES[:-1]:
+        doc = layout(_LetterStyles.at(scale))
+        if doc.pdf.pages_count == 1:
+            return doc.output()
+        doc.discard()
+    return layout(_LetterStyles.at(_LETTER_SCALES[-1])).output()
+
+
+def _letter(
+    fonts: CjkFonts,
+    st: _LetterStyles,
+    *,
+    unit_name: str,
+    bureau_name: str,
+    campaign_title: str,
+    intro_text: str,
+    form: Link,
+    email: str | None,
+    phases: Sequence[Phase],
+    audience_links: Mapping[str, Link],
+    issued_on: date,
+) -> Document:
     doc = _document(
         fonts, title=f"{unit_name}征求意见函", author=unit_name, margin=22, page_numbers=True
     )
     width = doc.content_width
 
-    doc.y = 26
-    doc.text(unit_name, _LETTER_UNIT, align="C")
+    doc.y = 24
+    doc.text(unit_name, st.unit, align="C")
     doc.text(
-        f"关于征求“{campaign_title}”意见建议的函",
-        _LETTER_TITLE,
+        f"关于征求“{campaign_title.strip('“”')}”意见建议的函",
+        st.title,
         align="C",
         balanced=True,
         space_after=2,
     )
     doc.rule(doc.margin, doc.y, doc.margin + width, doc.y, colour=ACCENT, width=0.6)
-    doc.y = doc.y + 5
+    doc.y = doc.y + 4
 
-    doc.text(SALUTATION, _LETTER_BODY)
+    doc.text(SALUTATION, st.body)
     for paragraph in intro_text.splitlines():
         if paragraph.strip():
-            doc.paragraph(paragraph, _LETTER_BODY)
+            doc.paragraph(paragraph, st.body)
     doc.paragraph(
         f"根据{bureau_name}的统一部署，我们真诚地希望听到您对我们工作的意见和建议，"
         "无论是批评还是期望，我们都将认真梳理、逐条研究，并及时反馈办理情况。"
         "现将有关事项告知如下：",
-        _LETTER_BODY,
+        st.body,
     )
 
     numbers = iter("一二三四五六七八九十")
     if phases:
-        doc.text(f"{next(numbers)}、活动安排", _LETTER_SECTION)
-        for phase in (Phase.of(p) for p in phases):
-            doc.text(PARAGRAPH_INDENT + phase.describe(), _LETTER_BODY)
+        doc.text(f"{next(numbers)}、活动安排", st.section)
+        for phase in phases:
+            doc.text(PARAGRAPH_INDENT + phase.describe(), st.body)
 
-    _letter_channels(doc, f"{next(numbers)}、提出意见的方式", form_url, email)
-    if audience_urls:
-        _audience_codes(doc, audience_urls)
+    _letter_channels(doc, st, f"{next(numbers)}、提出意见的方式", form, email)
+    if audience_links:
+        _audience_codes(doc, st, audience_links)
 
-    doc.text(f"{next(numbers)}、关于匿名", _LETTER_SECTION)
-    doc.paragraph(ANONYMITY_TEXT, _LETTER_BODY)
-    doc.paragraph("衷心感谢您对我们工作的关心和支持！", _LETTER_BODY)
+    doc.text(f"{next(numbers)}、关于匿名", st.section)
+    doc.paragraph(ANONYMITY_TEXT, st.body)
+    doc.paragraph("衷心感谢您对我们工作的关心和支持！", st.body)
 
-    signature = [unit_name, chinese_date(issued_on or date.today())]
+    signature = [unit_name, chinese_date(issued_on)]
     # A little slack so the widest line is not wrapped by rounding.
-    block = max(doc.text_width(line, _LETTER_BODY) for line in signature) + 2
-    doc.ensure_room(_LETTER_BODY.line_height * 2.5)
-    doc.y = doc.y + _LETTER_BODY.line_height / 2
+    block = min(width, max(doc.text_width(line, st.body) for line in signature) + 2)
+    doc.ensure_room(st.body.line_height * 2.25)
+    doc.y = doc.y + st.body.line_height / 4
     for line in signature:
         # Centred over each other and flush right, as a signature block is laid out.
-        doc.text(line, _LETTER_BODY, align="C", x=doc.margin + width - block - 8, width=block)
-    return doc.output()
+        doc.text(line, st.body, align="C", x=doc.margin + width - block, width=block)
+    return doc
 
 
-def _letter_channels(doc: Document, heading: str, form_url: str, email: str | None) -> None:
-    """The numbered ways to send an opinion, with the form's QR code floated to the right."""
-    qr_size = 34.0
+def _letter_channels(
+    doc: Document, st: _LetterStyles, heading: str, form: Link, email: str | None
+) -> None:
+    """The numbered ways to send an opinion, with the form's QR code floated to the right.
+
+    Addresses stand on lines of their own, whole, so they can be typed and copied as printed.
+    """
+    qr_size = 32.0
     gap = 6.0
-    channels = [
-        "用手机扫描右侧二维码，在线填写意见；",
-        f"在电脑或手机浏览器中打开网址：{form_url}；",
+    text_width = doc.content_width - qr_size - gap
+    indent = doc.text_width(PARAGRAPH_INDENT, st.body)
+    channels: list[tuple[str, str | None]] = [
+        ("用手机扫描右侧二维码，在线填写意见；", None),
+        ("在电脑或手机浏览器中打开网址：", form.short),
     ]
     if email:
-        channels.append(f"发送电子邮件至：{email}；")
-    channels.append("写成书面意见，投入本单位设置的意见箱，或邮寄、送交本单位办公室。")
+        channels.append(("发送电子邮件至：", email))
+    channels.append(("写成书面意见，投入本单位的意见箱，或邮寄、送交办公室。", None))
 
-    doc.ensure_room(_LETTER_SECTION.line_height + qr_size + 8)
-    doc.text(heading, _LETTER_SECTION)
+    doc.ensure_room(st.section.line_height + qr_size + 8)
+    doc.text(heading, st.section)
     top = doc.y
-    text_width = doc.content_width - qr_size - gap
-    for number, channel in enumerate(channels, start=1):
-        doc.text(f"{PARAGRAPH_INDENT}{number}. {channel}", _LETTER_BODY, width=text_width)
+    for number, (channel, address) in enumerate(channels, start=1):
+        doc.text(f"{PARAGRAPH_INDENT}{number}. {channel}", st.body, width=text_width)
+        if address:
+            doc.whole_line(
+                address, st.url, x=doc.margin + 2 * indent, width=text_width - 2 * indent
+            )
     text_bottom = doc.y
     qr_bottom = _qr_with_caption(
         doc,
-        form_url,
+        form.full,
         x=doc.margin + text_width + gap,
         y=top,
         size=qr_size,
         caption="扫码提意见",
-        style=_LETTER_CAPTION,
+        style=st.caption,
     )
     doc.y = max(text_bottom, qr_bottom) + 1
 
 
-def _audience_codes(doc: Document, audience_urls: Mapping[str, str]) -> None:
-    """A row of small labelled QR codes, one per audience, wrapping to further rows."""
-    size = 24.0
+def _audience_codes(doc: Document, st: _LetterStyles, links: Mapping[str, Link]) -> None:
+    """A row of small labelled QR codes, one per audience, then each group's short address."""
+    size = 22.0
     per_row = 4
     pitch = doc.content_width / per_row
-    row_height = size + _LETTER_CAPTION.line_height * 4 + 2
+    row_height = size + st.caption.line_height + 1.5
+    lead = "不同群体也可扫描各自的专用二维码，或打开专用网址："
     # Keep the lead-in on the same page as the first row of codes.
-    doc.ensure_room(_LETTER_BODY.line_height * 1.25 + row_height)
-    doc.paragraph("不同群体也可使用各自的专用入口：", _LETTER_BODY)
-    items = list(audience_urls.items())
+    doc.ensure_room(st.body.line_height * 1.25 + row_height)
+    doc.paragraph(lead, st.body)
+    items = list(links.items())
     for start in range(0, len(items), per_row):
         doc.ensure_room(row_height)
         top = doc.y
         bottom = top
-        for column, (label, url) in enumerate(items[start : start + per_row]):
+        for column, (label, link) in enumerate(items[start : start + per_row]):
             x = doc.margin + column * pitch + (pitch - size) / 2
-            bottom = max(
-                bottom,
-                _qr_with_caption(
-                    doc,
-                    url,
-                    x=x,
-                    y=top,
-                    size=size,
-                    caption=f"{label}\n{url}",
-                    style=_LETTER_CAPTION,
-                    caption_width=pitch - 4,
-                ),
+            caption = _qr_with_caption(
+                doc, link.full, x=x, y=top, size=size, caption=label, style=st.caption
             )
-        doc.y = bottom + 2
+            bottom = max(bottom, caption)
+        doc.y = bottom + 1.5
+    indent = doc.text_width(PARAGRAPH_INDENT, st.body)
+    label_width = max(doc.text_width(f"{label}：", st.audience_url) for label in links) + 1
+    for label, link in items:
+        top = doc.y
+        doc.text(f"{label}：", st.audience_url, x=doc.margin + indent, width=label_width)
+        doc.y = top
+        doc.whole_line(
+            link.short,
+            st.audience_url,
+            x=doc.margin + indent + label_width,
+            width=doc.content_width - indent - label_width,
+        )
+    doc.y = doc.y + 1
 
 
 # --- 海报 -----------------------------------------------------------------------------------
@@ -242,6 +331,7 @@ _POSTER_UNIT = Style(22, bold=True, colour=WHITE, leading=1.4)
 _POSTER_CAMPAIGN = Style(13, colour=WHITE, leading=1.5)
 _POSTER_SLOGAN = Style(40, bold=True, leading=1.3)
 _POSTER_LINE = Style(15, leading=1.6)
+_POSTER_URL = Style(17, bold=True, leading=1.5)
 _POSTER_DEADLINE = Style(18, bold=True, colour=ACCENT, leading=1.6)
 _POSTER_NOTE = Style(11, colour=MUTED, leading=1.6)
 
@@ -250,7 +340,7 @@ def poster_pdf(
     *,
     unit_name: str,
     campaign_title: str,
-    form_url: str,
+    form: Link,
     email: str | None,
     deadline: date,
     fonts: CjkFonts | None = None,
@@ -267,8 +357,8 @@ def poster_pdf(
     )
     doc.fill(0, 0, PAGE_W, band, ACCENT)
     doc.y = 12
-    doc.text(unit_name, _POSTER_UNIT, align="C")
-    doc.text(campaign_title, _POSTER_CAMPAIGN, align="C")
+    doc.text(unit_name, _POSTER_UNIT, align="C", balanced=True)
+    doc.text(campaign_title, _POSTER_CAMPAIGN, align="C", balanced=True)
 
     doc.y = band + 10
     doc.text(POSTER_SLOGAN, _POSTER_SLOGAN, align="C", space_after=4)
@@ -277,12 +367,15 @@ def poster_pdf(
     left = (PAGE_W - qr_size) / 2
     top = doc.y
     doc.frame(left - 4, top - 4, qr_size + 8, qr_size + 8, ACCENT, radius=4)
-    doc.qr(form_url, x=left, y=top, size=qr_size)
-    doc.y = top + qr_size + 9
+    doc.qr(form.full, x=left, y=top, size=qr_size)
+    doc.y = top + qr_size + 8
 
-    doc.text(f"网址：{form_url}", _POSTER_LINE, align="C")
+    # Each address whole on a line of its own (see Document.whole_line).
+    doc.text("或在浏览器中打开网址：", _POSTER_LINE, align="C")
+    doc.whole_line(form.short, _POSTER_URL, align="C")
     if email:
-        doc.text(f"也可发送电子邮件至：{email}", _POSTER_LINE, align="C")
+        doc.text("也可发送电子邮件至：", _POSTER_LINE, align="C")
+        doc.whole_line(email, _POSTER_URL, align="C")
     doc.text(f"截止日期：{chinese_date(deadline)}", _POSTER_DEADLINE, align="C")
 
     note = (
@@ -334,6 +427,7 @@ def evaluation_forms_pdf(
     eval_url: str,
     codes: Iterable[str],
     code_url: CodeUrl | None = None,
+    printed_url: str | None = None,
     fonts: CjkFonts | None = None,
 ) -> bytes:
     """One-time 群众评议表, four per A4 page with dashed cut lines, one per code.
@@ -342,8 +436,9 @@ def evaluation_forms_pdf(
     that is ``eval_url?code=<code>`` (``&code=`` if ``eval_url`` already has a query).
     ``code_url`` overrides it, either as a callable ``code -> url`` or as a format string
     with the fields ``{eval_url}`` and ``{code}`` (the code is URL-quoted), for example
-    ``"{eval_url}/{code}"``. The printed text shows ``eval_url`` and the code, so someone
-    without a phone camera can type them in.
+    ``"{eval_url}/{code}"``. The printed text shows ``printed_url`` (a short link to the
+    evaluation page; ``eval_url`` by default) and the code, so someone without a phone camera
+    can type them in.
     """
     url_for = _code_url_function(eval_url, code_url)
     all_codes = list(codes)
@@ -365,7 +460,7 @@ def evaluation_forms_pdf(
             cell_w,
             unit_name=unit_name,
             campaign_title=campaign_title,
-            eval_url=eval_url,
+            printed_url=printed_url or eval_url,
             code=code,
             url=url_for(code),
         )
@@ -385,7 +480,7 @@ def _evaluation_form(
     *,
     unit_name: str,
     campaign_title: str,
-    eval_url: str,
+    printed_url: str,
     code: str,
     url: str,
 ) -> None:
@@ -409,7 +504,7 @@ def _evaluation_form(
         x=inner_x,
         width=inner_w,
     )
-    doc.text(eval_url, _FORM_NOTE, x=inner_x, width=inner_w)
+    doc.whole_line(printed_url, _FORM_NOTE, x=inner_x, width=inner_w)
     doc.text(
         "每个评议码只能使用一次。评议不记录您的姓名等身份信息。",
         _FORM_NOTE,

@@ -7,6 +7,7 @@ import io
 import qrcode
 import qrcode.constants
 import qrcode.image.svg
+from PIL import Image
 
 # Level M survives a smudge or a fold (about 15 % damage) while keeping the code small enough
 # for long URLs; printed forms are handled roughly, so nothing lower.
@@ -24,11 +25,17 @@ def _build(url: str, box_size: int = 10) -> qrcode.QRCode:
     return code
 
 
+def qr_image(url: str, *, box_size: int = 10) -> Image.Image:
+    """Return ``url`` as a black-on-white Pillow image; each module ``box_size`` pixels wide."""
+    image = _build(url, box_size).make_image(fill_color="black", back_color="white")
+    pil: Image.Image = image.get_image()
+    return pil.convert("RGB")
+
+
 def qr_png(url: str, *, box_size: int = 10) -> bytes:
     """Return a black-on-white PNG of ``url``; each module is ``box_size`` pixels wide."""
-    image = _build(url, box_size).make_image(fill_color="black", back_color="white")
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    qr_image(url, box_size=box_size).save(buffer, format="PNG")
     return buffer.getvalue()
 
 

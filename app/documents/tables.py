@@ -36,7 +36,6 @@ __all__ = [
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
-
 @dataclass(frozen=True)
 class SubmissionLabels:
     """The Chinese names the caller gives its codes: checks, channels, statuses; `untagged`

@@ -33,7 +33,7 @@ def inbox_poll(
     settings = get_settings()
     with cli_engine() as engine:
         sender = sender_from_settings(settings)
-        tagger = start_tagger(settings.tagger, model_dir=settings.model_dir)
+        tagger = start_tagger(settings.tagger, engine=engine)
         if once:
             result = poll_mailboxes(engine, settings, sender, tagger)
             typer.echo(result.summary())

@@ -1,23 +1,29 @@
-"""One fetched message made a submission, a follow-up or a recorded skip, and its acknowledgement.
+"""One prepared message made a submission, a follow-up or a recorded skip, and its acknowledgement.
 
-The poller (app/inbox/jobs.py) fetches and commits; everything here runs inside its transaction.
-Addresses are never logged, and an anonymous sender's address is kept only in the
-acknowledgement outbox until that one message is sent.
+The poller (app/inbox/jobs.py) fetches, prepares (app/inbox/prepare.py: parsing and cleaning,
+outside any transaction) and commits; everything here runs inside its transaction and is
+database work only. Addresses are never logged. An anonymous sender's address is kept only in
+the acknowledgement outbox until that one message is sent; no durable row keeps a hash of it,
+their Date header or the exact size of their mail.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings
-from app.core.errors import Closed, Invalid, TooLarge, Unsupported
+from app.core.errors import Closed, Invalid
+from app.inbox.prepare import SUBJECT_TAG, Prepared
 from app.intake import receipts
 from app.intake.service import (
     MAX_NAME,
@@ -27,9 +33,9 @@ from app.intake.service import (
     store_submission,
     validate_submission,
 )
-from app.intake.uploads import CleanFile, clean_upload
 from app.mail.compose import build_ack
-from app.mail.parse import MalformedMail, ParsedMail, parse_message, strip_anonymous_marker
+from app.mail.imap import Fetched
+from app.mail.parse import ParsedMail, strip_anonymous_marker
 from app.models import (
     Channel,
     InboundMessage,
@@ -48,9 +54,48 @@ from app.tagging import Tagger
 
 log = logging.getLogger(__name__)
 
-MAX_MESSAGE_BYTES = 10 * 1024 * 1024
-ACK_INTERVAL = timedelta(hours=1)
-_SUBJECT_TAG = re.compile(r"^\s*(?:【([^】]{1,100})】|\[([^\]]{1,100})\]|［([^］]{1,100})］)\s*")
+ACK_SECONDS = 3600.0
+# Sizes of anonymous mail are kept to this granularity: the exact size of a message is a
+# fingerprint the mailbox provider (and the sender's "sent" folder) can match.
+SIZE_STEP = 64 * 1024
+
+
+class AckGuard:
+    """Senders acknowledged in the last hour, by keyed hash, in this process's memory only:
+    no durable row may link an anonymous mail to its sender. A restart forgets it, so at
+    worst a sender gets one more acknowledgement. Reservations made in a transaction count at
+    once and last only if it commits (see `batch`)."""
+
+    def __init__(self, *, seconds: float = ACK_SECONDS) -> None:
+        self.seconds = seconds
+        self._until: dict[str, float] = {}
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
+
+    def reserve(self, digest: str) -> bool:
+        """True (and noted) when this sender may be acknowledged now."""
+        now = time.monotonic()
+        with self._lock:
+            if digest in self._pending or self._until.get(digest, 0.0) > now:
+                return False
+            self._pending.add(digest)
+            return True
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Keep the reservations made inside only if the block (its commit) succeeds."""
+        try:
+            yield
+        except BaseException:
+            with self._lock:
+                self._pending.clear()
+            raise
+        now = time.monotonic()
+        with self._lock:
+            self._until = {d: t for d, t in self._until.items() if t > now}
+            self._until.update(dict.fromkeys(self._pending, now + self.seconds))
+            self._pending.clear()
+
 
 @dataclass(frozen=True)
 class Ingested:
@@ -61,6 +106,18 @@ class Ingested:
     """True when this UID had been recorded before (a re-run after a crash)."""
 
 
+@dataclass(frozen=True)
+class _Where:
+    """What every row recording one message carries."""
+
+    mailbox: MailboxConfig
+    uidvalidity: int
+    uid: int
+    size: int
+    anonymous: bool = True
+    mail: ParsedMail | None = None
+    dedup: str | None = None
+    raw: bytes | None = None
 
 
 def ingest_message(
@@ -69,30 +126,38 @@ def ingest_message(
     settings: Settings,
     mailbox: MailboxConfig,
     uidvalidity: int,
-    uid: int,
-    raw: bytes,
-    ack: bool,
+    fetched: Fetched,
+    prepared: Prepared,
+    acks: AckGuard | None,
     tagger: Tagger | None = None,
 ) -> Ingested:
-    """Record one fetched message and store what it carries, all or nothing.
+    """Record one fetched and prepared message and store what it carries, all or nothing.
 
     Never raises for anything about the message itself: what cannot be ingested is
-    recorded with a reason, so one bad message never stops the poller.
+    recorded with a reason, so one bad message never stops the poller. `acks` None: send
+    no acknowledgement.
     """
     assert mailbox.id is not None
+    uid = fetched.uid
     earlier = _recorded(session, mailbox_id=mailbox.id, uidvalidity=uidvalidity, uid=uid)
     if earlier is not None:
         return earlier
+    where = _Where(
+        mailbox,
+        uidvalidity,
+        uid,
+        fetched.size,
+        anonymous=prepared.anonymous or mailbox.anonymous,
+    )
     try:
         with session.begin_nested():
             return _ingest(
                 session,
                 settings=settings,
-                mailbox=mailbox,
-                uidvalidity=uidvalidity,
-                uid=uid,
-                raw=raw,
-                ack=ack,
+                where=where,
+                fetched=fetched,
+                prepared=prepared,
+                acks=acks,
                 tagger=tagger,
             )
     except IntegrityError:
@@ -104,20 +169,18 @@ def ingest_message(
     except SQLAlchemyError:
         raise  # the database itself failed: the tick rolls back and nothing is flagged
     except Exception as exc:
-        # A bug meeting odd input: quarantine the message, keep polling, keep the trace.
-        log.exception("ingesting UID %s of mailbox %s failed", uid, mailbox.name)
+        # A bug meeting odd input: quarantine the message, keep polling, keep the trace, but
+        # not the exception's text, which may quote the message (its subject, its sender).
+        log.error(
+            "ingesting UID %s of mailbox %s failed: %s\n%s",
+            uid,
+            mailbox.name,
+            type(exc).__name__,
+            "".join(traceback.format_tb(exc.__traceback__)),
+        )
         status, reason = InboundStatus.quarantined, f"error:{type(exc).__name__}"
     with session.begin_nested():
-        _record(
-            session,
-            mailbox=mailbox,
-            uidvalidity=uidvalidity,
-            uid=uid,
-            raw=None if mailbox.anonymous else raw,
-            size=len(raw),
-            status=status,
-            reason=reason,
-        )
+        _record(session, where, status=status, reason=reason)
     return Ingested(status, None, False)
 
 
@@ -136,35 +199,30 @@ def _recorded(session: Session, *, mailbox_id: int, uidvalidity: int, uid: int) 
 
 def _record(
     session: Session,
+    where: _Where,
     *,
-    mailbox: MailboxConfig,
-    uidvalidity: int,
-    uid: int,
-    size: int,
     status: InboundStatus,
     reason: str = "",
-    raw: bytes | None = None,
-    dedup: str | None = None,
-    mail: ParsedMail | None = None,
-    sender: str | None = None,
-    anonymous: bool = True,
     submission_id: int | None = None,
 ) -> None:
-    assert mailbox.id is not None
+    """The row recording one message. The raw message (which names the sender), its subject,
+    Date and exact size are kept only for mail known to come from a named sender."""
+    assert where.mailbox.id is not None
+    named = not where.anonymous and where.mail is not None
+    size = where.size if named else -(-where.size // SIZE_STEP) * SIZE_STEP
     session.add(
         InboundMessage(
-            mailbox_id=mailbox.id,
-            uidvalidity=uidvalidity,
-            uid=uid,
-            dedup_key=dedup,
+            mailbox_id=where.mailbox.id,
+            uidvalidity=where.uidvalidity,
+            uid=where.uid,
+            dedup_key=where.dedup,
             status=status,
             reason=reason[:500],
-            subject=None if mail is None or anonymous else mail.subject[:300],
+            subject=where.mail.subject[:300] if named and where.mail else None,
             submission_id=submission_id,
             size=size,
-            raw=raw,
-            sender_hash=sender,
-            received_at=_plausible(mail.date) if mail is not None else None,
+            raw=where.raw if named else None,
+            received_at=_plausible(where.mail.date) if named and where.mail else None,
         )
     )
     session.flush()
@@ -181,79 +239,57 @@ def _ingest(
     session: Session,
     *,
     settings: Settings,
-    mailbox: MailboxConfig,
-    uidvalidity: int,
-    uid: int,
-    raw: bytes,
-    ack: bool,
+    where: _Where,
+    fetched: Fetched,
+    prepared: Prepared,
+    acks: AckGuard | None,
     tagger: Tagger | None,
 ) -> Ingested:
-    where: dict[str, Any] = {
-        "mailbox": mailbox,
-        "uidvalidity": uidvalidity,
-        "uid": uid,
-        "size": len(raw),
-    }
-    if len(raw) > MAX_MESSAGE_BYTES:
-        _record(session, **where, status=InboundStatus.too_large, reason=f"too-large:{len(raw)}")
-        return Ingested(InboundStatus.too_large, None, False)
-    try:
-        mail = parse_message(raw)
-    except MalformedMail as exc:
-        _record(
-            session,
-            **where,
-            status=InboundStatus.quarantined,
-            reason=f"malformed:{exc.reason}",
-            raw=None if mailbox.anonymous else raw,
-        )
-        return Ingested(InboundStatus.quarantined, None, False)
+    mail = prepared.mail
+    if mail is None:
+        assert prepared.failure is not None
+        status, reason = prepared.failure
+        _record(session, where, status=status, reason=reason)
+        return Ingested(status, None, False)
 
     secret = settings.secret_key
     dedup = receipts.keyed_hash(secret=secret, purpose="mail-id", value=mail.dedup_key)
-    sender = sender_hash(secret=secret, address=mail.from_addr) if mail.from_addr else None
-    where.update(mail=mail, sender=sender)
+    where = replace(where, mail=mail)
     seen_before = session.exec(
         select(InboundMessage.id).where(InboundMessage.dedup_key == dedup)
     ).first()
     if seen_before is not None:
         # The same mail in another mailbox (a Cc) or after the server renumbered its UIDs.
-        _record(session, **where, status=InboundStatus.duplicate, reason="message-id")
+        _record(session, where, status=InboundStatus.duplicate, reason="message-id")
         return Ingested(InboundStatus.duplicate, None, False)
-    where["dedup"] = dedup
+    where = replace(where, dedup=dedup)
     if mail.automated:
-        _record(
-            session,
-            **where,
-            status=InboundStatus.automated,
-            reason=mail.automated,
-            anonymous=mailbox.anonymous,
-        )
+        _record(session, where, status=InboundStatus.automated, reason=mail.automated)
         return Ingested(InboundStatus.automated, None, False)
 
     target = _followup_target(session, secret=secret, mail=mail)
     if target is not None:
         text = clean_text(mail.text)
         if len(text) > settings.max_text_chars:
-            _record(session, **where, status=InboundStatus.quarantined, reason="invalid:text")
+            _record(session, where, status=InboundStatus.quarantined, reason="invalid:text")
             return Ingested(InboundStatus.quarantined, None, False)
         session.add(SubmissionFollowup(submission_id=target, channel=Channel.email, text=text))
-        _record(session, **where, status=InboundStatus.followup, submission_id=target)
+        _record(session, where, status=InboundStatus.followup, submission_id=target)
         return Ingested(InboundStatus.followup, target, False)
 
-    unit, subject = _route(session, mailbox=mailbox, mail=mail)
+    unit, subject = _route(session, mailbox=where.mailbox, mail=mail)
     marked, subject = strip_anonymous_marker(subject)
     subject = subject.strip()
-    anonymous = mailbox.anonymous or mail.anonymous or mail.from_addr is None or marked
-    keep_raw = None if anonymous else raw
-    where["anonymous"] = anonymous
+    anonymous = where.anonymous or marked
+    # From here on the raw message is kept (for named mail only, see _record) for an admin
+    # to look into what was stored or refused.
+    where = replace(where, anonymous=anonymous, raw=fetched.raw)
     if unit is None:
-        _record(session, **where, status=InboundStatus.quarantined, reason="no-unit", raw=keep_raw)
+        _record(session, where, status=InboundStatus.quarantined, reason="no-unit")
         return Ingested(InboundStatus.quarantined, None, False)
 
     body = mail.text.strip()
     text = body if not subject or body.startswith(subject) else f"{subject}\n\n{body}".strip()
-    files, dropped = _attachments(mail, anonymous=anonymous, settings=settings)
     name = clean_text(mail.from_name)[:MAX_NAME] or None
     try:
         data = validate_submission(
@@ -264,30 +300,31 @@ def _ingest(
             contact=mail.from_addr,
             max_chars=settings.max_text_chars,
         )
-        stored = store_submission(
-            session,
-            secret=secret,
-            new=NewSubmission(slug=unit.slug, channel=Channel.email, data=data, files=files),
-            tagger=tagger,
+        new = NewSubmission(
+            slug=unit.slug, channel=Channel.email, data=data, files=list(prepared.files)
         )
+        stored = store_submission(session, secret=secret, new=new, tagger=tagger)
     except Invalid as exc:
         reason = f"invalid:{exc.field or ''}"
-        _record(session, **where, status=InboundStatus.quarantined, reason=reason, raw=keep_raw)
+        _record(session, where, status=InboundStatus.quarantined, reason=reason)
         return Ingested(InboundStatus.quarantined, None, False)
     except Closed:
-        _record(
-            session, **where, status=InboundStatus.closed, reason="channel-closed", raw=keep_raw
-        )
+        _record(session, where, status=InboundStatus.closed, reason="channel-closed")
         return Ingested(InboundStatus.closed, None, False)
-    acked = ack and _queue_ack(
-        session, settings=settings, mailbox=mailbox, mail=mail, stored=stored, unit=unit
+    acked = acks is not None and _queue_ack(
+        session,
+        settings=settings,
+        mailbox=where.mailbox,
+        mail=mail,
+        stored=stored,
+        unit=unit,
+        acks=acks,
     )
     _record(
         session,
-        **where,
+        where,
         status=InboundStatus.ingested,
-        reason="; ".join(dropped),
-        raw=keep_raw,
+        reason="; ".join(prepared.dropped),
         submission_id=stored.id,
     )
     return Ingested(InboundStatus.ingested, stored.id, acked)
@@ -325,7 +362,7 @@ def _route(
             return by_slug[local.split("+", 1)[1]], mail.subject
         if address in by_email:
             return by_email[address], mail.subject
-    match = _SUBJECT_TAG.match(mail.subject)
+    match = SUBJECT_TAG.match(mail.subject)
     if match:
         tag = next(g for g in match.groups() if g).strip()
         unit = by_slug.get(tag.lower()) or next((u for u in units if u.name == tag), None)
@@ -336,33 +373,6 @@ def _route(
     return None, mail.subject
 
 
-def _attachments(
-    mail: ParsedMail, *, anonymous: bool, settings: Settings
-) -> tuple[list[CleanFile], list[str]]:
-    """Attachments kept under the web form's limits, and why the others were dropped."""
-    files: list[CleanFile] = []
-    dropped: list[str] = []
-    for attachment in mail.attachments:
-        if len(files) >= settings.max_files:
-            dropped.append("dropped:too-many")
-            continue
-        try:
-            files.append(
-                clean_upload(
-                    filename=attachment.filename,
-                    data=attachment.data,
-                    index=len(files) + 1,
-                    anonymous=anonymous,
-                    max_bytes=settings.max_upload_bytes,
-                )
-            )
-        except TooLarge:
-            dropped.append("dropped:too-large")
-        except Unsupported:
-            dropped.append(f"dropped:{attachment.content_type}")
-    return files, dropped
-
-
 def _queue_ack(
     session: Session,
     *,
@@ -371,6 +381,7 @@ def _queue_ack(
     mail: ParsedMail,
     stored: Stored,
     unit: Unit,
+    acks: AckGuard,
 ) -> bool:
     """Queue the acknowledgement in this transaction; False when it must not be sent."""
     if mail.from_addr is None:
@@ -378,16 +389,7 @@ def _queue_ack(
     ours = {a.lower() for a in (settings.mail_from, mailbox.username) if a}
     if mail.from_addr in ours:
         return False  # our own mail coming back: answering it would loop
-    digest = sender_hash(secret=settings.secret_key, address=mail.from_addr)
-    now = utcnow()
-    recent = session.exec(
-        select(OutboxMail.id).where(
-            OutboxMail.kind == OutboxKind.ack,
-            OutboxMail.sender_hash == digest,
-            col(OutboxMail.created_at) >= now - ACK_INTERVAL,
-        )
-    ).first()
-    if recent is not None:
+    if not acks.reserve(sender_hash(secret=settings.secret_key, address=mail.from_addr)):
         return False  # at most one per sender per hour: a flood must not make us a spammer
     from_addr = settings.mail_from or mailbox.username
     message = build_ack(
@@ -408,24 +410,6 @@ def _queue_ack(
         submission_id=stored.id,
         to_addr=mail.from_addr,
         message=message,
-        sender_digest=digest,
-        send_at=now,
+        send_at=utcnow(),
     )
     return True
-
-
-
-
-# --- acknowledgements --------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-

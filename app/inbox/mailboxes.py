@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from collections.abc import Sequence
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.campaign.service import get_unit
@@ -43,7 +45,8 @@ REASON_LABELS: dict[str, str] = {
     "null-sender": "空发件人（系统邮件）",
     "no-unit": "无法确定所属学校",
     "malformed": "无法解析的邮件",
-    "too-large": "超过 10 MB",
+    "too-large": "超过 10 MB（未下载）",
+    "timeout": "处理超时",
     "invalid": "内容不符合要求",
     "channel-closed": "邮件渠道当前未开放",
     "message-id": "同一封邮件已收录",
@@ -60,7 +63,6 @@ def reason_label(reason: str) -> str:
         label = REASON_LABELS.get(code, code)
         parts.append(f"{label}（{detail}）" if detail else label)
     return "；".join(p for p in parts if p)
-
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class MailboxLogin:
     username: str
     password: str
     folder: str
+    anonymous: bool
 
 
 def _checked_unit(session: Session, *, spec: MailboxSpec, bureau_id: int) -> int | None:
@@ -100,6 +103,11 @@ def _checked_unit(session: Session, *, spec: MailboxSpec, bureau_id: int) -> int
         raise Invalid("端口应在 1 到 65535 之间（SSL 一般是 993）。", field="port")
     if spec.security not in SECURITIES:
         raise Invalid(f"加密方式只能是 {'、'.join(SECURITIES)}。", field="security")
+    if spec.security == "none" and not _loopback(spec.host.strip()):
+        # Without TLS the 授权码 and every sender's address cross the network in clear text.
+        raise Invalid(
+            "不加密（none）只能用于本机的收信服务器；请选择 ssl 或 starttls。", field="security"
+        )
     if not spec.username.strip() or len(spec.username) > 254:
         raise Invalid("请填写邮箱账号。", field="username")
     if len(spec.password) > 255:
@@ -112,6 +120,16 @@ def _checked_unit(session: Session, *, spec: MailboxSpec, bureau_id: int) -> int
     if unit.bureau_id != bureau_id:
         raise Invalid("默认单位不属于本教育局。", field="unit")
     return unit.id
+
+
+def _loopback(host: str) -> bool:
+    """Whether a host names this machine (not resolved: a name could point anywhere)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def add_mailbox(
@@ -145,11 +163,17 @@ def add_mailbox(
 
 
 def update_mailbox(session: Session, *, mailbox_id: int, spec: MailboxSpec) -> MailboxConfig:
-    """Change a mailbox's settings; an empty password keeps the stored one."""
+    """Change a mailbox's settings; an empty password keeps the stored one, unless the
+    server, port, encryption or account changes: the stored 授权码 is never sent elsewhere."""
     box = session.get(MailboxConfig, mailbox_id)
     if box is None:
         raise NotFound("没有这个邮箱。")
     unit_id = _checked_unit(session, spec=spec, bureau_id=box.bureau_id)
+    login = (spec.host.strip(), spec.port, spec.security, spec.username.strip())
+    if login != (box.host, box.port, box.security, box.username) and not spec.password:
+        raise Invalid(
+            "修改了收信服务器、端口、加密方式或账号，请重新填写授权码。", field="password"
+        )
     clash = session.exec(
         select(MailboxConfig.id).where(
             MailboxConfig.name == spec.name, MailboxConfig.id != mailbox_id
@@ -225,9 +249,15 @@ def upsert_env_mailbox(session: Session, *, settings: Settings) -> MailboxConfig
         folder=settings.imap_folder,
         unit_slug=settings.imap_unit,
     )
-    existing = session.exec(select(MailboxConfig).where(MailboxConfig.name == ENV_MAILBOX)).first()
+    query = select(MailboxConfig).where(MailboxConfig.name == ENV_MAILBOX)
+    existing = session.exec(query).first()
     if existing is None:
-        return add_mailbox(session, spec=spec)
+        try:
+            with session.begin_nested():
+                return add_mailbox(session, spec=spec)
+        except (IntegrityError, Conflict):
+            # Another worker starting at the same moment added it first: update theirs.
+            existing = session.exec(query).one()
     assert existing.id is not None
     return update_mailbox(session, mailbox_id=existing.id, spec=spec)
 
@@ -249,6 +279,7 @@ def enabled_logins(session: Session) -> list[MailboxLogin]:
             username=b.username,
             password=b.password,
             folder=b.folder,
+            anonymous=b.anonymous,
         )
         for b in rows
     ]
@@ -304,16 +335,13 @@ def mark_recorded_seen(
 def finish_poll(
     session: Session, *, mailbox_id: int, error: str | None, now: datetime | None = None
 ) -> None:
-    """Record when a mailbox was polled and the error, if any (never a password)."""
+    """Record when a mailbox was polled and the error, if any: a generic reason for the admin
+    (jobs.ERROR_LABELS), never the server's reply or a password."""
     session.execute(
         update(MailboxConfig)
         .where(col(MailboxConfig.id) == mailbox_id)
         .values(last_polled_at=now or utcnow(), last_error=error[:500] if error else None)
     )
-
-
-
-
 
 
 @dataclass(frozen=True)

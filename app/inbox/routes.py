@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from app.accounts.access import visible_units
 from app.accounts.deps import Admin, BureauAdmin, BureauCsrfAdmin
-from app.accounts.pages import register_nav, render_admin
+from app.accounts.pages import NavGroup, register_nav, render_admin
 from app.audit.service import record_audit
 from app.core.deps import SessionDep
 from app.core.errors import Invalid, NotFound, UserError
@@ -19,7 +19,8 @@ from app.mail.security import SECURITIES
 from app.models import INBOUND_STATUS_LABELS, MailboxConfig
 
 router = APIRouter(prefix="/admin/inbox", include_in_schema=False)
-register_nav("/admin/inbox", "邮箱", order=60, bureau_only=True)
+register_nav("/admin/inbox", "邮箱", group=NavGroup.settings, order=60, bureau_only=True)
+
 
 class MailboxForm(BaseModel):
     """The mailbox form as posted; a missing checkbox is an empty string."""

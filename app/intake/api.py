@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Path, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 from starlette.concurrency import run_in_threadpool
 
-from app.core.deps import LookupLimit, SessionDep, SettingsDep, SubmitLimit
+from app.core.deps import LookupLimit, SessionDep, SettingsDep, SubmitLimit, TagLimit
 from app.core.errors import Invalid
 from app.intake import receipts
 from app.intake.service import (
@@ -148,8 +148,17 @@ async def get_receipt(
 
 class TagIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str | int | None = None
+    id: StrictStr | int | None = None
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, pattern=VISIBLE)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: object) -> object:
+        # The schema says string, integer or null (5.0 is an integer in JSON Schema, and
+        # taken as 5); pydantic would also take false as 0.
+        if isinstance(value, bool):
+            raise ValueError("id must be a string, an integer or null")
+        return value
 
 
 class TagOut(BaseModel):
@@ -159,7 +168,7 @@ class TagOut(BaseModel):
     evidence: list[str]
 
 
-@router.post("/tag", response_model=TagOut, responses=ERRORS)
+@router.post("/tag", response_model=TagOut, responses=ERRORS, dependencies=[TagLimit])
 async def tag_text(request: Request, body: TagIn) -> TagOut:
     """Suggest which of the five checks (0 = none) a text speaks to, with the deciding words."""
     try:

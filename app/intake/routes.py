@@ -65,6 +65,7 @@ def _form_context(
     key: str,
     form: dict[str, str],
     error: str | None = None,
+    error_field: str | None = None,
 ) -> dict[str, Any]:
     return {
         "state": state,
@@ -76,6 +77,7 @@ def _form_context(
         "max_mb": settings.max_upload_mb,
         "form": form,
         "error": error,
+        "error_field": error_field,
     }
 
 
@@ -146,6 +148,7 @@ async def _submit(request: Request, slug: str, settings: Settings, form: FormDat
             key=fields.get("key") or secrets.token_urlsafe(18),
             form=fields,
             error=exc.message,
+            error_field=exc.field,
         )
         return render(request, "intake/form.html", context, status=exc.status)
     return render_slotted(

@@ -55,6 +55,11 @@ class Stored:
     text: str
 
 
+def to_minute(at: datetime) -> datetime:
+    """The time with seconds and below dropped: the precision every submission time is kept at."""
+    return at.replace(second=0, microsecond=0)
+
+
 def clean_text(value: str) -> str:
     """Normalise line ends and drop control characters."""
     return _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
@@ -216,6 +221,9 @@ def prepare_submissions(
     fresh: list[_Pending] = []
     first_in_batch: dict[str, _Pending] = {}
     replays: list[tuple[_Pending, _Pending | None]] = []
+    # Keyed rows in key order: two processes inserting overlapping keys then take the
+    # unique index's locks in one order and wait for each other instead of deadlocking.
+    pending.sort(key=lambda p: insert_order(p.new, p.state.unit_id))
     for p in pending:
         if p.key_hash is not None and p.key_hash in first_in_batch:
             replays.append((p, first_in_batch[p.key_hash]))
@@ -224,6 +232,11 @@ def prepare_submissions(
             first_in_batch[p.key_hash] = p
         fresh.append(p)
     return PreparedBatch(results, fresh, _rows(secret=secret, fresh=fresh, tagger=tagger), replays)
+
+
+def insert_order(new: NewSubmission, unit_id: int) -> tuple[bool, int, str]:
+    """Where a submission goes in a batch insert: keyed ones first, by unit and key."""
+    return (new.idempotency_key is None, unit_id, new.idempotency_key or "")
 
 
 def write_submissions(
@@ -274,7 +287,10 @@ def _rows(*, secret: str, fresh: list[_Pending], tagger: Tagger | None) -> list[
     tagger_name = f"{tagger.name}:{tagger.version}"[:64] if tagger else None
     rows: list[dict[str, object]] = []
     for i, p in enumerate(fresh):
-        now = p.new.created_at or utcnow()
+        # Minute precision for every row, named or not (docs/threat-model.md, "Timing"): a
+        # finer time matched against a Wi-Fi log or a glimpse names an anonymous sender, and
+        # keeping named rows finer would let their ids fence an anonymous row's time.
+        now = to_minute(p.new.created_at or utcnow())
         data = p.new.data
         suggestion = suggestions[i] if suggestions is not None else None
         rows.append(
@@ -326,7 +342,7 @@ def _insert(session: Session, *, fresh: list[_Pending], rows: list[dict[str, obj
                 "size": len(f.data),
                 "sha256": f.sha256,
                 "data": f.data,
-                "created_at": p.new.created_at or utcnow(),
+                "created_at": row["created_at"],
             }
             for f in p.new.files
         )
@@ -368,7 +384,7 @@ def lookup_receipt(session: Session, *, secret: str, receipt: str) -> ReceiptVie
         unit_name=unit_name,
         status=Status(sub.status),
         status_label=STATUS_LABELS[Status(sub.status)],
-        created_at=sub.created_at,
+        created_at=to_minute(sub.created_at),
         check=sub.check,
         replies=[ReplyView(r.body, r.created_at) for r in replies],
     )

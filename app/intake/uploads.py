@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import threading
 import unicodedata
-import warnings
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ImageOps
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from app.core.errors import TooLarge, Unsupported
+from app.intake.images import decode_image
+from app.intake.pdfclean import clean_pdf
 
-MAX_SIDE = 2560
-MAX_PIXELS = 60_000_000
+# Decoding is CPU and memory bound: more decodes at once than cores only add memory (each
+# may hold a 2560-pixel image and its copies) while every one of them gets slower.
+_DECODES = threading.BoundedSemaphore(os.cpu_count() or 1)
 _UNSUPPORTED = "只能上传照片（JPG、PNG、WebP、GIF）或 PDF 文件。"
 
 
@@ -44,25 +48,9 @@ def sniff(data: bytes) -> str | None:
 
 
 def _reencode(data: bytes) -> tuple[bytes, str]:
-    # Re-encoding from pixels drops EXIF, GPS, XMP and comments; orientation is applied first.
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(io.BytesIO(data)) as img:
-                if img.width * img.height > MAX_PIXELS:
-                    raise TooLarge("图片像素过大，请缩小后再上传。")
-                img.load()
-                pic = ImageOps.exif_transpose(img)
-        except (
-            UnidentifiedImageError,
-            OSError,
-            SyntaxError,
-            ValueError,
-            Image.DecompressionBombError,
-            Image.DecompressionBombWarning,
-        ) as exc:
-            raise Unsupported("图片文件已损坏或无法识别，请换一张再试。") from exc
-    pic.thumbnail((MAX_SIDE, MAX_SIDE))
+    # Re-encoding from pixels drops EXIF, GPS, XMP and comments. Orientation is applied
+    # after scaling down (the bounding box is square), so it turns the small copy only.
+    pic = ImageOps.exif_transpose(decode_image(data))
     out = io.BytesIO()
     if pic.mode in ("RGBA", "LA") or (pic.mode == "P" and "transparency" in pic.info):
         pic.convert("RGBA").save(out, format="PNG", optimize=False)
@@ -83,19 +71,18 @@ def _safe_name(filename: str, index: int, extension: str, anonymous: bool) -> st
 def clean_upload(
     *, filename: str, data: bytes, index: int, anonymous: bool, max_bytes: int
 ) -> CleanFile:
-    """Accept a photo or PDF checked by content; re-encode images without metadata."""
+    """Accept a photo or PDF checked by content; rewrite either without its metadata."""
     if len(data) > max_bytes:
         raise TooLarge(f"单个文件不能超过 {max_bytes // (1024 * 1024)} MB。")
     kind = sniff(data)
     if kind is None:
         raise Unsupported(_UNSUPPORTED)
-    if kind == "application/pdf":
-        if b"%%EOF" not in data[-2048:]:
-            raise Unsupported("PDF 文件不完整，请重新导出后再上传。")
-        body, content_type, ext = data, kind, ".pdf"
-    else:
-        body, content_type = _reencode(data)
-        ext = ".png" if content_type == "image/png" else ".jpg"
+    with _DECODES:
+        if kind == "application/pdf":
+            body, content_type, ext = clean_pdf(data), kind, ".pdf"
+        else:
+            body, content_type = _reencode(data)
+            ext = ".png" if content_type == "image/png" else ".jpg"
     return CleanFile(
         filename=_safe_name(filename, index, ext, anonymous),
         content_type=content_type,

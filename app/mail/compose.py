@@ -70,7 +70,9 @@ def build_ack(
     subject at spaces, and the parser accepts both forms).
     """
     code = receipt_code
-    original = subject.strip()
+    # A header is one line: an encoded newline in the sender's subject would make the header
+    # unsendable (and, before, the whole message was quarantined with its From).
+    original = " ".join(subject.split())
     if not original:
         reply_subject = f"【已收到】回执 {code}"
     elif _REPLY_PREFIX.match(original):

@@ -11,10 +11,10 @@ import ssl
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientError, LoginError
 
 from app.mail.security import Security
 
@@ -25,17 +25,31 @@ CLIENT_ID = {"name": "yijian", "version": "0.1", "vendor": "yijian"}
 _SEEN = b"\\Seen"
 
 
+class Fetched(NamedTuple):
+    uid: int
+    raw: bytes | None
+    """None when the message was over the size limit and therefore not downloaded."""
+    size: int
+
+
 class MailboxError(Exception):
-    """Any failure talking to the IMAP server (connection, login, protocol)."""
+    """Any failure talking to the IMAP server; `kind` says which, for a generic message:
+    "auth" (login refused), "connect" (no connection, TLS or IMAP greeting) or "protocol"."""
+
+    def __init__(self, message: str, *, kind: str = "protocol") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @contextmanager
-def _errors(action: str) -> Iterator[None]:
+def _errors(action: str, kind: str = "protocol") -> Iterator[None]:
     try:
         yield
+    except LoginError as exc:
+        raise MailboxError(f"IMAP {action} failed: {exc}", kind="auth") from exc
     except (IMAPClientError, OSError) as exc:
         # socket.timeout and ssl.SSLError are OSErrors; IMAP NO/BAD are IMAPClientErrors.
-        raise MailboxError(f"IMAP {action} failed: {exc}") from exc
+        raise MailboxError(f"IMAP {action} failed: {exc}", kind=kind) from exc
 
 
 class Mailbox:
@@ -95,19 +109,35 @@ class Mailbox:
         with _errors("UID SEARCH UNSEEN"):
             return sorted(int(u) for u in self._client.search(["UNSEEN"]))
 
-    def fetch(self, uids: Sequence[int], batch_size: int = 20) -> Iterator[tuple[int, bytes]]:
-        """Raw messages by UID, in batches. BODY.PEEK[] leaves \\Seen unset, so a crash before
-        the message is stored does not lose it."""
+    def fetch(
+        self, uids: Sequence[int], batch_size: int = 20, *, max_bytes: int | None = None
+    ) -> Iterator[Fetched]:
+        """Messages by UID, in batches. Sizes (RFC822.SIZE) come first: a message over
+        max_bytes is reported with raw None and never downloaded. BODY.PEEK[] leaves \\Seen
+        unset, so a crash before the message is stored does not lose it."""
         for start in range(0, len(uids), batch_size):
             batch = list(uids[start : start + batch_size])
-            with _errors("UID FETCH"):
-                response = self._client.fetch(batch, ["BODY.PEEK[]"])
+            with _errors("UID FETCH RFC822.SIZE"):
+                sizes = self._client.fetch(batch, ["RFC822.SIZE"])
+            wanted: list[int] = []
             for uid in batch:
+                size = sizes.get(uid, {}).get(b"RFC822.SIZE")
+                if not isinstance(size, int):
+                    # Expunged between SEARCH and FETCH; nothing to do.
+                    log.info("IMAP UID %s vanished before fetch", uid)
+                elif max_bytes is not None and size > max_bytes:
+                    yield Fetched(uid, None, size)
+                else:
+                    wanted.append(uid)
+            if not wanted:
+                continue
+            with _errors("UID FETCH"):
+                response = self._client.fetch(wanted, ["BODY.PEEK[]"])
+            for uid in wanted:
                 data = response.get(uid, {}).get(b"BODY[]")
                 if isinstance(data, bytes):
-                    yield uid, data
+                    yield Fetched(uid, data, len(data))
                 else:
-                    # Expunged between SEARCH and FETCH; nothing to do.
                     log.info("IMAP UID %s vanished before fetch", uid)
 
     def mark_seen(self, uids: Sequence[int]) -> None:
@@ -163,14 +193,15 @@ def connect(
     (tests and loopback only).
     """
     context = ssl_context or ssl.create_default_context()
-    with _errors(f"connect to {host}:{port}"):
+    with _errors(f"connect to {host}:{port}", "connect"):
         client = IMAPClient(
             host, port=port, ssl=security == "ssl", ssl_context=context, timeout=timeout
         )
     try:
-        with _errors("STARTTLS/LOGIN"):
+        with _errors("STARTTLS", "connect"):
             if security == "starttls":
                 client.starttls(context)
+        with _errors("LOGIN"):
             client.login(user, password)
         with _errors("ID"):
             if client.has_capability("ID"):

@@ -51,7 +51,7 @@ from app.models.submission import (
     Status,
     Submission,
 )
-from app.models.tagging import TagCorrection
+from app.models.tagging import TagCorrection, TaggerModel
 
 __all__ = [
     "ADMIN_ROLE_LABELS",
@@ -106,6 +106,7 @@ __all__ = [
     "Submission",
     "SubmissionFollowup",
     "TagCorrection",
+    "TaggerModel",
     "UTCDateTime",
     "Unit",
     "utcnow",

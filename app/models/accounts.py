@@ -36,8 +36,6 @@ class AdminUser(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    failed_logins: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class AdminSession(SQLModel, table=True):

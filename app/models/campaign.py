@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, String, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
@@ -159,20 +159,24 @@ class MeasureSubmission(SQLModel, table=True):
 
 
 class EvaluationCode(SQLModel, table=True):
-    """A one-time evaluation code; only its HMAC is kept."""
+    """A one-time evaluation code; only its HMAC is kept, and only whether it was used.
+
+    Codes are made (and numbered) in print order, so a sheet handed out in order is a person:
+    neither the time of use nor the evaluations it gave are kept with the code.
+    """
 
     __tablename__ = "evaluation_code"
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
     code_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
-    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    used: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Evaluation(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("code_id", "measure_id"),)
+    """One rating of one measure; which code gave it is deliberately not kept."""
+
     id: int | None = Field(default=None, primary_key=True)
-    code_id: int = Field(foreign_key="evaluation_code.id", index=True)
     measure_id: int = Field(foreign_key="measure.id", index=True)
     rating: Rating = Field(sa_type=String(16))
     comment: str | None = None

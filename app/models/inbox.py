@@ -72,8 +72,11 @@ class InboundMessage(SQLModel, table=True):
     subject: str | None = Field(default=None, max_length=300)
     submission_id: int | None = Field(default=None, foreign_key="submission.id", index=True)
     size: int = 0
+    # Raw message, subject, Date (received_at) and exact size: for named senders only; an
+    # anonymous row has none of them and its size rounded up (app/inbox/ingest.py _record).
     raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
-    sender_hash: str | None = Field(default=None, max_length=64, index=True)
+    # Always NULL since migration 0012, like OutboxMail.sender_hash.
+    sender_hash: str | None = Field(default=None, max_length=64)
     # \Seen is set on the server only after the commit; False means "flag still owed".
     seen: bool = False
     received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

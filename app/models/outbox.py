@@ -33,7 +33,9 @@ class OutboxMail(SQLModel, table=True):
     to_addr: str | None = Field(default=None, max_length=254)
     message: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     message_id: str = Field(max_length=255, index=True)
-    sender_hash: str = Field(max_length=64, index=True)
+    # Always NULL since migration 0012 (no row may link a mail to its sender); the column
+    # stays only so that the schema can be downgraded in place.
+    sender_hash: str | None = Field(default=None, max_length=64)
     status: OutboxStatus = Field(default=OutboxStatus.pending, sa_type=String(16), index=True)
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)

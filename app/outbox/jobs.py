@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from app.core.db import session_scope
+from app.core.db import claim_engine, session_scope
 from app.mail.outbound import MailSender, MailSendError
+from app.models import utcnow
 from app.outbox import service as outbox
 
 log = logging.getLogger(__name__)
@@ -22,19 +23,22 @@ class SendResult:
 
 
 def send_due_mail(engine: Engine, sender: MailSender) -> SendResult:
-    """Send queued mails (acknowledgements, replies), each marked in its own commit right
-    after it went out.
+    """Send queued mails (acknowledgements, replies): claimed a batch at a time, so any
+    number of workers and `inbox poll --once` runs send each mail once, and each marked in
+    its own commit right after it went out.
 
-    A crash between sending and marking sends that one mail again: at least once.
+    A crash between sending and marking sends that one mail again, once its claim runs
+    out: at least once, never more for any other reason.
     """
     result = SendResult()
-    while True:
-        with session_scope(engine) as session:
-            due = outbox.due_mail(session)
-        if not due:
-            return result
-        # Each one sent or failed leaves the due set (a failure is retried later), so this ends.
-        asyncio.run(_send(engine, sender, due, result))
+    with claim_engine(engine) as claims:
+        while True:
+            with session_scope(claims) as session:
+                due = outbox.claim_due_mail(session, now=utcnow())
+            if not due:
+                return result
+            # Claimed rows leave the due set until sent, failed or their lease ends: this ends.
+            asyncio.run(_send(engine, sender, due, result))
 
 
 async def _send(

@@ -25,7 +25,8 @@ MAX_SEND_ATTEMPTS = 8
 
 
 def sender_hash(*, secret: str, address: str) -> str:
-    """The keyed hash of a sender address: enough to rate-limit, not to recover it."""
+    """The keyed hash of a sender address: enough to rate-limit, not to recover it. Kept in
+    memory only (app/inbox/ingest.py AckGuard), never in a row."""
     return receipts.keyed_hash(secret=secret, purpose="mail-sender", value=address.lower())
 
 
@@ -36,7 +37,6 @@ def queue_mail(
     submission_id: int,
     to_addr: str,
     message: EmailMessage,
-    sender_digest: str,
     send_at: datetime,
 ) -> int:
     """Put a mail in the outbox in this transaction; the worker sends it from send_at on."""
@@ -46,7 +46,6 @@ def queue_mail(
         to_addr=to_addr,
         message=message.as_bytes(),
         message_id=str(message["Message-ID"]),
-        sender_hash=sender_digest,
         created_at=utcnow(),
         next_attempt_at=send_at,
     )
@@ -62,17 +61,40 @@ class PendingMail:
     message: EmailMessage
 
 
-def due_mail(session: Session, *, limit: int = 200) -> list[PendingMail]:
-    """Queued mails (acknowledgements, replies) whose send time has come."""
+# How long a claimed mail is left to the worker that claimed it: longer than a batch takes
+# even when every send waits out the SMTP timeout (CLAIM_BATCH x 30 s). Should that worker
+# die between claim and mark, the mail is sent again after this (at least once).
+CLAIM_LEASE = timedelta(minutes=15)
+CLAIM_BATCH = 10
+
+
+def claim_due_mail(
+    session: Session, *, now: datetime, lease: timedelta = CLAIM_LEASE, limit: int = CLAIM_BATCH
+) -> list[PendingMail]:
+    """Take queued mails (acknowledgements, replies) whose send time has come: each is
+    moved `lease` into the future, so no other worker sends it meanwhile.
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED lets concurrent workers take disjoint rows. SQLite
+    ignores FOR UPDATE; there the session must run on core.db.claim_engine (BEGIN
+    IMMEDIATE), which serialises claimers on the write lock.
+    """
     rows = session.exec(
         select(OutboxMail.id, OutboxMail.message)
         .where(
             OutboxMail.status == OutboxStatus.pending,
-            col(OutboxMail.next_attempt_at) <= utcnow(),
+            col(OutboxMail.next_attempt_at) <= now,
         )
         .order_by(col(OutboxMail.id))
         .limit(limit)
+        .with_for_update(skip_locked=True)
     ).all()
+    if not rows:
+        return []
+    session.execute(
+        update(OutboxMail)
+        .where(col(OutboxMail.id).in_([mail_id for mail_id, _ in rows]))
+        .values(next_attempt_at=now + lease)
+    )
     parser = BytesParser(policy=policy.default)
     result = []
     for mail_id, data in rows:

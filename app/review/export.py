@@ -22,6 +22,7 @@ from app.documents.tables import (
     submissions_csv,
     submissions_xlsx,
 )
+from app.intake.service import to_minute
 from app.models import (
     CHANNEL_LABELS,
     CHECK_NAMES,
@@ -57,7 +58,8 @@ def export_rows(session: Session, *, user: AdminUser, filters: QueueFilter) -> l
                 check=r.check,
                 check_score=r.check_score,
                 status=r.status.value,
-                created_at=r.created_at,
+                # At the precision the queue shows, not a finer value under a minute format.
+                created_at=to_minute(r.created_at),
                 name=r.name,
                 contact=r.contact,
             )
@@ -118,7 +120,7 @@ def iter_export_rows(session: Session, *, unit_slug: str | None = None) -> Itera
             return
         for row in rows:
             record = dict(zip(FIELDS, row, strict=True))
-            record["created_at"] = record["created_at"].isoformat()
+            record["created_at"] = to_minute(record["created_at"]).isoformat()
             yield record
         last_id = rows[-1][0] or last_id
 

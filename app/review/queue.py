@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -22,7 +22,9 @@ from app.review.service import assignable_users, may_assign
 
 PAGE_SIZE = 50
 MAX_QUERY = 100
-_CURSOR = re.compile(r"^(\d{1,20})-(\d{1,12})$")
+# The cursor is a row id only: a time in it would let anyone who edits the URL bisect a
+# row's stored time (docs/threat-model.md, "Timing"); the row's place is looked up instead.
+_CURSOR = re.compile(r"^[1-9]\d{0,11}$")
 # The URL parameters the queue, its exports and the digest links understand, in this order.
 PARAMS = ("unit", "check", "status", "channel", "role", "anonymous", "from", "to", "q", "mine")
 
@@ -42,7 +44,7 @@ class QueueFilter:
     q: str | None = None
     mine: bool = False
     sort: Literal["new", "old"] = "new"
-    after: tuple[datetime, int] | None = None
+    after: int | None = None  # the id of the last row of the page before
 
     def params(self, **changes: Any) -> dict[str, str]:
         """The filter as URL parameters (for links, exports and the next page)."""
@@ -59,7 +61,7 @@ class QueueFilter:
             "q": f.q,
             "mine": "1" if f.mine else None,
             "sort": None if f.sort == "new" else f.sort,
-            "after": encode_cursor(*f.after) if f.after else None,
+            "after": None if f.after is None else str(f.after),
         }
         return {k: v for k, v in values.items() if v is not None}
 
@@ -67,9 +69,9 @@ class QueueFilter:
         """params() as an encoded query string, without the leading '?'."""
         return urlencode(self.params(**changes))
 
-    def next_page(self, cursor: str) -> str:
-        """The query string of the page after `cursor` (an encode_cursor value)."""
-        return urlencode({**self.params(after=None), "after": cursor})
+    def next_page(self, cursor: int) -> str:
+        """The query string of the page after the row with id `cursor`."""
+        return self.query_string(after=cursor)
 
     @property
     def active(self) -> bool:
@@ -98,28 +100,16 @@ class QueueRow:
 @dataclass(frozen=True)
 class QueuePage:
     rows: list[QueueRow]
-    next_after: str | None
+    next_after: int | None
     # Row id -> how many times its sender wrote back (email follow-ups): a reply may be owed.
     followups: dict[int, int] = field(default_factory=dict)
 
 
-def encode_cursor(created_at: datetime, submission_id: int) -> str:
-    """A page cursor: microseconds since the epoch (UTC) and the id of the last row."""
-    delta = created_at.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
-    micros = (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
-    return f"{micros}-{submission_id}"
-
-
-def decode_cursor(value: str) -> tuple[datetime, int]:
-    """The inverse of encode_cursor; Invalid for anything else."""
-    m = _CURSOR.match(value)
-    if m is None:
+def decode_cursor(value: str) -> int:
+    """The next page's cursor: the id of the last row shown; Invalid for anything else."""
+    if not _CURSOR.match(value):
         raise Invalid("翻页参数不正确，请从第一页重新浏览。", field="after")
-    try:
-        at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(m.group(1)))
-    except OverflowError as exc:
-        raise Invalid("翻页参数不正确，请从第一页重新浏览。", field="after") from exc
-    return at, int(m.group(2))
+    return int(value)
 
 
 def parse_evidence(raw: str | None) -> list[str]:
@@ -265,11 +255,24 @@ def _row(sub: Submission, unit_name: str, unit_slug: str) -> QueueRow:
     )
 
 
+def _position(session: Session, *, user: AdminUser, row: int) -> tuple[datetime, int]:
+    """Where a page cursor's row stands in the order; Invalid unless this admin sees it."""
+    at = session.execute(
+        select_visible_submissions(session, user=user)
+        .with_only_columns(col(Submission.created_at))
+        .where(col(Submission.id) == row)
+    ).scalar_one_or_none()
+    if at is None:
+        raise Invalid("翻页参数不正确，请从第一页重新浏览。", field="after")
+    return at, row
+
+
 def queue_page(
     session: Session, *, user: AdminUser, filters: QueueFilter, size: int = PAGE_SIZE
 ) -> QueuePage:
     """One page of the queue after filters.after, and the cursor of the next page."""
-    query = _ordered(_filtered(session, user=user, f=filters), filters, filters.after)
+    after = None if filters.after is None else _position(session, user=user, row=filters.after)
+    query = _ordered(_filtered(session, user=user, f=filters), filters, after)
     found = session.execute(query.limit(size + 1)).all()
     rows = [_row(sub, name, slug) for sub, name, slug in found[:size]]
     more = len(found) > size
@@ -281,7 +284,7 @@ def queue_page(
     ).all()
     return QueuePage(
         rows=rows,
-        next_after=encode_cursor(last.created_at, last.id) if more and last else None,
+        next_after=last.id if more and last else None,
         followups={sid: n for sid, n in followups},
     )
 

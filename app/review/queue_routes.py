@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts.deps import Admin, CsrfAdmin
 from app.accounts.deps import AdminUser as AdminDep
-from app.accounts.pages import register_nav, render_admin
+from app.accounts.pages import NavGroup, register_nav, render_admin
 from app.core.deps import SessionDep
 from app.core.errors import UserError
 from app.core.forms import form_text
@@ -23,7 +23,7 @@ from app.review.queue import QueueFilter, load_queue, parse_filter
 from app.review.service import BULK_ACTIONS, SETTABLE_STATUSES, bulk_apply, may_assign
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
-register_nav("/admin", "意见", order=10)
+register_nav("/admin", "意见", group=NavGroup.opinions, order=10)
 
 _MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",

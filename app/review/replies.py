@@ -22,7 +22,7 @@ from app.mail.address import is_email_address
 from app.mail.compose import build_message
 from app.mail.outbound import MailSender, MailSendError
 from app.models import AdminUser, OutboxKind, Submission, Unit, utcnow
-from app.outbox.service import mark_mail_failed, mark_mail_sent, queue_mail, send_error, sender_hash
+from app.outbox.service import mark_mail_failed, mark_mail_sent, queue_mail, send_error
 from app.review.service import add_reply, get_item
 
 # The worker takes a reply mail over (retries) only after this long, well past the SMTP
@@ -112,7 +112,6 @@ def reply_to_item(
             submission_id=sub.id,
             to_addr=to,
             message=message,
-            sender_digest=sender_hash(secret=secret, address=to),
             send_at=utcnow() + REPLY_HOLD,
         )
     return SavedReply(saved.id, sub.id, sub.unit_id, to is not None, outbox_id, message)

@@ -249,8 +249,11 @@ def serve_writes(settings: Settings, sock: socket.socket) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=settings.log_level, format="%(levelname)s:     %(message)s")
     engine = make_engine(settings.database_url, immediate=True)
+    # The tagger only reads (is there a newer model?): on SQLite it must not take the write
+    # lock for that, so it gets an ordinary engine.
     submissions = Submissions(
-        settings.secret_key, start_tagger(settings.tagger, model_dir=settings.model_dir)
+        settings.secret_key,
+        start_tagger(settings.tagger, engine=make_engine(settings.database_url)),
     )
     gc.collect()
     gc.freeze()  # see main.py: the tagger's objects would slow every full collection

@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 
 from app.campaign.service import IntakeState
@@ -25,6 +25,7 @@ from app.intake.service import (
     NewSubmission,
     PreparedBatch,
     Stored,
+    insert_order,
     prepare_submissions,
     store_submission,
     store_submissions,
@@ -85,14 +86,22 @@ class Submissions:
             return results
         except Exception:  # retried item by item below
             savepoint.rollback()
-        outcomes: list[Stored | Exception] = []
-        for new, state in items:
+        outcomes: list[Stored | Exception | None] = [None] * len(items)
+        # In the batch's key order, so the retry cannot deadlock with another process's.
+        order = sorted(range(len(items)), key=lambda i: insert_order(*_keyed(items[i])))
+        for index in order:
+            new, state = items[index]
             one = partial(
                 store_submission, secret=self.secret, new=new, tagger=self.tagger, state=state
             )
-            result, error = _attempt(session, one)
-            outcomes.append(result if error is None else error)
-        return outcomes
+            for _ in range(TRANSIENT_RETRIES):
+                result, error = _attempt(session, one)
+                # A deadlock victim or a lock timeout: the other process has stored or
+                # will store the same key; once it has, trying again replays its receipt.
+                if error is None or not is_transient(error):
+                    break
+            outcomes[index] = result if error is None else error
+        return [outcome for outcome in outcomes if outcome is not None]
 
 
 class BatchWriter(Writer):
@@ -335,6 +344,23 @@ def _settle(outcomes: list[_Outcome]) -> None:
             entry.future.set_result(result)
         else:
             entry.future.set_exception(error)
+
+
+TRANSIENT_RETRIES = 4
+# PostgreSQL's deadlock_detected, serialization_failure and lock_not_available.
+_TRANSIENT_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+
+
+def _keyed(item: Item) -> tuple[NewSubmission, int]:
+    return item[0], item[1].unit_id
+
+
+def is_transient(error: Exception) -> bool:
+    """An error that the same statement may not meet again: a deadlock or a busy lock."""
+    if not isinstance(error, DBAPIError):
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return sqlstate in _TRANSIENT_SQLSTATES or "database is locked" in str(error.orig)
 
 
 def _attempt(session: Session, job: Callable[[Session], Any]) -> tuple[Any, Exception | None]:

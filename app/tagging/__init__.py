@@ -2,7 +2,7 @@
 
 Typical use in the app::
 
-    tagger = ReloadingTagger("ngram", model_dir=Path("var/models"))
+    tagger = ReloadingTagger("ngram", engine=engine)  # follows models retrained into the db
     for s in tagger.suggest_many(texts): ...   # s.check, s.ranked, s.evidence, s.to_json(id)
 """
 
@@ -13,7 +13,6 @@ from app.tagging.ngram import load as load_model
 from app.tagging.ngram import save as save_model
 from app.tagging.registry import (
     ReloadingTagger,
-    latest_model_file,
     load_tagger,
     read_examples,
     retrain,
@@ -33,7 +32,6 @@ __all__ = [
     "Tagger",
     "evaluate",
     "format_report",
-    "latest_model_file",
     "load_model",
     "load_tagger",
     "normalize",

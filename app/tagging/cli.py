@@ -9,7 +9,7 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
-from app.core.cli import cli_session
+from app.core.cli import cli_engine, cli_session
 from app.core.config import get_settings
 from app.tagging.base import Tagger
 from app.tagging.corrections import iter_corrections
@@ -20,14 +20,24 @@ from app.tagging.text import validate_text
 __all__ = ["register", "tag_stream", "tagger_app", "validate_text"]
 
 BATCH = 256
-DEFAULT_MODEL_DIR = Path("var/models")
 
 tagger_app = typer.Typer(help="Five-checks tagger: evaluate, retrain, tag.", no_args_is_help=True)
 
-ModelDir = Annotated[
-    Path, typer.Option("--model-dir", help="Folder of retrained models (newer ones win).")
+Shipped = Annotated[
+    bool,
+    typer.Option(
+        "--shipped", help="Use the model shipped with Yijian, not one retrained in the database."
+    ),
 ]
 TaggerName = Annotated[str, typer.Option("--tagger", help=f"Backend: {', '.join(TAGGERS)}.")]
+
+
+def _tagger(name: str, *, shipped: bool) -> Tagger:
+    """The model the servers use now (from the configured database), or the shipped one."""
+    if shipped:
+        return load_tagger(name)
+    with cli_engine() as engine:
+        return load_tagger(name, engine)
 
 
 def register(root: typer.Typer) -> None:
@@ -91,20 +101,20 @@ def tag_stream(tagger: Tagger, infile: TextIO, outfile: TextIO) -> int:
 def eval_command(
     file: Annotated[Path, typer.Argument(help='JSON lines with "text" and "check".')],
     tagger: TaggerName = "ngram",
-    model_dir: ModelDir = DEFAULT_MODEL_DIR,
+    shipped: Shipped = False,
 ) -> None:
     """Print accuracy, per-check precision/recall/F1 and the confusion matrix."""
     try:
         examples = read_examples(file)
     except (OSError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
-    typer.echo(format_report(evaluate(load_tagger(tagger, model_dir), examples)))
+    typer.echo(format_report(evaluate(_tagger(tagger, shipped=shipped), examples)))
 
 
 @tagger_app.command("tag")
-def tag_command(tagger: TaggerName = "ngram", model_dir: ModelDir = DEFAULT_MODEL_DIR) -> None:
+def tag_command(tagger: TaggerName = "ngram", shipped: Shipped = False) -> None:
     """Read {"id", "text"} JSON lines on stdin, write suggestions as JSON lines to stdout."""
-    errors = tag_stream(load_tagger(tagger, model_dir), sys.stdin, sys.stdout)
+    errors = tag_stream(_tagger(tagger, shipped=shipped), sys.stdin, sys.stdout)
     if errors:
         typer.echo(f"{errors} line(s) could not be tagged", err=True)
 
@@ -115,20 +125,20 @@ def tagger_retrain(
         Path | None, typer.Option("--extra", help="More labelled JSON lines to learn from.")
     ] = None,
 ) -> None:
-    """Retrain on the shipped corpus plus every admin correction; running servers pick it up."""
-    with cli_session() as session:
-        corrections = list(iter_corrections(session))
+    """Retrain on the shipped corpus plus every admin correction; every running server and
+    worker picks the new model up from the database within seconds."""
     try:
-        examples = corrections + (read_examples(extra) if extra else [])
+        more = read_examples(extra) if extra else []
     except (OSError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
-    path = retrain(model_dir=get_settings().model_dir, extra=examples)
-    typer.echo(f"已用 {len(corrections)} 条人工更正重新训练：{path}")
+    with cli_session() as session:
+        corrections = list(iter_corrections(session))
+        name = retrain(session, extra=corrections + more)
+    typer.echo(f"已用 {len(corrections)} 条人工更正重新训练，新模型 {name} 已存入数据库。")
 
 
 def tag() -> None:
     """Tag JSON lines {"id", "text"} from stdin; one JSON line per input on stdout."""
-    settings = get_settings()
-    errors = tag_stream(load_tagger(settings.tagger, settings.model_dir), sys.stdin, sys.stdout)
+    errors = tag_stream(_tagger(get_settings().tagger, shipped=False), sys.stdin, sys.stdout)
     if errors:
         typer.echo(f"{errors} 行无法处理", err=True)

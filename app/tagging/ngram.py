@@ -7,6 +7,7 @@ evidence spans are per-text Python.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import tempfile
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -298,6 +300,20 @@ def train(
     )
 
 
+def _write(model: NgramModel, fh: BinaryIO) -> None:
+    np.savez_compressed(
+        fh,
+        version=np.asarray(model.version),
+        gram_keys=model.gram_keys,
+        idf=model.idf,
+        weights=model.weights,
+        lex_weights=model.lex_weights,
+        bias=model.bias,
+        lex_terms=np.asarray(list(model.lexicon)),
+        lex_checks=np.asarray(list(model.lexicon.values()), dtype=np.int64),
+    )
+
+
 def save(model: NgramModel, directory: Path) -> Path:
     """Write the model atomically (temp file + rename) so readers never see half a file."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -305,17 +321,7 @@ def save(model: NgramModel, directory: Path) -> Path:
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".npz")
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(
-                fh,
-                version=np.asarray(model.version),
-                gram_keys=model.gram_keys,
-                idf=model.idf,
-                weights=model.weights,
-                lex_weights=model.lex_weights,
-                bias=model.bias,
-                lex_terms=np.asarray(list(model.lexicon)),
-                lex_checks=np.asarray(list(model.lexicon.values()), dtype=np.int64),
-            )
+            _write(model, fh)
         # mkstemp creates the file private; a model is not secret and other users may read it.
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
@@ -325,8 +331,17 @@ def save(model: NgramModel, directory: Path) -> Path:
     return path
 
 
-def load(path: Path) -> NgramModel:
-    with np.load(path, allow_pickle=False) as data:
+def to_bytes(model: NgramModel) -> bytes:
+    """The model as the bytes of its .npz file (for the database)."""
+    buffer = io.BytesIO()
+    _write(model, buffer)
+    return buffer.getvalue()
+
+
+def load(source: Path | bytes) -> NgramModel:
+    """A model from its .npz file or that file's bytes."""
+    with np.load(io.BytesIO(source) if isinstance(source, bytes) else source,
+                 allow_pickle=False) as data:
         return NgramModel(
             version=str(data["version"]),
             gram_keys=data["gram_keys"].astype(np.uint64),

@@ -8,10 +8,15 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
-from functools import cache
+from functools import cache, partial
 from itertools import chain
 from pathlib import Path
 
+from sqlalchemy import Engine, delete
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
+
+from app.models import TaggerModel
 from app.tagging import ngram
 from app.tagging.base import CHECKS, Suggestion, Tagger
 
@@ -53,33 +58,56 @@ def _model_files(directory: Path, name: str) -> list[Path]:
     return sorted(directory.glob(f"tagger-{name}-*.npz"), key=lambda p: p.name)
 
 
-def _candidates(name: str, model_dir: Path | None) -> list[Path]:
-    """Model files, newest first: retrained ones in model_dir win only if newer than shipped."""
+def _stored_names(engine: Engine, name: str) -> list[str]:
+    """File names of the retrained models in the database, newest first."""
+    with Session(engine) as session:
+        return list(
+            session.exec(
+                select(TaggerModel.file_name)
+                .where(TaggerModel.name == name)
+                .order_by(col(TaggerModel.file_name).desc())
+                .limit(KEEP_MODELS)
+            ).all()
+        )
+
+
+def _stored_model(engine: Engine, file_name: str) -> ngram.NgramModel:
+    with Session(engine) as session:
+        data = session.exec(
+            select(TaggerModel.data).where(TaggerModel.file_name == file_name)
+        ).first()
+    if data is None:
+        raise ValueError(f"model {file_name} was removed from the database")
+    return ngram.load(data)
+
+
+Loader = Callable[[], ngram.NgramModel]
+
+
+def _candidates(name: str, engine: Engine | None) -> list[tuple[str, Loader]]:
+    """(file name, loader) of every model, newest first: the shipped files and the models
+    retrained into the database; a retrained one wins only if newer than the shipped one."""
     if name not in TAGGERS:
         raise ValueError(f"unknown tagger {name!r}; available: {', '.join(TAGGERS)}")
-    found = _model_files(DATA_DIR, name)
-    if model_dir is not None and model_dir.is_dir():
-        found += _model_files(model_dir, name)
-    return sorted(found, key=lambda p: p.name, reverse=True)
+    found = [(path.name, partial(ngram.load, path)) for path in _model_files(DATA_DIR, name)]
+    if engine is not None:
+        found += [(n, partial(_stored_model, engine, n)) for n in _stored_names(engine, name)]
+    return sorted(found, key=lambda candidate: candidate[0], reverse=True)
 
 
-def _load_newest(name: str, model_dir: Path | None) -> tuple[Path, Tagger]:
-    # A broken or half-copied file must not take tagging down: fall back to an older one.
-    for path in _candidates(name, model_dir):
+def _load_newest(name: str, engine: Engine | None) -> tuple[str, Tagger]:
+    # A broken model must not take tagging down: fall back to an older one.
+    for file_name, loader in _candidates(name, engine):
         try:
-            return path, ngram.NgramTagger(ngram.load(path))
+            return file_name, ngram.NgramTagger(loader())
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-            log.exception("tagger: cannot load %s, trying an older model", path)
-    raise FileNotFoundError(f"no loadable tagger-{name}-*.npz in {DATA_DIR} or {model_dir}")
+            log.exception("tagger: cannot load %s, trying an older model", file_name)
+    raise FileNotFoundError(f"no loadable tagger-{name}-*.npz in {DATA_DIR} or the database")
 
 
-def latest_model_file(name: str = ngram.NAME, model_dir: Path | None = None) -> Path:
-    """The model file load_tagger(name, model_dir) uses."""
-    return _load_newest(name, model_dir)[0]
-
-
-def load_tagger(name: str = ngram.NAME, model_dir: Path | None = None) -> Tagger:
-    return _load_newest(name, model_dir)[1]
+def load_tagger(name: str = ngram.NAME, engine: Engine | None = None) -> Tagger:
+    """The newest model: shipped, or retrained into the database behind `engine`."""
+    return _load_newest(name, engine)[1]
 
 
 def train(examples: Iterable[tuple[str, int]]) -> ngram.NgramModel:
@@ -87,45 +115,59 @@ def train(examples: Iterable[tuple[str, int]]) -> ngram.NgramModel:
     return ngram.train(examples, load_lexicon())
 
 
-def retrain(*, model_dir: Path, extra: Iterable[tuple[str, int]] = ()) -> Path:
-    """Train on the shipped corpus plus extra (admin corrections) and save into model_dir.
+def retrain(session: Session, *, extra: Iterable[tuple[str, int]] = ()) -> str:
+    """Train on the shipped corpus plus extra (admin corrections) and store the model in
+    the database, where every process finds it; returns its file name.
 
     extra comes after the corpus, so a correction of a corpus text replaces its label.
     Older retrained models beyond the last few are removed.
     """
     model = train(chain(read_examples(CORPUS_PATH), extra))
-    path = ngram.save(model, model_dir)
-    for old in _model_files(model_dir, ngram.NAME)[:-KEEP_MODELS]:
-        old.unlink(missing_ok=True)
-    return path
+    session.add(
+        TaggerModel(name=ngram.NAME, file_name=model.file_name, data=ngram.to_bytes(model))
+    )
+    session.flush()
+    kept = (
+        select(TaggerModel.id)
+        .where(TaggerModel.name == ngram.NAME)
+        .order_by(col(TaggerModel.file_name).desc())
+        .limit(KEEP_MODELS)
+        .subquery()
+    )
+    session.execute(
+        delete(TaggerModel).where(
+            col(TaggerModel.name) == ngram.NAME, col(TaggerModel.id).not_in(select(kept.c.id))
+        )
+    )
+    return model.file_name
 
 
 class ReloadingTagger:
-    """A Tagger that switches to a newer model file in model_dir while the server runs.
+    """A Tagger that switches to a newer retrained model while the process runs.
 
-    At most every `interval` seconds one caller lists the model folders (a few entries);
-    only if a new newest file appeared does it load it, then it swaps a single reference,
-    so concurrent callers keep using the old model until the new one is ready and no
-    request is lost. A listing rather than the folder's mtime: a file written and renamed
-    within one mtime tick would otherwise go unnoticed.
+    At most every `interval` seconds one caller asks the database for the newest model's
+    name (one indexed row); only if it changed does it load that model, then it swaps a
+    single reference, so concurrent callers keep using the old model until the new one is
+    ready and no request is lost. Every replica and worker does the same, so a model
+    retrained anywhere is in use everywhere within seconds.
     """
 
     def __init__(
         self,
         name: str = ngram.NAME,
-        model_dir: Path | None = None,
+        engine: Engine | None = None,
         *,
         interval: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._name = name
-        self._model_dir = model_dir
+        self._engine = engine
         self._interval = interval
         self._clock = clock
         self._lock = threading.Lock()
-        self._path, self._tagger = _load_newest(name, model_dir)
-        # The newest file already tried, loadable or not: a broken file is tried only once.
-        self._seen = _candidates(name, model_dir)[0]
+        self._file_name, self._tagger = _load_newest(name, engine)
+        # The newest model already tried, loadable or not: a broken one is tried only once.
+        self._seen = _candidates(name, engine)[0][0]
         self._next_check = clock() + interval
 
     @property
@@ -138,7 +180,7 @@ class ReloadingTagger:
 
     def current(self) -> Tagger:
         """The tagger to use now, after a cheap check for a newer model."""
-        if self._model_dir is not None and self._clock() >= self._next_check:
+        if self._engine is not None and self._clock() >= self._next_check:
             self._maybe_reload()
         return self._tagger
 
@@ -148,15 +190,16 @@ class ReloadingTagger:
             return
         try:
             self._next_check = self._clock() + self._interval
-            newest = _candidates(self._name, self._model_dir)[0]
+            newest = _candidates(self._name, self._engine)[0][0]
             if newest != self._seen:
                 self._seen = newest
-                path, tagger = _load_newest(self._name, self._model_dir)
-                if path != self._path:
-                    self._tagger, self._path = tagger, path
-                    log.info("tagger: now using %s", path)
-        except (OSError, ValueError):
-            log.exception("tagger: could not look for a newer model in %s", self._model_dir)
+                file_name, tagger = _load_newest(self._name, self._engine)
+                if file_name != self._file_name:
+                    self._tagger, self._file_name = tagger, file_name
+                    log.info("tagger: now using %s", file_name)
+        except (SQLAlchemyError, OSError, ValueError):
+            # The database away for a moment: keep tagging with the model we have.
+            log.exception("tagger: could not look for a newer model")
         finally:
             self._lock.release()
 
@@ -167,9 +210,9 @@ class ReloadingTagger:
         return self.current().suggest_many(texts)
 
 
-def start_tagger(name: str, *, model_dir: Path) -> ReloadingTagger:
-    """The named tagger following retrained models in model_dir, warmed up (about a second)."""
-    tagger = ReloadingTagger(name, model_dir=model_dir)
+def start_tagger(name: str, *, engine: Engine) -> ReloadingTagger:
+    """The named tagger following models retrained into the database, warmed up."""
+    tagger = ReloadingTagger(name, engine=engine)
     # The first suggestion loads the traditional-to-simplified table (about a second):
     # pay it at start-up, not in the first parent's request.
     tagger.suggest("學校")

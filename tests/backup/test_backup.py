@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import stat
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -49,13 +51,13 @@ def test_backup_then_restore_into_a_new_database(
     assert len(before["submission"]) == 6 and len(before["attachment"]) == 1
 
     out = tmp_path / "nightly" / "yijian.backup"
-    made = run_cli(server_env(database_url, tmp_path), "backup", "--out", str(out))
+    made = run_cli(server_env(database_url), "backup", "--out", str(out))
     assert made.returncode == 0, made.stderr
     assert out.is_file() and not out.with_name(out.name + ".partial").exists()
 
     target = fresh_database_url(tmp_path)
     migrate(target)  # an empty, migrated database, as `yijian db upgrade` leaves it
-    env = server_env(target, tmp_path)
+    env = server_env(target)
     restored = run_cli(env, "restore", str(out))
     assert restored.returncode == 0, restored.stderr
     copy = create_engine(target)
@@ -78,7 +80,22 @@ def test_restore_refuses_a_file_that_is_not_a_backup(
 ) -> None:
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"not a backup at all")
-    done = run_cli(server_env(database_url, tmp_path), "restore", str(junk))
+    done = run_cli(server_env(database_url), "restore", str(junk))
     assert done.returncode == 2 and "备份文件" in done.stderr
-    missing = run_cli(server_env(database_url, tmp_path), "restore", str(tmp_path / "nope"))
+    missing = run_cli(server_env(database_url), "restore", str(tmp_path / "nope"))
     assert missing.returncode == 2 and "不存在" in missing.stderr
+
+
+def test_backups_are_readable_by_their_owner_only(
+    database_url: str, engine: Engine, demo: None, tmp_path: Path
+) -> None:
+    # A backup holds the mailboxes' app passwords: 0600 even under the usual umask 022.
+    out = tmp_path / "yijian.backup"
+    out.with_name(out.name + ".partial").write_bytes(b"left by a crashed run")
+    old = os.umask(0o022)
+    try:
+        made = run_cli(server_env(database_url), "backup", "--out", str(out))
+    finally:
+        os.umask(old)
+    assert made.returncode == 0, made.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600

@@ -15,7 +15,7 @@ from tests.conftest import run_cli, server_env
 def test_roster_print_and_eval_commands(
     database_url: str, engine: Engine, demo: None, tmp_path: Path
 ) -> None:
-    env = server_env(database_url, tmp_path)
+    env = server_env(database_url)
     bad = tmp_path / "bad.csv"
     bad.write_text("姓名,职务,邮箱\n王老师,教务主任,wang@x\n,政教主任,\n", encoding="utf-8")
     refused = run_cli(env, "roster", "import", "--unit", "demo", str(bad))

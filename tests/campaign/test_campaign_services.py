@@ -7,7 +7,6 @@ import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -186,7 +185,6 @@ def test_idea_link_compliance_and_reminder_due(engine: Engine, demo: None) -> No
 def test_reminder_runs_at_the_same_time_send_each_mail_once_and_failures_are_retried(
     engine: Engine,
     demo: None,
-    tmp_path: Path,
     smtp_server: SmtpServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -194,7 +192,7 @@ def test_reminder_runs_at_the_same_time_send_each_mail_once_and_failures_are_ret
     # same people due, yet each person gets one mail; a refused address is released and
     # tried again on the next run.
     server = smtp_server
-    settings, uid = two_teachers_to_remind(engine, tmp_path, server)
+    settings, uid = two_teachers_to_remind(engine, server)
     both_found = threading.Barrier(2, timeout=10)
     find_due = roster.due_reminders
 

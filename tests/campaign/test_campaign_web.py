@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -239,10 +238,10 @@ def test_unit_admin_sees_only_their_unit(client: TestClient, engine: Engine, dem
 
 
 def test_reminder_button_sends_once_and_reports_a_refused_address(
-    engine: Engine, demo: None, tmp_path: Path, smtp_server: SmtpServer
+    engine: Engine, demo: None, smtp_server: SmtpServer
 ) -> None:
     server = smtp_server
-    settings, _ = two_teachers_to_remind(engine, tmp_path, server)
+    settings, _ = two_teachers_to_remind(engine, server)
     add_admin(engine)
     server.refuse_rcpt = "sun@s.example"
     with TestClient(create_app(settings)) as client:

@@ -11,8 +11,8 @@ from app.models import AdminUser
 from tests.conftest import run_cli, server_env
 
 
-def test_cli_flow(database_url: str, engine: Engine, tmp_path: Path) -> None:
-    env = server_env(database_url, tmp_path)
+def test_cli_flow(database_url: str, engine: Engine) -> None:
+    env = server_env(database_url)
     first = run_cli(env, "demo")
     assert first.returncode == 0 and "密码" in first.stdout
     again = run_cli(env, "demo")
@@ -71,13 +71,13 @@ def test_export_has_fields_and_no_secrets(
     from app.main import create_app
     from tests.conftest import make_settings
 
-    with TestClient(create_app(make_settings(database_url, tmp_path))) as c:
+    with TestClient(create_app(make_settings(database_url))) as c:
         c.post("/api/v1/units/demo/submissions", json={"text": "=cmd|' /C calc'!A0 建议"})
         c.post(
             "/api/v1/units/demo2/submissions",
             json={"text": "实名建议", "anonymous": False, "name": "王五", "contact": "139"},
         )
-    env = server_env(database_url, tmp_path)
+    env = server_env(database_url)
     out = run_cli(env, "export", "--format", "jsonl")
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(rows) == 2

@@ -9,7 +9,6 @@ import math
 import re
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -166,9 +165,9 @@ def test_receipts_are_53_bits_and_guessing_is_rate_limited() -> None:
 
 @pytest.mark.parametrize("where", ["page", "api"])
 def test_receipt_lookup_limit_on_page_and_api(
-    where: str, database_url: str, engine: Engine, demo: None, tmp_path: Path
+    where: str, database_url: str, engine: Engine, demo: None
 ) -> None:
-    app = create_app(make_settings(database_url, tmp_path, receipt_lookup_limit="3/min"))
+    app = create_app(make_settings(database_url, receipt_lookup_limit="3/min"))
     with TestClient(app) as c:
 
         def guess(n: int) -> int:
@@ -189,6 +188,7 @@ def test_codes_are_limited_against_guessing(client: TestClient) -> None:
     """Every route that takes a secret code (receipt, evaluation code, idea token) is behind a
     per-address limiter, since none of the codes reaches 128 bits."""
     from app.campaign import evaluation
+    from app.campaign.public_routes import limit_code_checks
     from app.core.deps import limit_lookups, limit_submissions
 
     assert evaluation.CODE_CHARS * 5 == 80  # base32
@@ -196,6 +196,7 @@ def test_codes_are_limited_against_guessing(client: TestClient) -> None:
         ("POST", "/r"): limit_lookups,
         ("GET", "/api/v1/receipts/{receipt}"): limit_lookups,
         ("POST", "/u/{slug}/evaluate"): limit_submissions,
+        ("GET", "/u/{slug}/evaluate"): limit_code_checks,
         ("POST", "/idea/{token}"): limit_submissions,
     }
     found: dict[tuple[str, str], object] = {}

@@ -12,13 +12,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, text, update
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings
-from app.core.db import make_engine, session_scope
+from app.core.db import claim_engine, session_scope
 from app.core.errors import Conflict, Invalid
-from app.digest.jobs import DigestOutcome, claim_engine, send_digest_now, send_due_digests
+from app.digest.content import build_digest, digest_xlsx, render_digest
+from app.digest.jobs import DigestOutcome, send_digest_now, send_due_digests
 from app.digest.schedule import (
     due_periods,
     make_period,
@@ -27,7 +28,13 @@ from app.digest.schedule import (
     save_setting,
     workdays_between,
 )
-from app.digest.service import LEASE, claim_next_digest, enqueue_due_digests
+from app.digest.service import (
+    LEASE,
+    claim_digest_now,
+    claim_next_digest,
+    enqueue_digest,
+    enqueue_due_digests,
+)
 from app.models import (
     CHECK_NAMES,
     Channel,
@@ -44,7 +51,7 @@ from app.models import (
 from app.units.service import default_bureau
 from tests.conftest import TEST_SECRET, smtp_sender
 from tests.factories import add_submission, new_submission, unit_id
-from tests.helpers import plain_text, sent_message, soup
+from tests.helpers import as_processes, plain_text, sent_message, soup
 from tests.servers.smtp import SmtpServer
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -225,29 +232,11 @@ def test_attachment_has_the_period_items(
 
 
 def race(database_url: str, settings: Settings, server: SmtpServer, now: datetime
-         ) -> list[list[object]]:
+         ) -> list[list[DigestOutcome]]:
     """Two workers, each with its own engine (as two processes), run one tick at once."""
-    barrier = threading.Barrier(2)
-    results: list[list[object]] = []
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        own = make_engine(database_url)
-        try:
-            barrier.wait(timeout=10)
-            results.append(list(tick(own, settings, server, now)))
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            own.dispose()
-
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
-    return results
+    results = as_processes(database_url, 2, lambda own: tick(own, settings, server, now))
+    assert [r for r in results if isinstance(r, Exception)] == []
+    return [r for r in results if not isinstance(r, Exception)]
 
 
 def test_two_workers_send_one_email_per_period(
@@ -372,6 +361,135 @@ def test_send_now_sends_a_named_period_once(
     [mail] = smtp_server.messages
     assert "2026年第48周" in sent_message(smtp_server)["Subject"]
     assert mail.rcpt_tos
+
+
+def test_a_busy_period_attaches_its_first_items_and_links_the_rest(
+    engine: Engine, demo: None
+) -> None:
+    seed(engine, n=60, rng_seed=3)
+    with Session(engine) as s:
+        period = make_period(DigestKind.day, DAY)
+        content = build_digest(s, bureau_id=default_bureau(s).id or 0, period=period)
+        workbook = digest_xlsx(s, content=content, budget=4000)  # a few items' worth
+        expected = sorted(r[5] for r in period_rows(s, local(DAY), local(DAY + timedelta(1))))
+    assert 0 < workbook.attached < workbook.total == content.total == len(expected)
+    book = load_workbook(io.BytesIO(workbook.data))
+    ids = [row[0] for row in book["全部意见"].iter_rows(min_row=2, values_only=True)]
+    assert ids == expected[: workbook.attached]  # the first by number, none skipped
+    summary = [row for row in book["汇总"].iter_rows(values_only=True) if row and row[0]]
+    assert ("本期意见", content.total) in summary
+    _subject, text, html = render_digest(
+        content, base_url="https://yijian.example", attached=workbook.attached
+    )
+    link = f"https://yijian.example/admin/export.xlsx?from={DAY}&to={DAY}"
+    assert f"前 {workbook.attached} 条意见（共 {content.total} 条" in text and link in text
+    assert link.replace("&", "&amp;") in html
+
+
+def test_a_claim_lost_while_building_is_not_sent(
+    engine: Engine, demo: None, digest_settings: Settings, smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed(engine, n=10)
+    later = NOW + LEASE + timedelta(minutes=1)
+
+    def slow_build(name: str) -> None:
+        # The build outlives the lease and a second worker claims the digest meanwhile.
+        if name == "digest.after_claim":
+            monkeypatch.setattr("app.core.jobs._checkpoint_hooks", [])
+            with claim_engine(engine) as writes, session_scope(writes) as s:
+                assert claim_next_digest(s, now=later) is not None
+
+    monkeypatch.setattr("app.core.jobs._checkpoint_hooks", [slow_build])
+    [out] = tick(engine, digest_settings, smtp_server, NOW)
+    assert out.status == DigestStatus.sending and smtp_server.messages == []
+    row = the_digest(engine)
+    assert row.status == DigestStatus.sending and row.attempts == 2
+    assert row.claimed_until is not None and row.claimed_until > later  # the second claim's
+    with pytest.raises(Conflict):  # and "send now" waits for it too
+        send_digest_now(engine, digest_settings, smtp_sender(smtp_server),
+                        bureau_id=row.bureau_id, period=make_period(DigestKind.day, DAY), now=NOW)
+
+
+def test_send_now_pressed_in_two_processes_sends_once(
+    database_url: str, engine: Engine, demo: None, digest_settings: Settings,
+    smtp_server: SmtpServer,
+) -> None:
+    seed(engine, n=10)
+    week = parse_period(week="2026-W48")
+    with session_scope(engine) as s:  # an earlier attempt failed: the case that went twice
+        bureau_id = default_bureau(s).id or 0
+        failed = enqueue_digest(s, bureau_id=bureau_id, period=week, domain="b.test", now=NOW)
+        failed.status, failed.next_attempt_at = DigestStatus.failed, NOW
+    outcomes = as_processes(database_url, 2, lambda own: send_digest_now(
+        own, digest_settings, smtp_sender(smtp_server), bureau_id=bureau_id, period=week,
+        now=NOW))
+    sent = [o for o in outcomes if isinstance(o, DigestOutcome)]
+    refused = [o for o in outcomes if isinstance(o, Conflict)]
+    assert [o.status for o in sent] == [DigestStatus.sent] and len(refused) == 1
+    assert len(smtp_server.messages) == 1
+
+
+def postgresql_only(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        # SQLite writers queue on the database lock (BEGIN IMMEDIATE): no interleaving.
+        pytest.skip("interleaved writers happen on PostgreSQL only")
+
+
+def test_send_now_rereads_a_row_another_process_claimed(
+    engine: Engine, demo: None
+) -> None:
+    postgresql_only(engine)
+    week = parse_period(week="2026-W48")
+    with session_scope(engine) as s:
+        bureau_id = default_bureau(s).id or 0
+        failed = enqueue_digest(s, bureau_id=bureau_id, period=week, domain="b.test", now=NOW)
+        failed.status, failed.next_attempt_at = DigestStatus.failed, NOW
+    with Session(engine) as first:
+        # The first process has the failed row in its session, as send_digest_now does ...
+        row = enqueue_digest(first, bureau_id=bureau_id, period=week, domain="b.test", now=NOW)
+        assert row.status == DigestStatus.failed and row.id is not None
+        # ... when a second process claims it and commits.
+        with session_scope(engine) as second:
+            claim_digest_now(second, digest_id=row.id, now=NOW)
+        with pytest.raises(Conflict):
+            claim_digest_now(first, digest_id=row.id, now=NOW)
+
+
+def test_concurrent_first_settings_make_one_row(engine: Engine, demo: None) -> None:
+    postgresql_only(engine)
+    with Session(engine) as s:
+        bureau_id = default_bureau(s).id or 0
+    saved: list[str] = []
+
+    def first_save() -> None:
+        with session_scope(engine) as first:
+            row = save_setting(first, bureau_id=bureau_id, recipients="a@bureau.test")
+            saved.append(row.recipients)
+
+    with Session(engine) as second:
+        save_setting(second, bureau_id=bureau_id, recipients="b@bureau.test")  # not committed
+        thread = threading.Thread(target=first_save)
+        thread.start()
+        # The first saver found no row and now waits on the second's uncommitted insert.
+        wait_for_lock_wait(second)
+        second.commit()
+        thread.join()
+    assert saved == ["a@bureau.test"]
+    with Session(engine) as s:
+        [row] = s.exec(select(DigestSetting)).all()
+    assert row.recipients == "a@bureau.test"
+
+
+def wait_for_lock_wait(session: Session) -> None:
+    """Return once another connection waits on a lock (PostgreSQL's pg_stat_activity)."""
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+    for _ in range(500):
+        with session.get_bind().connect() as conn:  # type: ignore[union-attr]
+            if conn.execute(query).scalar_one():
+                return
+        threading.Event().wait(0.01)
+    raise AssertionError("the other saver never waited on the lock")
 
 
 def setting(daily: str | None, weekly: int | None) -> DigestSetting:

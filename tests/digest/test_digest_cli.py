@@ -15,9 +15,9 @@ from tests.factories import seed_yesterday
 from tests.servers.smtp import SmtpServer
 
 
-def test_digest_commands(database_url: str, engine: Engine, demo: None, tmp_path: Path,
+def test_digest_commands(database_url: str, engine: Engine, demo: None,
                          smtp_server: SmtpServer) -> None:
-    env = digest_env(database_url, tmp_path, smtp_server)
+    env = digest_env(database_url, smtp_server)
     day = seed_yesterday(engine)
     shown = run_cli(env, "digest", "settings", "--to", "a@bureau.test,b@bureau.test",
                 "--daily", "07:30", "--weekly", "1", "--no-send-empty")
@@ -46,7 +46,7 @@ def test_digest_commands(database_url: str, engine: Engine, demo: None, tmp_path
 def test_worker_sends_the_due_digest_and_stops_on_sigterm(
     database_url: str, engine: Engine, demo: None, tmp_path: Path, smtp_server: SmtpServer
 ) -> None:
-    env = digest_env(database_url, tmp_path, smtp_server)
+    env = digest_env(database_url, smtp_server)
     seed_yesterday(engine)
     # Midnight: yesterday is due whenever this test runs.
     assert run_cli(env, "digest", "settings", "--daily", "00:00").returncode == 0

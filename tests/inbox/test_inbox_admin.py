@@ -6,10 +6,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.inbox import ingest, mailboxes
+from app.inbox import mailboxes
+from app.inbox.prepare import Preparer
 from app.models import AdminRole, InboundStatus, MailboxConfig
 from tests.factories import PASSWORD, add_admin
 from tests.helpers import csrf_of, login, signed_in_admin, soup
+from tests.inbox.support import ingest_raw
 
 FORM = {"name": "qq", "host": "imap.qq.com", "port": "993", "security": "ssl",
         "username": "school@qq.com", "password": "app-code-123", "folder": "INBOX",
@@ -38,14 +40,26 @@ def test_bureau_admin_adds_edits_and_sees_skipped_mail(
         assert box_id is not None
         bounce = b"From: MAILER-DAEMON@qq.com\r\nSubject: Undeliverable\r\n\r\nx\r\n"
         settings = client.app.state.settings  # type: ignore[attr-defined]
-        ingest.ingest_message(session, settings=settings, mailbox=box, uidvalidity=1, uid=1,
-                             ack=False, raw=bounce)
+        with Preparer() as preparer:
+            ingest_raw(session, settings=settings, mailbox=box, uid=1, raw=bounce,
+                       preparer=preparer)
         session.commit()
 
     edit = client.get(f"/admin/inbox/{box_id}")
     assert edit.status_code == 200 and "app-code-123" not in edit.text
+    # A new port (or server, encryption, account) must come with the 授权码 again: the stored
+    # one is never sent to a server the admin just typed in.
+    for change in ({"port": "995"}, {"host": "imap.evil.example"}, {"security": "starttls"},
+                   {"username": "other@qq.com"}):
+        refused = client.post(f"/admin/inbox/{box_id}",
+                              data={**FORM, **change, "password": "", "csrf": csrf})
+        assert refused.status_code == 422, change
+        assert "授权码" in soup(refused.text).find(id="inbox-error").get_text()
     saved = client.post(f"/admin/inbox/{box_id}",
-                        data={**FORM, "password": "", "port": "995", "csrf": csrf})
+                        data={**FORM, "password": "", "unit": "demo2", "csrf": csrf})
+    assert saved.status_code == 200
+    saved = client.post(f"/admin/inbox/{box_id}",
+                        data={**FORM, "password": "app-code-123", "port": "995", "csrf": csrf})
     assert saved.status_code == 200
     with Session(engine) as session:
         box2 = session.get(MailboxConfig, box_id)

@@ -19,10 +19,10 @@ from tests.servers.dovecot import DovecotServer
 from tests.servers.smtp import SmtpServer
 
 
-def mail_env(database_url: str, tmp_path: Path, imap: DovecotServer, smtp: SmtpServer,
+def mail_env(database_url: str, imap: DovecotServer, smtp: SmtpServer,
              **extra: str) -> dict[str, str]:
     return server_env(
-        database_url, tmp_path,
+        database_url,
         YIJIAN_IMAP_HOST=imap.host, YIJIAN_IMAP_PORT=str(imap.port), YIJIAN_IMAP_SECURITY="none",
         YIJIAN_IMAP_USER=imap.user, YIJIAN_IMAP_PASSWORD=imap.password, YIJIAN_IMAP_UNIT="demo",
         **smtp_env(smtp, mail_from="yijian@school.test"), **extra,
@@ -48,7 +48,7 @@ def test_killed_poller_neither_loses_nor_duplicates(
 ) -> None:
     for n in range(5):
         dovecot.deliver(incoming_mail(n=n, sender=f"p{n}@example.test"))
-    env = mail_env(database_url, tmp_path, dovecot, smtp_server)
+    env = mail_env(database_url, dovecot, smtp_server)
     crashed = run_cli(env, "inbox", "poll", "--once", crash_at=f"inbox.{crash_at}")
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
     # Killed before \Seen in both cases: the server still calls every message unread.
@@ -71,8 +71,8 @@ def test_killed_poller_neither_loses_nor_duplicates(
 
 
 def test_cli_mailbox_commands(database_url: str, engine: Engine, demo: None,
-                              dovecot: DovecotServer, tmp_path: Path) -> None:
-    env = server_env(database_url, tmp_path)
+                              dovecot: DovecotServer) -> None:
+    env = server_env(database_url)
     added = run_cli(env, "inbox", "add", "--name", "demo-box", "--host", dovecot.host,
                     "--port", str(dovecot.port), "--security", "none", "--user", dovecot.user,
                     "--password", dovecot.password, "--unit", "demo")
@@ -102,7 +102,7 @@ def test_worker_polls_until_terminated(
     database_url: str, engine: Engine, demo: None, dovecot: DovecotServer,
     smtp_server: SmtpServer, tmp_path: Path,
 ) -> None:
-    env = mail_env(database_url, tmp_path, dovecot, smtp_server, YIJIAN_POLL_SECONDS="1")
+    env = mail_env(database_url, dovecot, smtp_server, YIJIAN_POLL_SECONDS="1")
     log = (tmp_path / "worker.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "app", "worker"], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)

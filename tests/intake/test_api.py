@@ -1,9 +1,13 @@
 from datetime import UTC, datetime
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from app.main import create_app
 from app.models import Reply, Submission
+from tests.conftest import make_settings
 
 URL = "/api/v1/units/demo/submissions"
 
@@ -83,3 +87,47 @@ def test_openapi_and_health(client: TestClient) -> None:
                 "/static/swagger-init.js"):
         assert ref in docs.text and client.get(ref).status_code == 200
     assert "http" not in docs.text and "<script>" not in docs.text
+
+
+def test_tag_takes_only_what_its_schema_says(client: TestClient) -> None:
+    text = "老师工作作风需要改进。"
+    for good in ("a-1", "7", 7, 7.0, None):
+        r = client.post("/api/v1/tag", json={"id": good, "text": text})
+        assert r.status_code == 200 and r.json()["id"] == good  # "7" stays a string
+    for bad in (False, True, 1.5, [1]):
+        r = client.post("/api/v1/tag", json={"id": bad, "text": text})
+        assert r.status_code == 422 and r.json()["code"] == "invalid", bad
+
+
+def test_tag_is_rate_limited(
+    database_url: str, engine: Engine, demo: None
+) -> None:
+    settings = make_settings(database_url, rate_limit="3/min")
+    with TestClient(create_app(settings)) as c:
+        codes = [c.post("/api/v1/tag", json={"text": "食堂"}).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        refused = c.post("/api/v1/tag", json={"text": "食堂"})
+        assert refused.json()["code"] == "rate_limited" and "频繁" in refused.json()["detail"]
+        # Its own count: submissions from the same address are not used up by tagging.
+        assert c.post(URL, json={"text": "食堂"}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("TRACE", "/healthz", {"GET"}),
+        ("PUT", "/healthz", {"GET"}),
+        ("GET", "/api/v1/tag", {"POST"}),
+        ("TRACE", "/api/v1/receipts/1234567812345678", {"GET"}),
+        ("DELETE", "/u/demo", {"GET", "POST"}),
+        ("POST", "/docs", {"GET"}),
+        ("DELETE", "/static/app.css", {"GET", "HEAD"}),
+        ("PUT", "/openapi.json", {"GET", "HEAD"}),
+    ],
+)
+def test_405_names_the_allowed_methods(
+    client: TestClient, demo: None, method: str, path: str, allowed: set[str]
+) -> None:
+    r = client.request(method, path)
+    assert r.status_code == 405
+    assert {m.strip() for m in r.headers["allow"].split(",")} == allowed

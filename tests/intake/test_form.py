@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -14,7 +13,7 @@ from sqlmodel import Session, select
 from app.main import create_app
 from app.models import Attachment, CampaignPhase, Submission
 from tests.conftest import make_settings
-from tests.factories import jpeg_with_gps, post_form
+from tests.factories import jpeg_with_gps, one_page_pdf, post_form
 from tests.helpers import form_key, receipt_of, soup
 
 
@@ -140,7 +139,7 @@ def test_disguised_file_is_refused(client: TestClient, demo: None, session: Sess
 
 
 def test_pdf_is_accepted(client: TestClient, demo: None, session: Session) -> None:
-    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    pdf = one_page_pdf()
     r = post_form(client, text="见附件", role=None, files=[("意见.pdf", "application/pdf", pdf)])
     assert r.status_code == 200
     assert session.exec(select(Attachment)).one().content_type == "application/pdf"
@@ -174,9 +173,9 @@ def test_unknown_page_is_chinese_404(client: TestClient) -> None:
 
 
 def test_rate_limit_gives_chinese_429(
-    database_url: str, engine: Engine, demo: None, tmp_path: Path
+    database_url: str, engine: Engine, demo: None
 ) -> None:
-    app = create_app(make_settings(database_url, tmp_path, rate_limit="2/min"))
+    app = create_app(make_settings(database_url, rate_limit="2/min"))
     with TestClient(app) as c:
         codes = [post_form(c, key=f"key-{i:08d}").status_code for i in range(3)]
         assert codes == [200, 200, 429]

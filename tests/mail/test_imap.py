@@ -21,10 +21,11 @@ def test_fetch_peek_seen_uidvalidity(dovecot: DovecotServer) -> None:
         uids = box.uids_after(0)
         assert len(uids) == 3
         assert box.unseen_uids() == uids
-        fetched = dict(box.fetch(uids, batch_size=2))
+        fetched = {f.uid: f.raw for f in box.fetch(uids, batch_size=2)}
         for n, uid in zip((1, 2, 3), uids, strict=True):
             # The LDA prepends Return-Path; IMAP serves CRLF line ends.
-            assert fetched[uid].replace(b"\r\n", b"\n").endswith(incoming_mail(n=n))
+            raw = fetched[uid]
+            assert raw is not None and raw.replace(b"\r\n", b"\n").endswith(incoming_mail(n=n))
         # BODY.PEEK[] must not set \Seen: an interrupted import loses nothing.
         assert all("\\Seen" not in f for f in dovecot.flags().values())
         box.mark_seen(uids[:2])

@@ -60,3 +60,11 @@ def test_unreachable_server_is_temporary() -> None:
     with pytest.raises(MailSendError) as info:
         asyncio.run(sender.send(ack_mail()))
     assert info.value.temporary
+
+
+def test_ack_subject_is_one_line_whatever_the_sender_wrote() -> None:
+    # An encoded line break in the sender's subject once made the acknowledgement raise, and
+    # the whole mail was then quarantined with its From.
+    msg = ack_mail(subject="宿舍\r\nBcc: x@evil.example\n 晚归")
+    assert msg["Subject"] == "Re: 宿舍 Bcc: x@evil.example 晚归【已收到】回执 1234-5678-9012-3456"
+    assert msg["Bcc"] is None

@@ -93,7 +93,7 @@ def _client(n: int, base: str, stop: threading.Event, out: Outcome) -> None:
 
 
 def _crash_run(database_url: str, engine: Engine, tmp_path: Path, workers: int) -> Outcome:
-    env = server_env(database_url, tmp_path, YIJIAN_LOG_LEVEL="WARNING")
+    env = server_env(database_url, YIJIAN_LOG_LEVEL="WARNING")
     log = tmp_path / "server.log"
     server = LiveServer(env, log, workers=workers)
     port = server.port
@@ -150,4 +150,4 @@ def test_sigkill_under_load_loses_and_doubles_nothing(
     # The run must have exercised what it claims: many receipts, and in-flight retries.
     assert len(out.receipts) >= 20, len(out.receipts)
     assert out.retried >= 1, "no request was in flight at any kill"
-    _check(server_env(database_url, tmp_path), engine, out, tmp_path)
+    _check(server_env(database_url), engine, out, tmp_path)

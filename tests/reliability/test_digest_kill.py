@@ -8,7 +8,6 @@ from __future__ import annotations
 import signal
 import subprocess
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, update
@@ -30,10 +29,10 @@ def send(env: dict[str, str], day: str, crash_at: str | None = None
     ("crash_at", "mails"), [("digest.after_claim", 1), ("digest.after_send", 2)]
 )
 def test_digest_sender_killed_mid_pass(
-    crash_at: str, mails: int, database_url: str, engine: Engine, demo: None, tmp_path: Path,
+    crash_at: str, mails: int, database_url: str, engine: Engine, demo: None,
     smtp_server: SmtpServer,
 ) -> None:
-    env = digest_env(database_url, tmp_path, smtp_server)
+    env = digest_env(database_url, smtp_server)
     day = seed_yesterday(engine)
     killed = send(env, day, crash_at)
     assert killed.returncode == -signal.SIGKILL, killed.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 from datetime import timedelta
 from email import policy
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -169,11 +168,10 @@ def test_attachments_download_only(client: TestClient, chief: str, engine: Engin
 
 
 def test_reply_shows_on_receipt_page_and_is_emailed(
-    database_url: str, demo: None, engine: Engine, tmp_path: Path, smtp_server: SmtpServer
+    database_url: str, demo: None, engine: Engine, smtp_server: SmtpServer
 ) -> None:
     settings = make_settings(
         database_url,
-        tmp_path,
         smtp_host=smtp_server.host,
         smtp_port=smtp_server.port,
         smtp_security="none",

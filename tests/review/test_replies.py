@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.core.errors import Invalid
-from app.models import AdminUser, AuditLog, OutboxMail, Reply
-from app.outbox.service import due_mail
+from app.models import AdminUser, AuditLog, OutboxMail, Reply, utcnow
+from app.outbox.service import claim_due_mail
 from app.review.replies import REPLY_HOLD, ReplyOutcome, reply_and_send, reply_to_item
 from tests.conftest import TEST_SECRET, make_settings
 from tests.factories import add_admin, insert_submissions
@@ -45,17 +44,17 @@ def test_a_fresh_reply_mail_is_held_from_the_worker(demo: None, engine: Engine) 
         s.commit()
         assert saved.wanted and saved.outbox_id is not None and saved.message is not None
         # The request sends it itself; were the worker to take it now, it would go out twice.
-        assert due_mail(s) == []
+        assert claim_due_mail(s, now=utcnow()) == []
         row = s.get(OutboxMail, saved.outbox_id)
         assert row is not None
         assert abs(row.next_attempt_at - row.created_at - REPLY_HOLD) < timedelta(seconds=5)
 
 
 def test_refused_or_unmailed_replies(
-    demo: None, engine: Engine, database_url: str, tmp_path: Path
+    demo: None, engine: Engine, database_url: str
 ) -> None:
     chief, sid = chief_and_item(engine)
-    settings = make_settings(database_url, tmp_path, mail_from="yijian@school.example")
+    settings = make_settings(database_url, mail_from="yijian@school.example")
 
     def reply(body: str) -> ReplyOutcome:
         return asyncio.run(

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from app.campaign.service import IntakeState
 from app.core.db import make_engine
 from app.core.errors import Conflict
-from app.intake.service import Stored
+from app.intake.service import Stored, prepare_submissions, store_submissions
 from app.models import Submission
 from app.storage.writer import (
     BatchWriter,
@@ -23,6 +23,7 @@ from app.storage.writer import (
     make_writer,
 )
 from tests.conftest import TEST_SECRET
+from tests.factories import new_submission
 from tests.storage import numbered
 
 SUBMISSIONS = Submissions(TEST_SECRET, tagger=None)
@@ -200,3 +201,57 @@ def test_sqlite_is_durable(engine: Engine) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+
+
+def test_submissions_in_a_batch_go_in_key_order(demo_state: IntakeState) -> None:
+    """Two processes with overlapping keys lock the unique index in one order."""
+    arrived = [numbered(i) for i in (5, 2, 9, 1)] + [new_submission(text="无请求编号")]
+    batch = prepare_submissions(
+        secret=TEST_SECRET, items=[(new, demo_state) for new in arrived], tagger=None
+    )
+    assert [p.new.idempotency_key for p in batch.fresh] == [
+        "grp-000001", "grp-000002", "grp-000005", "grp-000009", None
+    ]
+
+
+def test_a_key_held_by_another_process_is_waited_for_not_refused(
+    engine: Engine, demo_state: IntakeState
+) -> None:
+    """Another process holds the same key in an open transaction past our lock timeout
+    (as in a deadlock, where PostgreSQL cancels one side): we try again, and once it has
+    committed we answer with its receipt instead of "not saved"."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writers queue on the write lock: no lock waits between rows")
+    item = (numbered(1), demo_state)
+    results: list[object] = []
+    with Session(engine) as other, Session(engine) as ours:
+        store_submissions(other, secret=TEST_SECRET, items=[item])  # not committed
+
+        def store() -> None:
+            ours.execute(text("SET lock_timeout = '300ms'"))
+            results.extend(SUBMISSIONS.store(ours, [item]))
+            ours.commit()
+
+        thread = threading.Thread(target=store)
+        thread.start()
+        # The batch insert times out, then the first insert of the item alone; only then
+        # does the other process commit.
+        lock_waits(engine, episodes=3, timeout=15)
+        other.commit()
+        thread.join()
+    [stored] = results
+    assert isinstance(stored, Stored) and stored.replayed
+    with Session(engine) as s:
+        assert len(s.exec(select(Submission)).all()) == 1
+
+
+def lock_waits(engine: Engine, *, episodes: int, timeout: float) -> None:
+    """Return when the `episodes`-th statement starts waiting on a lock (or at timeout)."""
+    query = text("SELECT query_start FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+    started: set[object] = set()
+    deadline = time.monotonic() + timeout
+    with engine.connect() as conn:
+        while len(started) < episodes and time.monotonic() < deadline:
+            started.update(conn.execute(query).scalars())
+            conn.commit()
+            time.sleep(0.01)

@@ -54,7 +54,7 @@ def test_eval_command(tmp_path: Path) -> None:
         '{"text": "老师办有偿补习班", "check": 4}\n{"text": "谢谢老师", "check": 0}\n',
         encoding="utf-8",
     )
-    result = CliRunner().invoke(tagger_app, ["eval", str(data), "--model-dir", str(tmp_path)])
+    result = CliRunner().invoke(tagger_app, ["eval", str(data), "--shipped"])
     assert result.exit_code == 0, result.output
     assert "top-1 accuracy: 1.000" in result.output
     assert "confusion" in result.output

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from app.tagging import CHECKS, Suggestion, Tagger, load_tagger, normalize, validate_text
 
@@ -47,9 +47,8 @@ def test_unknown_backend() -> None:
         load_tagger("nope")
 
 
-def test_model_dir_without_models_uses_shipped(tmp_path: Path) -> None:
-    assert load_tagger(model_dir=tmp_path).version == load_tagger().version
-    assert load_tagger(model_dir=tmp_path / "missing").version == load_tagger().version
+def test_a_database_without_models_uses_the_shipped_one(engine: Engine) -> None:
+    assert load_tagger(engine=engine).version == load_tagger().version
 
 
 @pytest.mark.parametrize(

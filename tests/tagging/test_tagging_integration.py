@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -12,7 +11,7 @@ from sqlmodel import Session, select
 from app.campaign.service import get_intake_state
 from app.core.errors import Closed, Conflict
 from app.intake.service import NewSubmission, store_submissions
-from app.models import Submission
+from app.models import Submission, TaggerModel
 from app.tagging.corrections import correct_tag
 from tests.conftest import TEST_SECRET, run_cli, server_env
 from tests.factories import add_submission, new_submission, post_form
@@ -89,7 +88,7 @@ def test_tag_api(client: TestClient) -> None:
     assert client.post("/api/v1/tag", content=b"nope").status_code == 422
 
 
-def test_tag_cli(tmp_path: Path, database_url: str) -> None:
+def test_tag_cli(database_url: str) -> None:
     lines = "\n".join(
         [
             json.dumps({"id": 1, "text": "食堂饭菜太贵"}),
@@ -98,7 +97,7 @@ def test_tag_cli(tmp_path: Path, database_url: str) -> None:
             json.dumps({"id": 4, "text": "你好"}),
         ]
     )
-    out = run_cli(server_env(database_url, tmp_path), "tag", stdin=lines)
+    out = run_cli(server_env(database_url), "tag", stdin=lines)
     rows = [json.loads(x) for x in out.stdout.splitlines()]
     assert [r.get("id") for r in rows] == [1, None, 3, 4]
     assert rows[0]["check"] == 5 and "error" in rows[1] and "error" in rows[2]
@@ -106,10 +105,10 @@ def test_tag_cli(tmp_path: Path, database_url: str) -> None:
 
 
 def test_retrain_learns_admin_corrections(
-    tmp_path: Path, database_url: str, engine: Engine, demo: None, session: Session
+    database_url: str, engine: Engine, demo: None, session: Session
 ) -> None:
     text = "希望学校多组织老师去先进学校跟岗学习"
-    env = server_env(database_url, tmp_path)
+    env = server_env(database_url)
     before = run_cli(env, "tag", stdin=json.dumps({"text": text}))
     old = json.loads(before.stdout)["check"]
     new_check = 3 if old != 3 else 2
@@ -120,6 +119,6 @@ def test_retrain_learns_admin_corrections(
     session.commit()
     done = run_cli(env, "tagger", "retrain")
     assert done.returncode == 0 and "3 条人工更正" in done.stdout, done.stderr
-    assert list((tmp_path / "models").glob("*.npz"))
+    assert session.exec(select(TaggerModel.file_name)).all()  # in the database
     after = run_cli(env, "tag", stdin=json.dumps({"text": text}))
     assert json.loads(after.stdout)["check"] == new_check

@@ -1,0 +1,1 @@
+"""Statistics: the admin dashboard, the public transparency page and the counting API."""

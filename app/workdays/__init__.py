@@ -1,0 +1,1 @@
+"""Working-day arithmetic on China's official calendar (see service.py)."""
