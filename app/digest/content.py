@@ -21,12 +21,12 @@ from app.documents.tables import ExportRow, submissions_xlsx
 from app.models import (
     CHANNEL_LABELS,
     CHECK_NAMES,
+    OPEN_STATUSES,
     Bureau,
     Channel,
     Rating,
     Reply,
     Role,
-    Status,
     Submission,
     Unit,
 )
@@ -36,8 +36,6 @@ from app.review.export import SUBMISSION_LABELS
 RECENT_PER_CHECK = 3
 OVERDUE_LISTED = 10
 EXCERPT_CHARS = 60
-# Statuses that still wait for someone to act; replied/closed/invalid/duplicate do not.
-OPEN_STATUSES = (Status.new.value, Status.classified.value, Status.forwarded.value)
 
 _label = SUBMISSION_LABELS.check
 CHECK_COLUMNS: tuple[int | None, ...] = (*CHECK_NAMES.keys(), None)

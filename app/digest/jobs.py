@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.core.config import Settings
-from app.core.db import claim_engine, session_scope
+from app.core.db import claim_engine, exclusive, session_scope
 from app.core.errors import Unavailable, UserError
 from app.core.jobs import Job, JobContext, checkpoint
 from app.core.time import TZ
@@ -39,6 +39,7 @@ from app.digest.service import (
     mark_failed,
     mark_sent,
     mark_skipped,
+    release_claim,
     renew_lease,
 )
 from app.mail.compose import build_message
@@ -66,6 +67,8 @@ def jobs(context: JobContext) -> list[Job]:
 
 
 MAX_DIGESTS_PER_TICK = 50
+BUREAU_BUSY_RETRY = timedelta(minutes=1)
+BUREAU_BUSY = "同一教育局的另一期摘要正在发送，这期稍后自动发送。"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -150,7 +153,34 @@ def _deliver(
     now: datetime,
     force: bool,
 ) -> DigestOutcome:
-    """Build and send one claimed digest, then record the result. Never raises."""
+    """Build and send one claimed digest, then record the result. Never raises.
+
+    One digest per bureau at a time: a day's and a week's digest due together (both on a
+    Monday morning) would otherwise each find a phase's report not yet sent and both
+    attach it. The later one is given back and claimed again a minute on.
+    """
+    with exclusive(engine, f"digest-bureau-{claimed.bureau_id}") as mine:
+        if mine:
+            return _build_and_send(engine, writes, settings, sender, claimed, now=now, force=force)
+    with session_scope(writes) as w:
+        release_claim(
+            w, digest_id=claimed.id, attempts=claimed.attempts, retry_at=now + BUREAU_BUSY_RETRY
+        )
+    return DigestOutcome(
+        claimed.id, claimed.bureau_id, claimed.period.key, DigestStatus.pending, BUREAU_BUSY
+    )
+
+
+def _build_and_send(
+    engine: Engine,
+    writes: Engine,
+    settings: Settings,
+    sender: MailSender,
+    claimed: _Claimed,
+    *,
+    now: datetime,
+    force: bool,
+) -> DigestOutcome:
 
     def outcome(status: DigestStatus, error: str | None = None) -> DigestOutcome:
         return DigestOutcome(claimed.id, claimed.bureau_id, claimed.period.key, status, error)

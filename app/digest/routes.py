@@ -13,7 +13,7 @@ from app.accounts.pages import NavGroup, register_nav, render_admin
 from app.audit.service import record_audit
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import Invalid, UserError
-from app.digest.jobs import send_digest_now
+from app.digest.jobs import BUREAU_BUSY, send_digest_now
 from app.digest.schedule import (
     WEEKDAY_NAMES,
     ensure_default_setting,
@@ -34,6 +34,7 @@ NOTICES = {
     DigestStatus.failed.value: "发送失败，系统会自动重试，原因见下表。",
     DigestStatus.skipped.value: "没有新意见，未发送。",
     DigestStatus.sending.value: "另一个进程正在发送这期摘要，请稍后刷新查看结果。",
+    DigestStatus.pending.value: BUREAU_BUSY,
     "saved": "设置已保存。",
 }
 

@@ -176,6 +176,26 @@ def renew_lease(
     return renewed.rowcount == 1
 
 
+def release_claim(
+    session: Session, *, digest_id: int, attempts: int, retry_at: datetime
+) -> None:
+    """Give a claimed digest back unsent (the try not counted), to be claimed from retry_at."""
+    session.execute(
+        update(Digest)
+        .where(
+            col(Digest.id) == digest_id,
+            col(Digest.attempts) == attempts,
+            col(Digest.status) == DigestStatus.sending.value,
+        )
+        .values(
+            status=DigestStatus.pending,
+            claimed_until=None,
+            next_attempt_at=retry_at,
+            attempts=attempts - 1,
+        )
+    )
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Backoff after the n-th failed attempt: 1, 2, 4 ... minutes, at most two hours."""
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), timedelta(hours=2))

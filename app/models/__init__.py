@@ -40,6 +40,7 @@ from app.models.outbox import OutboxKind, OutboxMail, OutboxStatus
 from app.models.submission import (
     CHANNEL_LABELS,
     CHECK_NAMES,
+    OPEN_STATUSES,
     STATUS_LABELS,
     UNTAGGED_LABEL,
     Attachment,
@@ -61,6 +62,7 @@ __all__ = [
     "INBOUND_STATUS_LABELS",
     "MEASURE_STATUS_LABELS",
     "MEETING_LABELS",
+    "OPEN_STATUSES",
     "PHASE_LABELS",
     "RATING_LABELS",
     "STATUS_LABELS",

@@ -45,6 +45,9 @@ class Status(StrEnum):
     duplicate = "duplicate"
 
 
+# The statuses that still wait for someone to act; replied/closed/invalid/duplicate do not.
+OPEN_STATUSES = (Status.new.value, Status.classified.value, Status.forwarded.value)
+
 STATUS_LABELS: dict[Status, str] = {
     Status.new: "新收",
     Status.classified: "已分类",

@@ -7,18 +7,29 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlmodel import Session, col
 
 from app.accounts.access import select_visible_submissions, visible_units
 from app.core.errors import Invalid
-from app.core.time import local_midnight, parse_day
-from app.models import AdminUser, Channel, Role, Status, Submission, SubmissionFollowup, Unit
+from app.core.time import local_midnight, parse_day, today_local
+from app.models import (
+    OPEN_STATUSES,
+    AdminUser,
+    Channel,
+    Reply,
+    Role,
+    Status,
+    Submission,
+    SubmissionFollowup,
+    Unit,
+)
 from app.review.overview import Overview, OverviewCache
 from app.review.service import assignable_users, may_assign
+from app.workdays.service import overdue_cutoff
 
 PAGE_SIZE = 50
 MAX_QUERY = 100
@@ -26,7 +37,13 @@ MAX_QUERY = 100
 # row's stored time (docs/threat-model.md, "Timing"); the row's place is looked up instead.
 _CURSOR = re.compile(r"^[1-9]\d{0,11}$")
 # The URL parameters the queue, its exports and the digest links understand, in this order.
-PARAMS = ("unit", "check", "status", "channel", "role", "anonymous", "from", "to", "q", "mine")
+PARAMS = (
+    "unit", "check", "status", "state", "channel", "role", "anonymous", "from", "to", "q", "mine"
+)
+# Where an item stands, as the statistics count it: answered (a reply, or 已答复/已办结),
+# open (new, classified or forwarded, and no reply yet), overdue (open past the promised
+# working days). "check=none" selects the items no check was given yet (待归类).
+STATES = {"answered": "已答复", "open": "未答复", "overdue": "超期"}
 
 
 @dataclass(frozen=True)
@@ -35,7 +52,9 @@ class QueueFilter:
 
     unit: str | None = None
     check: int | None = None
+    untagged: bool = False
     status: Status | None = None
+    state: Literal["answered", "open", "overdue"] | None = None
     channel: Channel | None = None
     role: str | None = None
     anonymous: bool | None = None
@@ -51,8 +70,9 @@ class QueueFilter:
         f = replace(self, **changes) if changes else self
         values: dict[str, str | None] = {
             "unit": f.unit,
-            "check": None if f.check is None else str(f.check),
+            "check": "none" if f.untagged else (None if f.check is None else str(f.check)),
             "status": f.status.value if f.status else None,
+            "state": f.state,
             "channel": f.channel.value if f.channel else None,
             "role": f.role,
             "anonymous": None if f.anonymous is None else ("1" if f.anonymous else "0"),
@@ -127,10 +147,13 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
     """Read the queue's URL parameters; empty values mean "any", bad ones raise Invalid."""
     p = {k: v.strip() for k, v in params.items() if isinstance(v, str) and v.strip()}
     check = None
-    if "check" in p:
+    if "check" in p and p["check"] != "none":
         if p["check"] not in {"0", "1", "2", "3", "4", "5"}:
-            raise Invalid("五查类别只能是 0 到 5。", field="check")
+            raise Invalid("五查类别只能是 0 到 5，或 none（待归类）。", field="check")
         check = int(p["check"])
+    state = p.get("state")
+    if state is not None and state not in STATES:
+        raise Invalid("办理进度只能是 answered、open 或 overdue。", field="state")
     status = None
     if "status" in p:
         if p["status"] not in {s.value for s in Status}:
@@ -163,7 +186,9 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
     return QueueFilter(
         unit=p.get("unit"),
         check=check,
+        untagged=p.get("check") == "none",
         status=status,
+        state=cast(Literal["answered", "open", "overdue"] | None, state),
         channel=channel,
         role=p.get("role"),
         anonymous=anonymous,
@@ -194,8 +219,12 @@ def _filtered(session: Session, *, user: AdminUser, f: QueueFilter) -> _Query:
         query = query.where(col(Submission.unit_id) == unit.id)
     if f.check is not None:
         query = query.where(col(Submission.check) == f.check)
+    if f.untagged:
+        query = query.where(col(Submission.check).is_(None))
     if f.status is not None:
         query = query.where(col(Submission.status) == f.status.value)
+    if f.state is not None:
+        query = query.where(_in_state(f.state, today=today_local()))
     if f.channel is not None:
         query = query.where(col(Submission.channel) == f.channel.value)
     if f.role is not None:
@@ -219,6 +248,20 @@ def _filtered(session: Session, *, user: AdminUser, f: QueueFilter) -> _Query:
     if f.mine:
         query = query.where(col(Submission.assignee_id) == user.id)
     return query
+
+
+def _in_state(state: str, *, today: date) -> Any:
+    """The condition for items in `state` (see STATES), as the statistics page counts."""
+    status = col(Submission.status)
+    replied = exists().where(col(Reply.submission_id) == col(Submission.id))
+    answered = or_(status.in_((Status.replied.value, Status.closed.value)), replied)
+    if state == "answered":
+        return answered
+    still_open = and_(status.in_(OPEN_STATUSES), ~replied)
+    if state == "open":
+        return still_open
+    overdue_before = local_midnight(overdue_cutoff(today=today))
+    return and_(still_open, col(Submission.created_at) < overdue_before)
 
 
 def _ordered(query: _Query, f: QueueFilter, after: tuple[datetime, int] | None) -> _Query:

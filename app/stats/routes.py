@@ -21,7 +21,6 @@ from app.models import AdminRole, Channel, Role, Status
 from app.stats.charts import bar_chart, column_chart, heat_map
 from app.stats.service import (
     CHECK_KEYS,
-    UNTAGGED_KEY,
     Row,
     StatsCache,
     Summary,
@@ -63,33 +62,25 @@ class Table:
 
 
 class Links:
-    """Queue links for the figures of one period.
-
-    The queue has no filter for "answered" (a reply or status 已答复/已办结), "still open"
-    (three statuses), "overdue" or "not tagged yet"; those link to the nearest list: answered
-    to status 已答复, open to the row's items oldest first, overdue to those received up to the
-    last overdue day oldest first, untagged to all the row's items.
-    """
+    """Queue links for the figures of one period: each opens the queue filtered to exactly
+    the items behind the figure (the queue's `state` and `check=none` count as we do)."""
 
     def __init__(self, summary: Summary, *, unit: str | None = None) -> None:
-        assert summary.period is not None and summary.overdue_before is not None
+        assert summary.period is not None
         self.period = summary.period
         # A bureau admin looking at one unit: every link stays within it.
         self.base = {"unit": unit} if unit else {}
-        self.last_overdue_day = summary.overdue_before - timedelta(days=1)
 
     def figure(self, scope: dict[str, str], figure: str) -> str:
         """The queue link of one figure of the items `scope` selects in the period."""
         start = max(date.fromisoformat(scope.get("from", "0001-01-01")), self.period.start)
         end = min(date.fromisoformat(scope.get("to", "9999-12-31")), self.period.end)
-        if figure == "overdue":
-            end = min(end, self.last_overdue_day)
         params = {**self.base, **scope, "from": start.isoformat(), "to": end.isoformat()}
-        if figure == "answered":
-            params["status"] = Status.replied.value
-        elif figure == "closed":
+        if figure == "closed":
             params["status"] = Status.closed.value
-        elif figure in ("open", "overdue"):
+        elif figure in ("answered", "open", "overdue"):
+            params["state"] = figure
+        if figure in ("open", "overdue"):
             params["sort"] = "old"
         return "/admin?" + urlencode(params)
 
@@ -99,8 +90,8 @@ class Links:
 
 
 def check_scope(row: Row) -> dict[str, str]:
-    """The queue filter of a by_check row (or heat map cell); 待归类 has none."""
-    return {} if row.key == UNTAGGED_KEY else {"check": row.key}
+    """The queue filter of a by_check row (or heat map cell); 待归类 is check=none."""
+    return {"check": row.key}
 
 
 def _channel_scope(row: Row) -> dict[str, str]:

@@ -33,6 +33,7 @@ from app.core.time import local_midnight, today_local
 from app.models import (
     CHANNEL_LABELS,
     CHECK_NAMES,
+    OPEN_STATUSES,
     PHASE_LABELS,
     UNTAGGED_LABEL,
     Campaign,
@@ -52,11 +53,10 @@ from app.review.overview import data_version
 from app.workdays.service import (
     DEFAULT_ANSWER_WORKING_DAYS,
     add_working_days,
+    overdue_cutoff,
     working_day_numbers,
 )
 
-# Statuses that still wait for someone to act.
-OPEN_STATUSES = (Status.new.value, Status.classified.value, Status.forwarded.value)
 UNTAGGED_KEY = "none"
 # The keys of by_check, in order: the five checks, 未归类 (0), then 待归类 (not tagged yet).
 CHECK_KEYS: tuple[str, ...] = (*(str(c) for c in (1, 2, 3, 4, 5, 0)), UNTAGGED_KEY)
@@ -141,14 +141,6 @@ def check_key(check: int | None) -> str:
 def check_label(key: str) -> str:
     """The Chinese name of a by_check key."""
     return UNTAGGED_LABEL if key == UNTAGGED_KEY else CHECK_NAMES[int(key)]
-
-
-def overdue_cutoff(*, today: date, working_days: int = DEFAULT_ANSWER_WORKING_DAYS) -> date:
-    """The first day of receipt whose promised answer day has not passed by `today`."""
-    day = today
-    while add_working_days(day - timedelta(days=1), working_days) >= today:
-        day -= timedelta(days=1)
-    return day
 
 
 def _local_day(column: Any, dialect: str) -> ColumnElement[Any]:

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text, update
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings
-from app.core.db import claim_engine, session_scope
+from app.core.db import claim_engine, exclusive, session_scope
 from app.core.errors import Conflict, Invalid
 from app.digest.content import build_digest, digest_xlsx, render_digest
 from app.digest.jobs import DigestOutcome, send_digest_now, send_due_digests
@@ -428,6 +428,24 @@ def test_send_now_pressed_in_two_processes_sends_once(
     refused = [o for o in outcomes if isinstance(o, Conflict)]
     assert [o.status for o in sent] == [DigestStatus.sent] and len(refused) == 1
     assert len(smtp_server.messages) == 1
+
+
+def test_one_digest_per_bureau_at_a_time(
+    engine: Engine, demo: None, digest_settings: Settings, smtp_server: SmtpServer
+) -> None:
+    seed(engine, n=10)
+    with Session(engine) as s:
+        bureau_id = default_bureau(s).id
+    # Another worker is building this bureau's other digest (the week's, say) right now.
+    with exclusive(engine, f"digest-bureau-{bureau_id}") as held:
+        assert held
+        [out] = tick(engine, digest_settings, smtp_server, NOW)
+    assert out.status == DigestStatus.pending and smtp_server.messages == []
+    row = the_digest(engine)  # given back, the try not counted
+    assert (row.status, row.attempts, row.claimed_until) == (DigestStatus.pending, 0, None)
+    assert tick(engine, digest_settings, smtp_server, NOW) == []  # not before a minute
+    [out] = tick(engine, digest_settings, smtp_server, NOW + timedelta(minutes=1))
+    assert out.status == DigestStatus.sent and len(smtp_server.messages) == 1
 
 
 def postgresql_only(engine: Engine) -> None:

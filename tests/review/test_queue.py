@@ -14,7 +14,9 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.models import AdminRole, AuditLog, Submission
+from app.core.db import session_scope
+from app.core.time import local_midnight, today_local
+from app.models import AdminRole, AuditLog, Reply, Submission, utcnow
 from tests.factories import PASSWORD, ROW_TIME, add_admin, insert_submissions
 from tests.helpers import login, soup
 
@@ -51,6 +53,31 @@ def test_filters_combine_and_stay_in_links(client: TestClient, chief: str, engin
     # Counts at the top cover everything visible, not just the filter.
     by_check = soup(page.text).select_one("#by-check")
     assert by_check is not None and "3" in by_check.text
+
+
+def test_progress_and_untagged_filters(client: TestClient, chief: str, engine: Engine) -> None:
+    today = today_local()
+    long_ago = local_midnight(today - timedelta(days=30))
+    ids = insert_submissions(
+        engine,
+        rows=[
+            {"check": 3, "at": long_ago},  # open for a month: overdue
+            {"check": None, "at": utcnow()},  # open, received today, not tagged yet
+            {"check": 3, "status": "replied"},
+            {"check": 1, "status": "closed"},
+            {"check": 2, "at": long_ago},  # open status, but a reply was written: answered
+            {"check": 2, "status": "invalid"},
+        ],
+    )
+    with session_scope(engine) as s:
+        s.add(Reply(submission_id=ids[4], body="已处理", created_at=utcnow()))
+    assert sorted(ids_on(client.get("/admin?state=answered").text)) == [ids[2], ids[3], ids[4]]
+    assert sorted(ids_on(client.get("/admin?state=open").text)) == [ids[0], ids[1]]
+    assert ids_on(client.get("/admin?state=overdue").text) == [ids[0]]
+    assert ids_on(client.get("/admin?check=none").text) == [ids[1]]
+    form = soup(client.get("/admin?state=overdue&check=none").text)
+    assert form.select_one('select[name="state"] option[selected]')["value"] == "overdue"
+    assert form.select_one('select[name="check"] option[selected]')["value"] == "none"
 
 
 def test_date_range_is_local_and_inclusive(client: TestClient, chief: str, engine: Engine) -> None:
@@ -120,6 +147,8 @@ def test_page_cursors_carry_no_time(client: TestClient, demo: None, engine: Engi
         "from=2025-13-01",
         "from=2025-03-02&to=2025-03-01",
         "sort=random",
+        "state=late",
+        "check=None",
         "after=xyz",
         "after=99999999999999999999-1",
         "unit=nowhere",

@@ -19,7 +19,8 @@ from app.models import (
     Role,
     Unit,
 )
-from app.stats.service import Period, Row, choose_period, overdue_cutoff, summarize
+from app.stats.service import Period, Row, choose_period, summarize
+from app.workdays.service import overdue_cutoff
 from tests.factories import add_measure, unit_id
 from tests.stats import data
 from tests.stats.data import FIRST, LAST, figures, in_period, local_day
