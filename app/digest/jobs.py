@@ -181,6 +181,7 @@ def _build_and_send(
     now: datetime,
     force: bool,
 ) -> DigestOutcome:
+    """_deliver's work once the bureau is ours: build, check the lease, send, record."""
 
     def outcome(status: DigestStatus, error: str | None = None) -> DigestOutcome:
         return DigestOutcome(claimed.id, claimed.bureau_id, claimed.period.key, status, error)
