@@ -30,6 +30,8 @@ from app.core.db import make_engine
 from app.core.handlers import install_error_handlers
 from app.core.middleware import AccessLogMiddleware, SecurityMiddleware
 from app.core.ratelimit import RateLimiter
+from app.dialogue import api as dialogue_api
+from app.dialogue import routes as dialogue_routes
 from app.digest import routes as digest_routes
 from app.inbox import routes as inbox_routes
 from app.intake import api, api_docs, slip_routes
@@ -64,6 +66,8 @@ ROUTERS = (
     stats_public_routes.router,
     reports_routes.router,
     api.router,
+    dialogue_routes.router,
+    dialogue_api.router,
 )
 
 HERE = Path(__file__).parent

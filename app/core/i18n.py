@@ -214,6 +214,33 @@ EN: dict[str, str] = {
     ),
     "没有这个接口": "No such endpoint",
     "不支持这种请求方式": "This request method is not supported",
+    # The dialogue on the receipt page (app/dialogue).
+    "答复与沟通": "Replies and questions",
+    "您的评价": "Your rating",
+    "您对这条答复满意吗？": "Are you satisfied with this reply?",
+    "满意": "Satisfied",
+    "基本满意": "Mostly satisfied",
+    "不满意": "Not satisfied",
+    "意见（可选）": "Comment (optional)",
+    "提交评价": "Send rating",
+    "评价答复": "Rate the reply",
+    "办理人员的问题": "A question from the office",
+    "您的补充": "You added",
+    "附件": "Files",
+    "回答问题或补充情况": "Answer a question or add information",
+    "补充内容": "Your answer or addition",
+    "发送": "Send",
+    "已收到您的补充，办理人员会看到。": "Received. The office will see what you added.",
+    "感谢您的评价。": "Thank you for your rating.",
+    "请填写要补充的内容，或选择照片、PDF 文件。": (
+        "Please write something or choose a photo or PDF."
+    ),
+    "这条答复已经评价过了。": "This reply has already been rated.",
+    "没有找到这条答复。": "No such reply.",
+    "请选择满意、基本满意或不满意。": "Please choose satisfied, mostly satisfied or not satisfied.",
+    "这个评价链接无效。": "This rating link is not valid.",
+    "内容不能超过 {} 字。": "At most {} characters, please.",
+    "意见不能超过 {} 字。": "The comment may have at most {} characters.",
 }
 
 

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from app.core.config import Settings
 from app.core.errors import Closed, Invalid
+from app.dialogue.service import mark_unread
 from app.inbox.prepare import SUBJECT_TAG, Prepared
 from app.intake import receipts
 from app.intake.service import (
@@ -274,6 +275,7 @@ def _ingest(
             _record(session, where, status=InboundStatus.quarantined, reason="invalid:text")
             return Ingested(InboundStatus.quarantined, None, False)
         session.add(SubmissionFollowup(submission_id=target, channel=Channel.email, text=text))
+        mark_unread(session, submission_id=target)
         _record(session, where, status=InboundStatus.followup, submission_id=target)
         return Ingested(InboundStatus.followup, target, False)
 

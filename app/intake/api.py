@@ -1,25 +1,23 @@
-"""JSON API v1: submissions and receipt lookups."""
+"""JSON API v1: submissions and tagging (the receipt endpoints: app/dialogue/api.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, FastAPI, Path, Request
+from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 from starlette.concurrency import run_in_threadpool
 
-from app.core.deps import LookupLimit, SessionDep, SettingsDep, SubmitLimit, TagLimit
+from app.core.deps import SettingsDep, SubmitLimit, TagLimit
 from app.core.errors import Invalid
 from app.intake import receipts
 from app.intake.service import (
     NewSubmission,
-    lookup_receipt,
     validate_idempotency_key,
     validate_submission,
 )
 from app.intake.store import store
-from app.models import Channel, Status
+from app.models import Channel
 from app.tagging import MAX_TEXT_CHARS, Tagger, validate_text
 
 router = APIRouter(prefix="/api/v1", tags=["v1"])
@@ -76,20 +74,6 @@ class ReceiptOut(BaseModel):
     replayed: bool
 
 
-class ReplyOut(BaseModel):
-    body: str
-    created_at: datetime
-
-
-class StatusOut(BaseModel):
-    unit: str
-    status: Status
-    status_label: str
-    created_at: datetime
-    check: int | None
-    replies: list[ReplyOut]
-
-
 ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorOut} for code in (400, 403, 404, 409, 413, 422, 429, 503)
 }
@@ -122,28 +106,6 @@ async def create_submission(
     )
     stored = await store(request, new)
     return ReceiptOut(receipt=receipts.format_receipt(stored.receipt), replayed=stored.replayed)
-
-
-@router.get(
-    "/receipts/{receipt}", response_model=StatusOut, responses=ERRORS, dependencies=[LookupLimit]
-)
-async def get_receipt(
-    receipt: Annotated[str, Path(pattern=RECEIPT_PATTERN)],
-    session: SessionDep,
-    settings: SettingsDep,
-) -> StatusOut:
-    """Status and replies for a receipt code (spaces or dashes allowed)."""
-    view = await run_in_threadpool(
-        lookup_receipt, session, secret=settings.secret_key, receipt=receipt
-    )
-    return StatusOut(
-        unit=view.unit_name,
-        status=view.status,
-        status_label=view.status_label,
-        created_at=view.created_at,
-        check=view.check,
-        replies=[ReplyOut(body=r.body, created_at=r.created_at) for r in view.replies],
-    )
 
 
 class TagIn(BaseModel):

@@ -21,16 +21,16 @@ from app.core.deps import LookupLimit, SessionDep, SettingsDep, limit_submission
 from app.core.errors import Invalid, NotFound, TooLarge, Unsupported
 from app.core.forms import form_text, text_fields, uploaded_files
 from app.core.render import render, render_slotted
+from app.dialogue.service import load_sender_page
 from app.intake import receipts
 from app.intake.service import (
     NewSubmission,
-    lookup_receipt,
     validate_idempotency_key,
     validate_submission,
 )
 from app.intake.store import intake_state, store
 from app.intake.uploads import clean_files
-from app.models import Channel, Role, Unit
+from app.models import REPLY_RATING_LABELS, Channel, Role, Unit
 
 router = APIRouter()
 
@@ -191,10 +191,16 @@ async def receipt_status(
     form = await request.form(max_files=0, max_fields=5)
     value = form_text(form, "receipt")
     try:
-        view = await run_in_threadpool(
-            lookup_receipt, session, secret=settings.secret_key, receipt=value
+        page = await run_in_threadpool(
+            load_sender_page, session, secret=settings.secret_key, receipt=value
         )
     except (Invalid, NotFound) as exc:
         context = {"error": exc.message, "value": value[:40]}
         return render(request, "intake/lookup.html", context, status=exc.status)
-    return render(request, "intake/status.html", {"view": view})
+    shown: dict[str, Any] = {
+        "view": page.view,
+        "thread": page.thread,
+        "receipt": page.receipt,
+        "rating_labels": REPLY_RATING_LABELS,
+    }
+    return render(request, "intake/status.html", shown)

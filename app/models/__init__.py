@@ -27,6 +27,13 @@ from app.models.campaign import (
     RosterPerson,
     RosterSubmission,
 )
+from app.models.dialogue import (
+    REPLY_RATING_LABELS,
+    DialogueMessage,
+    DialogueState,
+    ReplyRating,
+    ReplyRatingRow,
+)
 from app.models.digest import DIGEST_STATUS_LABELS, Digest, DigestKind, DigestSetting, DigestStatus
 from app.models.inbox import (
     INBOUND_STATUS_LABELS,
@@ -65,6 +72,7 @@ __all__ = [
     "OPEN_STATUSES",
     "PHASE_LABELS",
     "RATING_LABELS",
+    "REPLY_RATING_LABELS",
     "STATUS_LABELS",
     "UNTAGGED_LABEL",
     "AdminRole",
@@ -77,6 +85,8 @@ __all__ = [
     "CampaignPhase",
     "Channel",
     "ChannelOverride",
+    "DialogueMessage",
+    "DialogueState",
     "Digest",
     "DigestKind",
     "DigestSetting",
@@ -100,6 +110,8 @@ __all__ = [
     "PhaseKind",
     "Rating",
     "Reply",
+    "ReplyRating",
+    "ReplyRatingRow",
     "Role",
     "RosterImport",
     "RosterPerson",

@@ -20,6 +20,7 @@ class OutboxStatus(StrEnum):
 class OutboxKind(StrEnum):
     ack = "ack"  # the receipt for an inbound mail
     reply = "reply"  # an admin's answer to a named sender's address
+    question = "question"  # an admin's 追问 to a named sender's address
 
 
 class OutboxMail(SQLModel, table=True):

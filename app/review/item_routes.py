@@ -15,6 +15,7 @@ from app.accounts.deps import Admin, AdminUser, CsrfAdmin
 from app.accounts.pages import render_admin
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import UserError
+from app.dialogue.service import item_thread, mark_read
 from app.models import CHANNEL_LABELS, STATUS_LABELS, Status
 from app.review.queue import parse_evidence
 from app.review.replies import reply_address, reply_and_send
@@ -41,6 +42,7 @@ NOTICES = {
     "mailfail": "答复已保存，但邮件没有发出去（发件人仍可凭回执码查看）。",
     "nomail": "答复已保存（未配置发信服务器，没有发邮件）。",
     "duplicate": "已标记为重复并合并。",
+    "question": "追问已发出，发件人凭回执码可以看到并回答。",
 }
 # Types a browser could run or render as a page are always sent as opaque bytes.
 _ACTIVE_TYPES = ("html", "xml", "svg", "javascript", "ecmascript")
@@ -72,6 +74,7 @@ def _item_page(
             "can_assign": may_assign(admin.user),
             "assignees": detail.assignees,
             "has_email": reply_address(sub) is not None,
+            "thread": item_thread(session, user=admin.user, submission_id=item_id),
             "notice": NOTICES.get(request.query_params.get("done", "")),
             "error": error,
         },
@@ -93,6 +96,9 @@ def _done(item_id: int, notice: str) -> RedirectResponse:
 
 @router.get("/{item_id}", response_class=HTMLResponse)
 def item(request: Request, item_id: int, admin: AdminUser, session: SessionDep) -> HTMLResponse:
+    # Whoever may act on the item has now seen the sender's new messages (the queue's mark).
+    mark_read(session, user=admin.user, submission_id=item_id)
+    session.commit()
     return _item_page(request, admin, session, item_id)
 
 

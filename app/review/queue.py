@@ -20,6 +20,7 @@ from app.models import (
     OPEN_STATUSES,
     AdminUser,
     Channel,
+    DialogueState,
     Reply,
     Role,
     Status,
@@ -38,12 +39,15 @@ MAX_QUERY = 100
 _CURSOR = re.compile(r"^[1-9]\d{0,11}$")
 # The URL parameters the queue, its exports and the digest links understand, in this order.
 PARAMS = (
-    "unit", "check", "status", "state", "channel", "role", "anonymous", "from", "to", "q", "mine"
+    "unit", "check", "status", "state", "channel", "role", "anonymous", "from", "to", "q", "mine",
+    "flag",
 )
 # Where an item stands, as the statistics count it: answered (a reply, or 已答复/已办结),
 # open (new, classified or forwarded, and no reply yet), overdue (open past the promised
 # working days). "check=none" selects the items no check was given yet (待归类).
 STATES = {"answered": "已答复", "open": "未答复", "overdue": "超期"}
+# The dialogue's marks (app/dialogue): a sender message not read yet, reopened by 不满意.
+FLAGS = {"unread": "有新留言", "reopened": "重办"}
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class QueueFilter:
     date_to: date | None = None
     q: str | None = None
     mine: bool = False
+    flag: Literal["unread", "reopened"] | None = None
     sort: Literal["new", "old"] = "new"
     after: int | None = None  # the id of the last row of the page before
 
@@ -80,6 +85,7 @@ class QueueFilter:
             "to": f.date_to.isoformat() if f.date_to else None,
             "q": f.q,
             "mine": "1" if f.mine else None,
+            "flag": f.flag,
             "sort": None if f.sort == "new" else f.sort,
             "after": None if f.after is None else str(f.after),
         }
@@ -123,6 +129,8 @@ class QueuePage:
     next_after: int | None
     # Row id -> how many times its sender wrote back (email follow-ups): a reply may be owed.
     followups: dict[int, int] = field(default_factory=dict)
+    unread: set[int] = field(default_factory=set)  # rows with a sender message not read yet
+    reopened: set[int] = field(default_factory=set)  # rows reopened by 不满意 (重办)
 
 
 def decode_cursor(value: str) -> int:
@@ -178,6 +186,9 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
     q = p.get("q")
     if q is not None and len(q) > MAX_QUERY:
         raise Invalid(f"搜索词不能超过 {MAX_QUERY} 字。", field="q")
+    flag = p.get("flag")
+    if flag is not None and flag not in FLAGS:
+        raise Invalid("标记只能是 unread（有新留言）或 reopened（重办）。", field="flag")
     sort = p.get("sort", "new")
     if sort not in ("new", "old"):
         raise Invalid("排序只能是 new（最新在前）或 old（最早在前）。", field="sort")
@@ -196,6 +207,7 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
         date_to=date_to,
         q=q,
         mine=p.get("mine") == "1",
+        flag=cast(Literal["unread", "reopened"] | None, flag),
         sort="old" if sort == "old" else "new",
         after=decode_cursor(p["after"]) if "after" in p else None,
     )
@@ -247,6 +259,12 @@ def _filtered(session: Session, *, user: AdminUser, f: QueueFilter) -> _Query:
             query = query.where(text.icontains(f.q, autoescape=True))
     if f.mine:
         query = query.where(col(Submission.assignee_id) == user.id)
+    if f.flag is not None:
+        reopened = col(DialogueState.reopened) > 0
+        marked = col(DialogueState.unread) if f.flag == "unread" else reopened
+        query = query.where(
+            exists().where(col(DialogueState.submission_id) == col(Submission.id), marked)
+        )
     return query
 
 
@@ -325,10 +343,15 @@ def queue_page(
         .where(col(SubmissionFollowup.submission_id).in_([r.id for r in rows]))
         .group_by(col(SubmissionFollowup.submission_id))
     ).all()
+    marks = session.scalars(
+        select(DialogueState).where(col(DialogueState.submission_id).in_([r.id for r in rows]))
+    ).all()
     return QueuePage(
         rows=rows,
         next_after=last.id if more and last else None,
         followups={sid: n for sid, n in followups},
+        unread={m.submission_id for m in marks if m.unread},
+        reopened={m.submission_id for m in marks if m.reopened},
     )
 
 

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from app.audit.service import record_audit
 from app.core.config import Settings
 from app.core.db import run_committed
+from app.dialogue.links import rating_url
 from app.mail.address import is_email_address
 from app.mail.compose import build_message
 from app.mail.outbound import MailSender, MailSendError
@@ -59,7 +60,7 @@ def reply_address(submission: Submission) -> str | None:
 
 
 def reply_email(
-    *, to: str, unit_name: str, body: str, from_addr: str, base_url: str
+    *, to: str, unit_name: str, body: str, from_addr: str, base_url: str, rating_url: str
 ) -> EmailMessage:
     """The reply as an email to a named sender's address."""
     text = (
@@ -67,6 +68,7 @@ def reply_email(
         f"感谢您向{unit_name}提出的意见和建议。答复如下：\n\n"
         f"{body}\n\n"
         f"凭回执码可在 {base_url.rstrip('/')}/r 查看处理进度和全部答复。\n\n"
+        f"对这条答复满意吗？请点此评价（满意 / 基本满意 / 不满意）：\n{rating_url}\n\n"
         f"{unit_name}\n"
     )
     return build_message(
@@ -102,7 +104,12 @@ def reply_to_item(
         unit = session.get(Unit, sub.unit_id)
         assert unit is not None
         message = reply_email(
-            to=to, unit_name=unit.name, body=saved.body, from_addr=from_addr, base_url=base_url
+            to=to,
+            unit_name=unit.name,
+            body=saved.body,
+            from_addr=from_addr,
+            base_url=base_url,
+            rating_url=rating_url(base_url=base_url, secret=secret, reply_id=saved.id),
         )
         # Queued in the reply's transaction, so it is not lost if sending fails or we die
         # meanwhile; the worker holds off while the request sends it itself.

@@ -24,7 +24,6 @@ from app.models import (
     Reply,
     Status,
     Submission,
-    SubmissionFollowup,
     Unit,
     utcnow,
 )
@@ -348,15 +347,13 @@ class ItemDetail:
     submission: Submission
     unit: Unit
     attachments: list[Attachment]
-    replies: list[Reply]
-    followups: list[SubmissionFollowup]  # what the sender wrote back (answering our mail)
     notes: list[InternalNote]
     duplicates: list[int]
     names: dict[int, str]  # admin id -> display name, for authors and the assignee
     assignees: list[AdminUser]  # whom this admin may forward the item to (none: a reviewer)
 
 
-_ItemRow = TypeVar("_ItemRow", Attachment, Reply, SubmissionFollowup, InternalNote)
+_ItemRow = TypeVar("_ItemRow", Attachment, InternalNote)
 
 
 def _of_item(session: Session, model: type[_ItemRow], submission_id: int | None) -> list[_ItemRow]:
@@ -382,8 +379,6 @@ def load_item(session: Session, *, user: AdminUser, submission_id: int) -> ItemD
         submission=submission,
         unit=unit,
         attachments=_of_item(session, Attachment, submission.id),
-        replies=_of_item(session, Reply, submission.id),
-        followups=_of_item(session, SubmissionFollowup, submission.id),
         notes=_of_item(session, InternalNote, submission.id),
         duplicates=duplicates,
         names={u.id: u.display_name or u.username for u in users if u.id is not None},

@@ -74,7 +74,8 @@ def test_xss_corpus_everywhere(client: TestClient, demo: None, engine: Engine) -
         item = client.get(f"/admin/items/{sid}")
         page = assert_inert(item.text)
         assert page.select_one("#text").text == PAYLOAD
-        assert len(page.find_all("textarea")) == 2  # the reply and note boxes, nothing injected
+        # The question, reply and note boxes, nothing injected.
+        assert len(page.find_all("textarea")) == 3
     file_link = assert_inert(client.get(f"/admin/items/{other}").text).select_one("#files a")
     assert file_link is not None and file_link.text == CORPUS[1] + ".pdf"
 
