@@ -15,12 +15,14 @@ from app.backup import cli as backup_cli
 from app.campaign import cli as campaign_cli
 from app.core.cli import LOG_CONFIG, configure_logging, user_errors
 from app.core.config import check_serve, get_settings
+from app.deadlines import cli as deadlines_cli
 from app.digest import cli as digest_cli
 from app.inbox import cli as inbox_cli
 from app.reports import cli as reports_cli
 from app.review import cli as review_cli
 from app.tagging import cli as tagging_cli
 from app.units import cli as units_cli
+from app.workdays import cli as workdays_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,6 +100,8 @@ for package in (
     campaign_cli,
     backup_cli,
     reports_cli,
+    workdays_cli,
+    deadlines_cli,
 ):
     package.register(cli)
 

@@ -30,6 +30,7 @@ from app.core.db import make_engine
 from app.core.handlers import install_error_handlers
 from app.core.middleware import AccessLogMiddleware, SecurityMiddleware
 from app.core.ratelimit import RateLimiter
+from app.deadlines import routes as deadlines_routes
 from app.dialogue import api as dialogue_api
 from app.dialogue import routes as dialogue_routes
 from app.digest import routes as digest_routes
@@ -44,6 +45,7 @@ from app.stats import public_routes as stats_public_routes
 from app.stats import routes as stats_routes
 from app.storage import start_writer
 from app.tagging import start_tagger
+from app.workdays import routes as workdays_routes
 
 # What each package offers (the public form's POST is added first by intake_routes).
 ROUTERS = (
@@ -65,6 +67,8 @@ ROUTERS = (
     stats_routes.router,
     stats_public_routes.router,
     reports_routes.router,
+    deadlines_routes.router,
+    workdays_routes.router,
     api.router,
     dialogue_routes.router,
     dialogue_api.router,

@@ -31,6 +31,7 @@ from app.core.time import TZ, today_local
 from app.intake.service import NewSubmission, SubmissionInput, store_submission
 from app.mail.compose import build_ack
 from app.models import AdminRole, Bureau, Channel, Role, Status, Submission, Unit
+from app.workdays.service import DEFAULT_ANSWER_WORKING_DAYS, add_working_days
 from tests.conftest import TEST_SECRET, make_settings
 from tests.servers.smtp import SmtpServer
 
@@ -188,6 +189,10 @@ def insert_submissions(engine: Engine, *, rows: Sequence[Mapping[str, object]]) 
                 "receipt_hash": uuid.uuid4().hex,
                 "created_at": at,
                 "updated_at": at,
+                # As intake sets it: the received day (China) plus the default answer time.
+                "due_on": add_working_days(
+                    at.astimezone(TZ).date(), DEFAULT_ANSWER_WORKING_DAYS
+                ),
             }
             statement = insert(Submission).values(**(defaults | values))
             ids.append(s.execute(statement.returning(col(Submission.id))).scalar_one())

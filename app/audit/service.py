@@ -55,6 +55,14 @@ ACTION_LABELS: dict[str, str] = {
     "mailbox_updated": "修改邮箱",
     "digest_settings": "汇总设置",
     "digest_sent_now": "立即发送汇总",
+    "calendar_set": "设置工作日",
+    "calendar_unset": "删除工作日设置",
+    "answer_times": "设置办理时限",
+    "bureau_answer_times": "设置教育局办理时限",
+    "admin_email": "设置督办邮箱",
+    "extend": "延期",
+    "extension_decided": "审批延期",
+    "urge": "催办",
 }
 
 

@@ -20,6 +20,7 @@ from app.models import (
     Unit,
     utcnow,
 )
+from app.workdays.service import DEFAULT_ANSWER_WORKING_DAYS, add_working_days, sync_calendar
 
 ALL_CHANNELS = " ".join(c.value for c in Channel)
 
@@ -49,6 +50,10 @@ class IntakeState:
     current: PhaseView | None
     open_channels: frozenset[str]
     evaluation_open: bool = False
+    # The unit's promised answer time, and the due day of what it receives on received_on.
+    answer_days: int = DEFAULT_ANSWER_WORKING_DAYS
+    received_on: date | None = None
+    due_on: date | None = None
 
     def require_open(self, channel: Channel) -> None:
         """Refuse intake on a channel that is closed today."""
@@ -78,6 +83,8 @@ def get_intake_state(session: Session, *, slug: str, today: date | None = None) 
     unit = get_unit(session, slug=slug)
     assert unit.id is not None
     day = today or today_local()
+    sync_calendar(session)
+    due_on = add_working_days(day, unit.answer_days)
     campaign = session.exec(
         select(Campaign)
         .where(Campaign.bureau_id == unit.bureau_id)
@@ -88,7 +95,19 @@ def get_intake_state(session: Session, *, slug: str, today: date | None = None) 
         # No campaign set up: the unit's mailbox is simply always open.
         channels, evaluation = _override(frozenset(ALL_CHANNELS.split()), False, overrides)
         return IntakeState(
-            unit.id, unit.name, unit.slug, unit.email, None, None, (), None, channels, evaluation
+            unit.id,
+            unit.name,
+            unit.slug,
+            unit.email,
+            None,
+            None,
+            (),
+            None,
+            channels,
+            evaluation,
+            answer_days=unit.answer_days,
+            received_on=day,
+            due_on=due_on,
         )
     rows = session.exec(
         select(CampaignPhase)
@@ -123,6 +142,9 @@ def get_intake_state(session: Session, *, slug: str, today: date | None = None) 
         current,
         channels,
         evaluation,
+        answer_days=unit.answer_days,
+        received_on=day,
+        due_on=due_on,
     )
 
 

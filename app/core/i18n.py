@@ -212,6 +212,8 @@ EN: dict[str, str] = {
     "请求内容无法解析，请发送 UTF-8 编码的 JSON。": (
         "The request body could not be read. Please send UTF-8 JSON."
     ),
+    "承诺答复日期": "Promised answer date",
+    "{}年{}月{}日": "{}-{}-{}",
     "没有这个接口": "No such endpoint",
     "不支持这种请求方式": "This request method is not supported",
     # The dialogue on the receipt page (app/dialogue).

@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import escape
 
 from app.core.i18n import ANONYMITY_NOTE, pick_locale, translator
-from app.core.time import TZ
+from app.core.time import TZ, chinese_date
 from app.models import CHECK_NAMES, Role
 
 # A plain Jinja environment rather than Starlette's TemplateResponse: pages need no
@@ -37,6 +37,7 @@ def _local_time(value: datetime) -> str:
 
 
 env.filters["local_time"] = _local_time
+env.filters["chinese_date"] = chinese_date
 env.globals["CHECK_NAMES"] = CHECK_NAMES
 env.globals["ANONYMITY_NOTE"] = ANONYMITY_NOTE
 env.globals["ROLES"] = [r.value for r in Role]

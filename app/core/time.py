@@ -25,6 +25,11 @@ def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=TZ)
 
 
+def chinese_date(day: date) -> str:
+    """A day as Chinese pages and mails write it: 2026年12月7日."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def parse_day(value: str | None, *, field: str, label: str = "日期") -> date:
     """A YYYY-MM-DD date from a form or URL; Invalid with a Chinese message otherwise."""
     text = (value or "").strip()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,7 +15,7 @@ from app.campaign.evaluation import UnitResult, evaluation_results
 from app.core.errors import NotFound
 from app.core.render import mail_env
 from app.core.time import TZ
-from app.digest.schedule import Period, overdue_cutoff, workdays_between
+from app.digest.schedule import Period
 from app.digest.service import attached_phase_reports
 from app.documents.tables import ExportRow, submissions_xlsx
 from app.models import (
@@ -32,6 +32,7 @@ from app.models import (
 )
 from app.reports.service import phase_report_docx, phases_ending
 from app.review.export import SUBMISSION_LABELS
+from app.workdays.service import sync_calendar, working_days_between
 
 RECENT_PER_CHECK = 3
 OVERDUE_LISTED = 10
@@ -68,7 +69,8 @@ class DigestItem:
     # Only for named senders; anonymous items carry no identity at all. Never contact details.
     name: str | None = None
     role: str | None = None
-    waited_workdays: int | None = None
+    # Overdue items: working days past the promised answer day (China's calendar).
+    late_workdays: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,7 @@ class DigestContent:
     channels: tuple[Figure, ...]
     roles: tuple[Figure, ...]
     recent: tuple[RecentGroup, ...]
-    overdue_workdays: int
-    overdue_before: date  # received before this local day and still unanswered
+    overdue_before: date  # promised answer day before this day and still unanswered
     overdue_count: int
     overdue: tuple[DigestItem, ...]
     # 群众评议 in this period, per unit with measures or ratings (campaign phase 整改提高).
@@ -144,9 +145,9 @@ def _item(row: Any, units: dict[int, Unit], *, as_of: date | None = None) -> Dig
         excerpt=_excerpt(row.text),
         name=row.name if named else None,
         role=row.role if named else None,
-        waited_workdays=None
-        if as_of is None
-        else workdays_between(row.created_at.astimezone(TZ).date(), as_of),
+        late_workdays=None
+        if as_of is None or row.due_on is None
+        else working_days_between(row.due_on, as_of),
     )
 
 
@@ -161,11 +162,12 @@ def _item_columns() -> tuple[Any, ...]:
         col(Submission.anonymous),
         col(Submission.name),
         col(Submission.role),
+        col(Submission.due_on),
     )
 
 
 def build_digest(
-    session: Session, *, bureau_id: int, period: Period, overdue_workdays: int = 5
+    session: Session, *, bureau_id: int, period: Period
 ) -> DigestContent:
     """All figures of one bureau's digest, aggregated in SQL."""
     bureau = session.get(Bureau, bureau_id)
@@ -269,12 +271,14 @@ def build_digest(
         ).all()
         recent.append(RecentGroup(c, _label(c), tuple(_item(r, by_id) for r in rows)))
 
+    # Overdue at the end of the period: its promised answer day (working days, holidays
+    # and 调休 included, see app/deadlines) has passed.
     as_of = period.last_day
-    before = overdue_cutoff(as_of, overdue_workdays)
+    sync_calendar(session)
     overdue_where = (
         in_bureau,
         col(Submission.status).concat("").in_(OPEN_STATUSES),
-        col(Submission.created_at) < datetime.combine(before, time(), TZ).astimezone(UTC),
+        col(Submission.due_on) < as_of,
         ~exists().where(col(Reply.submission_id) == col(Submission.id)),
     )
     overdue_count = session.execute(
@@ -283,7 +287,7 @@ def build_digest(
     overdue_rows = session.execute(
         sa_select(*_item_columns())
         .where(*overdue_where)
-        .order_by(col(Submission.created_at), col(Submission.id))
+        .order_by(col(Submission.due_on), col(Submission.id))
         .limit(OVERDUE_LISTED)
     ).all()
 
@@ -298,8 +302,7 @@ def build_digest(
         channels=tuple(channels),
         roles=tuple(roles),
         recent=tuple(recent),
-        overdue_workdays=overdue_workdays,
-        overdue_before=before,
+        overdue_before=as_of,
         overdue_count=overdue_count,
         overdue=tuple(_item(r, by_id, as_of=as_of) for r in overdue_rows),
         evaluations=tuple(
@@ -324,13 +327,12 @@ def render_digest(
     """(subject, plain text, HTML) of a digest, in Chinese; `attached` items of the period
     are in the workbook (all when None)."""
     subject = f"【意见摘要】{content.bureau_name} {content.period.label}：新收 {content.total} 条"
-    overdue_to = (content.overdue_before - timedelta(days=1)).isoformat()
     ctx = {
         "c": content,
         "RATING": Rating,
         "subject": subject,
         "link": lambda params: admin_link(base_url, params),
-        "overdue_link": admin_link(base_url, {"to": overdue_to}),
+        "overdue_link": admin_link(base_url, {"due": "overdue", "sort": "due"}),
         "queue_link": admin_link(base_url, {}),
         "attached": content.total if attached is None else attached,
         "export_link": export_link(base_url, content.period),

@@ -192,12 +192,7 @@ def _build_and_send(
         # Reads on the ordinary engine: on SQLite the long build must not hold the write lock.
         with Session(engine) as session:
             setting = get_setting(session, bureau_id=claimed.bureau_id)
-            content = build_digest(
-                session,
-                bureau_id=claimed.bureau_id,
-                period=claimed.period,
-                overdue_workdays=setting.overdue_workdays if setting else 5,
-            )
+            content = build_digest(session, bureau_id=claimed.bureau_id, period=claimed.period)
             phase_files = phase_attachments(
                 session,
                 bureau_id=claimed.bureau_id,

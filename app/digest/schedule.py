@@ -137,28 +137,6 @@ def due_periods(setting: DigestSetting, *, now: datetime) -> list[Period]:
     return periods
 
 
-def overdue_cutoff(as_of: date, workdays: int) -> date:
-    """Items received before this local day have waited `workdays` full working days by the
-    end of `as_of` (Monday to Friday; public holidays are not known here)."""
-    day = as_of
-    counted = 0
-    while True:
-        if day.weekday() < 5:
-            counted += 1
-            if counted == workdays:
-                return day
-        day -= timedelta(days=1)
-
-
-def workdays_between(first: date, last: date) -> int:
-    """Working days after `first` up to and including `last`."""
-    return sum(
-        1 for n in range(1, (last - first).days + 1) if (first + timedelta(days=n)).weekday() < 5
-    )
-
-
-
-
 def parse_recipients(text: str) -> list[str]:
     """Addresses from a comma/semicolon/space separated list; raise Invalid on a bad one."""
     found = [part for part in re.split(r"[,;，；\s]+", text.strip()) if part]

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from app.campaign.service import IntakeState, get_intake_state
 from app.core.errors import Conflict, Invalid, NotFound, UserError
+from app.core.time import TZ
 from app.intake import receipts
 from app.intake.uploads import CleanFile
 from app.models import (
@@ -29,6 +30,7 @@ from app.models import (
     utcnow,
 )
 from app.tagging import Tagger
+from app.workdays.service import add_working_days
 
 MAX_NAME = 50
 MAX_CONTACT = 100
@@ -315,9 +317,17 @@ def _rows(*, secret: str, fresh: list[_Pending], tagger: Tagger | None) -> list[
                 "idempotency_hash": p.key_hash,
                 "created_at": now,
                 "updated_at": now,
+                "due_on": due_on(p.state, received_on=now.astimezone(TZ).date()),
             }
         )
     return rows
+
+
+def due_on(state: IntakeState, *, received_on: date) -> date:
+    """The promised answer day of what the unit receives that day (China's date)."""
+    if state.due_on is not None and received_on == state.received_on:
+        return state.due_on
+    return add_working_days(received_on, state.answer_days)
 
 
 def _insert(session: Session, *, fresh: list[_Pending], rows: list[dict[str, object]]) -> None:
@@ -364,6 +374,7 @@ class ReceiptView:
     created_at: datetime
     check: int | None
     replies: list[ReplyView]
+    due_on: date | None = None  # 承诺答复日期
 
 
 def lookup_receipt(session: Session, *, secret: str, receipt: str) -> ReceiptView:
@@ -387,4 +398,5 @@ def lookup_receipt(session: Session, *, secret: str, receipt: str) -> ReceiptVie
         created_at=to_minute(sub.created_at),
         check=sub.check,
         replies=[ReplyView(r.body, r.created_at) for r in replies],
+        due_on=sub.due_on,
     )

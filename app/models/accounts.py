@@ -33,6 +33,8 @@ class AdminUser(SQLModel, table=True):
     bureau_id: int = Field(foreign_key="bureau.id", index=True)
     unit_id: int | None = Field(default=None, foreign_key="unit.id")
     display_name: str = Field(default="", max_length=100)
+    # Where 督办 reminders and 催办 notes reach this admin (app/deadlines); optional.
+    email: str | None = Field(default=None, max_length=254)
     active: bool = True
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -13,6 +13,10 @@ class Bureau(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    # Promised answer and acknowledgement times in working days, for the bureau's own items.
+    answer_days: int = 5
+    ack_days: int = 1
+    extension_needs_approval: bool = False
 
 
 class Unit(SQLModel, table=True):
@@ -22,3 +26,5 @@ class Unit(SQLModel, table=True):
     name: str = Field(max_length=200)
     email: str | None = Field(default=None, max_length=254)
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    answer_days: int = 5
+    ack_days: int = 1

@@ -21,6 +21,7 @@ class OutboxKind(StrEnum):
     ack = "ack"  # the receipt for an inbound mail
     reply = "reply"  # an admin's answer to a named sender's address
     question = "question"  # an admin's 追问 to a named sender's address
+    deadline = "deadline"  # a 督办 reminder or 催办 note to an admin (app/deadlines)
 
 
 class OutboxMail(SQLModel, table=True):

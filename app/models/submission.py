@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Column, Index, LargeBinary, String
@@ -108,6 +108,12 @@ class Submission(SQLModel, table=True):
     # Review queue: the reviewer an item is forwarded to, and the item it duplicates.
     assignee_id: int | None = Field(default=None, foreign_key="admin_user.id", index=True)
     duplicate_of: int | None = Field(default=None, foreign_key="submission.id")
+    # 承诺答复日期: received day plus the unit's answer time in working days (app/deadlines).
+    due_on: date | None = Field(default=None, index=True)
+    # The one extension an item may get (app.models.deadlines.ExtensionStatus).
+    extension_status: str | None = Field(default=None, max_length=16)
+    extension_due_on: date | None = None
+    extension_reason: str | None = Field(default=None, max_length=500)
 
 
 class Attachment(SQLModel, table=True):

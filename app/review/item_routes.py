@@ -15,6 +15,8 @@ from app.accounts.deps import Admin, AdminUser, CsrfAdmin
 from app.accounts.pages import render_admin
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import UserError
+from app.core.time import today_local
+from app.deadlines.views import item_deadline
 from app.dialogue.service import item_thread, mark_read
 from app.models import CHANNEL_LABELS, STATUS_LABELS, Status
 from app.review.queue import parse_evidence
@@ -75,6 +77,7 @@ def _item_page(
             "assignees": detail.assignees,
             "has_email": reply_address(sub) is not None,
             "thread": item_thread(session, user=admin.user, submission_id=item_id),
+            "dl": item_deadline(session, user=admin.user, submission=sub, today=today_local()),
             "notice": NOTICES.get(request.query_params.get("done", "")),
             "error": error,
         },

@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 from app.accounts.access import select_visible_submissions, visible_units
 from app.core.errors import Invalid
 from app.core.time import local_midnight, parse_day, today_local
+from app.deadlines.service import DueLabel, due_label
 from app.models import (
     OPEN_STATUSES,
     AdminUser,
@@ -30,7 +31,7 @@ from app.models import (
 )
 from app.review.overview import Overview, OverviewCache
 from app.review.service import assignable_users, may_assign
-from app.workdays.service import overdue_cutoff
+from app.workdays.service import add_working_days
 
 PAGE_SIZE = 50
 MAX_QUERY = 100
@@ -41,6 +42,7 @@ _CURSOR = re.compile(r"^[1-9]\d{0,11}$")
 PARAMS = (
     "unit", "check", "status", "state", "channel", "role", "anonymous", "from", "to", "q", "mine",
     "flag",
+    "due",
 )
 # Where an item stands, as the statistics count it: answered (a reply, or 已答复/已办结),
 # open (new, classified or forwarded, and no reply yet), overdue (open past the promised
@@ -48,6 +50,12 @@ PARAMS = (
 STATES = {"answered": "已答复", "open": "未答复", "overdue": "超期"}
 # The dialogue's marks (app/dialogue): a sender message not read yet, reopened by 不满意.
 FLAGS = {"unread": "有新留言", "reopened": "重办"}
+# Open items by their promised answer day (submission.due_on): due today, due within
+# SOON_WORKING_DAYS working days (today included), past it.
+DUES = {"today": "今天到期", "soon": "即将到期", "overdue": "已超期"}
+SOON_WORKING_DAYS = 2
+# Sorting by due day puts items without one (none since migration 0014) last.
+_NO_DUE = date(9999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,8 @@ class QueueFilter:
     q: str | None = None
     mine: bool = False
     flag: Literal["unread", "reopened"] | None = None
-    sort: Literal["new", "old"] = "new"
+    due: Literal["today", "soon", "overdue"] | None = None
+    sort: Literal["new", "old", "due"] = "new"
     after: int | None = None  # the id of the last row of the page before
 
     def params(self, **changes: Any) -> dict[str, str]:
@@ -86,6 +95,7 @@ class QueueFilter:
             "q": f.q,
             "mine": "1" if f.mine else None,
             "flag": f.flag,
+            "due": f.due,
             "sort": None if f.sort == "new" else f.sort,
             "after": None if f.after is None else str(f.after),
         }
@@ -121,6 +131,7 @@ class QueueRow:
     status: Status
     assignee_id: int | None
     created_at: datetime
+    due: DueLabel | None  # open items with a promised day
 
 
 @dataclass(frozen=True)
@@ -190,8 +201,13 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
     if flag is not None and flag not in FLAGS:
         raise Invalid("标记只能是 unread（有新留言）或 reopened（重办）。", field="flag")
     sort = p.get("sort", "new")
-    if sort not in ("new", "old"):
-        raise Invalid("排序只能是 new（最新在前）或 old（最早在前）。", field="sort")
+    if sort not in ("new", "old", "due"):
+        raise Invalid(
+            "排序只能是 new（最新在前）、old（最早在前）或 due（最先到期在前）。", field="sort"
+        )
+    due = p.get("due")
+    if due is not None and due not in DUES:
+        raise Invalid("到期筛选只能是 today、soon 或 overdue。", field="due")
     if "unit" in p and len(p["unit"]) > 64:
         raise Invalid("没有这个单位。", field="unit")
     return QueueFilter(
@@ -208,7 +224,8 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
         q=q,
         mine=p.get("mine") == "1",
         flag=cast(Literal["unread", "reopened"] | None, flag),
-        sort="old" if sort == "old" else "new",
+        due=cast(Literal["today", "soon", "overdue"] | None, due),
+        sort=cast(Literal["new", "old", "due"], sort),
         after=decode_cursor(p["after"]) if "after" in p else None,
     )
 
@@ -265,7 +282,21 @@ def _filtered(session: Session, *, user: AdminUser, f: QueueFilter) -> _Query:
         query = query.where(
             exists().where(col(DialogueState.submission_id) == col(Submission.id), marked)
         )
+    if f.due is not None:
+        query = query.where(_due(f.due, today=today_local()))
     return query
+
+
+def _due(due: str, *, today: date) -> Any:
+    """The condition for open items due today, soon or overdue (see DUES)."""
+    day = col(Submission.due_on)
+    still_open = col(Submission.status).in_(OPEN_STATUSES)
+    if due == "today":
+        return and_(still_open, day == today)
+    if due == "soon":
+        last = add_working_days(today, SOON_WORKING_DAYS - 1)
+        return and_(still_open, day >= today, day <= last)
+    return and_(still_open, day < today)
 
 
 def _in_state(state: str, *, today: date) -> Any:
@@ -278,24 +309,33 @@ def _in_state(state: str, *, today: date) -> Any:
     still_open = and_(status.in_(OPEN_STATUSES), ~replied)
     if state == "open":
         return still_open
-    overdue_before = local_midnight(overdue_cutoff(today=today))
-    return and_(still_open, col(Submission.created_at) < overdue_before)
+    return and_(still_open, col(Submission.due_on) < today)
 
 
-def _ordered(query: _Query, f: QueueFilter, after: tuple[datetime, int] | None) -> _Query:
-    created, ident = col(Submission.created_at), col(Submission.id)
+def _sort_key(f: QueueFilter) -> Any:
+    if f.sort == "due":
+        return func.coalesce(col(Submission.due_on), _NO_DUE)
+    return col(Submission.created_at)
+
+
+def _key_of(sub: Submission, f: QueueFilter) -> Any:
+    return (sub.due_on or _NO_DUE) if f.sort == "due" else sub.created_at
+
+
+def _ordered(query: _Query, f: QueueFilter, after: tuple[Any, int] | None) -> _Query:
+    key, ident = _sort_key(f), col(Submission.id)
     if after is not None:
         at, last_id = after
         if f.sort == "new":
-            query = query.where(or_(created < at, and_(created == at, ident < last_id)))
+            query = query.where(or_(key < at, and_(key == at, ident < last_id)))
         else:
-            query = query.where(or_(created > at, and_(created == at, ident > last_id)))
+            query = query.where(or_(key > at, and_(key == at, ident > last_id)))
     if f.sort == "new":
-        return query.order_by(created.desc(), ident.desc())
-    return query.order_by(created.asc(), ident.asc())
+        return query.order_by(key.desc(), ident.desc())
+    return query.order_by(key.asc(), ident.asc())
 
 
-def _row(sub: Submission, unit_name: str, unit_slug: str) -> QueueRow:
+def _row(sub: Submission, unit_name: str, unit_slug: str, today: date) -> QueueRow:
     assert sub.id is not None
     return QueueRow(
         id=sub.id,
@@ -313,14 +353,19 @@ def _row(sub: Submission, unit_name: str, unit_slug: str) -> QueueRow:
         status=Status(sub.status),
         assignee_id=sub.assignee_id,
         created_at=sub.created_at,
+        due=due_label(due_on=sub.due_on, today=today)
+        if sub.due_on is not None and sub.status in OPEN_STATUSES
+        else None,
     )
 
 
-def _position(session: Session, *, user: AdminUser, row: int) -> tuple[datetime, int]:
+def _position(
+    session: Session, *, user: AdminUser, row: int, f: QueueFilter
+) -> tuple[Any, int]:
     """Where a page cursor's row stands in the order; Invalid unless this admin sees it."""
     at = session.execute(
         select_visible_submissions(session, user=user)
-        .with_only_columns(col(Submission.created_at))
+        .with_only_columns(_sort_key(f))
         .where(col(Submission.id) == row)
     ).scalar_one_or_none()
     if at is None:
@@ -332,10 +377,15 @@ def queue_page(
     session: Session, *, user: AdminUser, filters: QueueFilter, size: int = PAGE_SIZE
 ) -> QueuePage:
     """One page of the queue after filters.after, and the cursor of the next page."""
-    after = None if filters.after is None else _position(session, user=user, row=filters.after)
+    after = (
+        None
+        if filters.after is None
+        else _position(session, user=user, row=filters.after, f=filters)
+    )
     query = _ordered(_filtered(session, user=user, f=filters), filters, after)
     found = session.execute(query.limit(size + 1)).all()
-    rows = [_row(sub, name, slug) for sub, name, slug in found[:size]]
+    today = today_local()
+    rows = [_row(sub, name, slug, today) for sub, name, slug in found[:size]]
     more = len(found) > size
     last = rows[-1] if rows else None
     followups = session.execute(
@@ -360,15 +410,16 @@ def iter_queue(
 ) -> Iterator[QueueRow]:
     """Every row the filter selects, in its order, fetched in keyset batches."""
     base = _filtered(session, user=user, f=filters)
-    after: tuple[datetime, int] | None = None
+    after: tuple[Any, int] | None = None
+    today = today_local()
     while True:
         found = session.execute(_ordered(base, filters, after).limit(batch)).all()
         for sub, name, slug in found:
-            yield _row(sub, name, slug)
+            yield _row(sub, name, slug, today)
         if len(found) < batch:
             return
         last = found[-1][0]
-        after = (last.created_at, last.id)
+        after = (_key_of(last, filters), last.id)
 
 
 @dataclass(frozen=True)

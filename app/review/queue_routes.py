@@ -19,7 +19,7 @@ from app.core.time import TZ
 from app.models import CHANNEL_LABELS, STATUS_LABELS, Role
 from app.review.export import export_queue
 from app.review.overview import OverviewCache
-from app.review.queue import FLAGS, STATES, QueueFilter, load_queue, parse_filter
+from app.review.queue import DUES, FLAGS, STATES, QueueFilter, load_queue, parse_filter
 from app.review.service import BULK_ACTIONS, SETTABLE_STATUSES, bulk_apply, may_assign
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -62,6 +62,7 @@ def _queue_page(
         "status_labels": STATUS_LABELS,
         "states": STATES,
         "flags": FLAGS,
+        "dues": DUES,
         "channel_labels": CHANNEL_LABELS,
         "roles": [r.value for r in Role],
         "assignees": view.assignees,

@@ -15,11 +15,13 @@ from sqlmodel import Session, col, select
 from app.accounts.access import select_visible_submissions
 from app.audit.service import record_audit
 from app.core.errors import Forbidden, Invalid, NotFound
+from app.deadlines.events import record_event
 from app.models import (
     STATUS_LABELS,
     AdminRole,
     AdminUser,
     Attachment,
+    EventKind,
     InternalNote,
     Reply,
     Status,
@@ -52,6 +54,12 @@ TRANSITIONS: dict[Status, tuple[Status, ...]] = {
 SETTABLE_STATUSES = tuple(s for s in Status if s != Status.duplicate)
 _BEFORE_FORWARDED = (Status.new, Status.classified)
 _BEFORE_REPLIED = (Status.new, Status.classified, Status.forwarded)
+# Status changes that are steps on the item's 办理记录 timeline.
+_STEPS: dict[tuple[Status | None, Status], EventKind] = {
+    (None, Status.closed): EventKind.closed,
+    (Status.replied, Status.forwarded): EventKind.reopened,
+    (Status.closed, Status.forwarded): EventKind.reopened,
+}
 
 
 class ItemAction(StrEnum):
@@ -154,6 +162,9 @@ def change_status(
         submission.duplicate_of = None
     _touch(session, submission, status)
     _audit(session, user, submission, "status", {"from": old.value, "to": status.value})
+    step = _STEPS.get((old, status)) or _STEPS.get((None, status))
+    if step is not None:
+        record_event(session, submission_id=submission.id or 0, kind=step, actor_id=user.id)
 
 
 def assignable_users(session: Session, *, unit_ids: Sequence[int]) -> list[AdminUser]:
@@ -215,6 +226,9 @@ def add_reply(
     if Status(submission.status) in _BEFORE_REPLIED:
         _touch(session, submission, Status.replied)
     _audit(session, user, submission, "reply", {"reply_id": reply.id, "public": public})
+    record_event(
+        session, submission_id=submission.id or 0, kind=EventKind.replied, actor_id=user.id
+    )
     return reply
 
 

@@ -4,7 +4,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
@@ -94,3 +94,28 @@ def test_models_match_migrations(database_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_0014_gives_existing_items_their_promised_day(database_url: str, tmp_path: Path) -> None:
+    # Received 30 September 2026 at 23:30 in China (15:30 UTC): due five working days
+    # later on China's calendar, after the National Day week (8, 9, 10, 12, 13 October).
+    url = fresh_database_url(tmp_path)
+    config = alembic_config(url)
+    command.upgrade(config, "0013")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO bureau (name, created_at) VALUES ('局', '2026-09-01')"))
+        conn.execute(text(
+            "INSERT INTO unit (bureau_id, slug, name, created_at) "
+            "VALUES (1, 'demo', '学校', '2026-09-01')"
+        ))
+        conn.execute(text(
+            "INSERT INTO submission (unit_id, channel, kind, role, anonymous, text, status, "
+            "receipt_hash, created_at, updated_at) VALUES (1, 'web', 'opinion', '家长', true, "
+            "'意见', 'new', 'h1', '2026-09-30 15:30:00', '2026-09-30 15:30:00')"
+        ))
+    command.upgrade(config, "0014")
+    with engine.connect() as conn:
+        due = conn.execute(text("SELECT due_on FROM submission")).scalar_one()
+    engine.dispose()
+    assert str(due) == "2026-10-13"

@@ -23,10 +23,8 @@ from app.digest.jobs import DigestOutcome, send_digest_now, send_due_digests
 from app.digest.schedule import (
     due_periods,
     make_period,
-    overdue_cutoff,
     parse_period,
     save_setting,
-    workdays_between,
 )
 from app.digest.service import (
     LEASE,
@@ -175,14 +173,14 @@ def test_digest_figures_equal_the_database(
     per_role = Counter(r[4] for r in rows)
     for role in Role:
         assert f"- {role.value}：{per_role[role.value]} 条" in text
-    # Overdue: open, unanswered, received before 2026-11-19 (5 working days before 11-25 ends).
+    # Overdue: open, unanswered, its promised answer day before 2026-11-25.
     overdue = [
         x for x in all_subs
-        if x.created_at.astimezone(TZ).date() < date(2026, 11, 19)
+        if x.due_on is not None and x.due_on < date(2026, 11, 25)
         and x.status in OPEN and x.id not in replied
     ]
     assert overdue
-    assert f"超过 5 个工作日仍未答复：{len(overdue)} 条。" in text
+    assert f"超过承诺答复日期仍未答复：{len(overdue)} 条。" in text
 
     # The HTML table: one row per unit, figures linked to the filtered admin queue.
     page = soup(html)
@@ -543,9 +541,6 @@ def test_periods_and_working_days() -> None:
     for bad in ({"day": "2026-13-01"}, {"week": "2026-W60"}, {"week": "48"}, {}):
         with pytest.raises(Invalid):
             parse_period(**bad)
-    assert overdue_cutoff(date(2026, 11, 25), 5) == date(2026, 11, 19)
-    assert overdue_cutoff(date(2026, 11, 29), 1) == date(2026, 11, 27)  # Sunday -> Friday
-    assert workdays_between(date(2026, 11, 20), date(2026, 11, 27)) == 5
 
 
 def test_settings_are_validated(engine: Engine, demo: None) -> None:

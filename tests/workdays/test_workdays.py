@@ -55,3 +55,14 @@ def test_adding_and_counting_agree(n: int) -> None:
     start = date(2026, 9, 24)  # the day before Mid-Autumn, a week before National Day
     assert is_working_day(start)
     assert working_days_between(start, add_working_days(start, n)) == n
+
+
+def test_mid_autumn_and_national_day_2026_with_their_make_up_days() -> None:
+    # 25–27 September (中秋) and 1–7 October (国庆) off; Sunday 20 September and
+    # Saturday 10 October worked.
+    assert is_working_day(date(2026, 9, 20)) and is_working_day(date(2026, 10, 10))
+    assert add_working_days(date(2026, 9, 19), 1) == date(2026, 9, 20)
+    assert add_working_days(date(2026, 9, 24), 1) == date(2026, 9, 28)
+    # Received Wednesday 30 September: five working days are 8, 9, 10 (Sat), 12, 13 October.
+    assert add_working_days(date(2026, 9, 30), 5) == date(2026, 10, 13)
+    assert working_days_between(date(2026, 9, 30), date(2026, 10, 7)) == 0
