@@ -20,6 +20,7 @@ class OutboxStatus(StrEnum):
 class OutboxKind(StrEnum):
     ack = "ack"  # the receipt for an inbound mail
     reply = "reply"  # an admin's answer to a named sender's address
+    alert = "alert"  # an urgent item to a unit's or bureau's duty address
 
 
 class OutboxMail(SQLModel, table=True):

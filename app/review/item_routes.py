@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.accounts.deps import Admin, AdminUser, CsrfAdmin
 from app.accounts.pages import render_admin
+from app.alerts.service import describe_flag
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import UserError
 from app.models import CHANNEL_LABELS, STATUS_LABELS, Status
@@ -41,6 +42,7 @@ NOTICES = {
     "mailfail": "答复已保存，但邮件没有发出去（发件人仍可凭回执码查看）。",
     "nomail": "答复已保存（未配置发信服务器，没有发邮件）。",
     "duplicate": "已标记为重复并合并。",
+    "urgent_cleared": "已解除紧急标记。",
 }
 # Types a browser could run or render as a page are always sent as opaque bytes.
 _ACTIVE_TYPES = ("html", "xml", "svg", "javascript", "ecmascript")
@@ -74,6 +76,7 @@ def _item_page(
             "has_email": reply_address(sub) is not None,
             "notice": NOTICES.get(request.query_params.get("done", "")),
             "error": error,
+            **describe_flag(session, submission_id=item_id),
         },
         status=status,
     )

@@ -14,6 +14,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlmodel import Session, col
 
 from app.accounts.access import select_visible_submissions, visible_units
+from app.alerts.service import is_urgent, urgent_labels
 from app.core.errors import Invalid
 from app.core.time import local_midnight, parse_day, today_local
 from app.models import (
@@ -123,6 +124,8 @@ class QueuePage:
     next_after: int | None
     # Row id -> how many times its sender wrote back (email follow-ups): a reply may be owed.
     followups: dict[int, int] = field(default_factory=dict)
+    # Row id -> the urgent categories (紧急) of the rows pinned at the top of the first page.
+    urgent: dict[int, list[str]] = field(default_factory=dict)
 
 
 def decode_cursor(value: str) -> int:
@@ -315,20 +318,27 @@ def queue_page(
 ) -> QueuePage:
     """One page of the queue after filters.after, and the cursor of the next page."""
     after = None if filters.after is None else _position(session, user=user, row=filters.after)
-    query = _ordered(_filtered(session, user=user, f=filters), filters, after)
+    filtered = _filtered(session, user=user, f=filters)
+    # Urgent items stand above every page's order on the first page, and only there.
+    pinned = []
+    if after is None:
+        top = _ordered(filtered.where(is_urgent()), filters, None).limit(size)
+        pinned = [_row(sub, name, slug) for sub, name, slug in session.execute(top).all()]
+    query = _ordered(filtered.where(~is_urgent()), filters, after)
     found = session.execute(query.limit(size + 1)).all()
     rows = [_row(sub, name, slug) for sub, name, slug in found[:size]]
     more = len(found) > size
     last = rows[-1] if rows else None
     followups = session.execute(
         select(col(SubmissionFollowup.submission_id), func.count())
-        .where(col(SubmissionFollowup.submission_id).in_([r.id for r in rows]))
+        .where(col(SubmissionFollowup.submission_id).in_([r.id for r in pinned + rows]))
         .group_by(col(SubmissionFollowup.submission_id))
     ).all()
     return QueuePage(
-        rows=rows,
+        rows=pinned + rows,
         next_after=last.id if more and last else None,
         followups={sid: n for sid, n in followups},
+        urgent=urgent_labels(session, submission_ids=[r.id for r in pinned]),
     )
 
 
