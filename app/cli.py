@@ -11,6 +11,7 @@ from alembic import command
 from alembic.config import Config
 
 from app.accounts import cli as accounts_cli
+from app.alerts import cli as alerts_cli
 from app.backup import cli as backup_cli
 from app.campaign import cli as campaign_cli
 from app.core.cli import LOG_CONFIG, configure_logging, user_errors
@@ -102,6 +103,7 @@ for package in (
     reports_cli,
     workdays_cli,
     deadlines_cli,
+    alerts_cli,
 ):
     package.register(cli)
 

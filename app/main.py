@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from app.accounts import routes as accounts_routes
 from app.accounts.deps import LoginRequired, redirect_to_login
 from app.accounts.throttle import LoginThrottle
+from app.alerts import routes as alerts_routes
 from app.audit import routes as audit_routes
 from app.campaign import (
     entry_routes,
@@ -72,6 +73,7 @@ ROUTERS = (
     api.router,
     dialogue_routes.router,
     dialogue_api.router,
+    alerts_routes.router,
 )
 
 HERE = Path(__file__).parent

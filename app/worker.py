@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
+from app.alerts import jobs as alerts_jobs
 from app.core.config import Settings
 from app.core.db import make_engine
 from app.core.jobs import Job, JobContext, JobFactory, run_jobs
@@ -21,7 +22,12 @@ from app.outbox.service import sender_from_settings
 from app.tagging import start_tagger
 
 # What each package offers; a new package with periodic work adds its jobs() here.
-JOB_FACTORIES: tuple[JobFactory, ...] = (inbox_jobs.jobs, digest_jobs.jobs, deadline_jobs.jobs)
+JOB_FACTORIES: tuple[JobFactory, ...] = (
+    inbox_jobs.jobs,
+    digest_jobs.jobs,
+    deadline_jobs.jobs,
+    alerts_jobs.jobs,
+)
 
 
 def default_jobs(settings: Settings, engine: Engine) -> list[Job]:

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     mail_from: str | None = None
     digest_to: str | None = None
+    alert_to: str | None = None
     poll_seconds: int = 60
     reminder_days: int = 3
 

@@ -12,6 +12,8 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from app.alerts.detect import Hit
+from app.alerts.service import flag_new_items, scan_urgent
 from app.campaign.service import IntakeState, get_intake_state
 from app.core.errors import Conflict, Invalid, NotFound, UserError
 from app.core.time import TZ
@@ -190,6 +192,7 @@ class PreparedBatch:
     rows: list[dict[str, object]]
     # (item, the earlier item of this batch with the same key, if any)
     replays: list[tuple[_Pending, _Pending | None]]
+    urgent: list[Hit | None]  # per fresh row: the urgent flag to raise, if any
 
 
 def prepare_submissions(
@@ -233,7 +236,9 @@ def prepare_submissions(
         if p.key_hash is not None:
             first_in_batch[p.key_hash] = p
         fresh.append(p)
-    return PreparedBatch(results, fresh, _rows(secret=secret, fresh=fresh, tagger=tagger), replays)
+    rows = _rows(secret=secret, fresh=fresh, tagger=tagger)
+    urgent = scan_urgent([p.new.data.text for p in fresh])
+    return PreparedBatch(results, fresh, rows, replays, urgent)
 
 
 def insert_order(new: NewSubmission, unit_id: int) -> tuple[bool, int, str]:
@@ -249,6 +254,9 @@ def write_submissions(
     replays = list(batch.replays)
     if fresh:
         _insert(session, fresh=fresh, rows=batch.rows)
+        # In the same transaction: an urgent item is on top of the queue as soon as it exists.
+        hits = zip(fresh, batch.urgent, strict=True)
+        flag_new_items(session, items=[(p.id, h) for p, h in hits if p.id and h is not None])
     # A key stored before left its row uninserted (p.id None): look those up, which is
     # rarer and cheaper than looking up every key first.
     known: dict[str, tuple[int, str]] = {}

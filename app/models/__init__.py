@@ -3,6 +3,14 @@
 # Importing every module here registers every table on SQLModel.metadata: Alembic's env.py and
 # the models-match-migrations test import only app.models and must see the whole schema.
 from app.models.accounts import ADMIN_ROLE_LABELS, AdminRole, AdminSession, AdminUser
+from app.models.alerts import (
+    CLEARED_LABEL,
+    URGENT_CATEGORIES,
+    URGENT_LABEL,
+    AlertContact,
+    AlertDelivery,
+    UrgentFlag,
+)
 from app.models.audit import AuditLog
 from app.models.base import UTCDateTime, utcnow
 from app.models.campaign import (
@@ -75,6 +83,7 @@ __all__ = [
     "ADMIN_ROLE_LABELS",
     "CHANNEL_LABELS",
     "CHECK_NAMES",
+    "CLEARED_LABEL",
     "DIGEST_STATUS_LABELS",
     "EVENT_LABELS",
     "EXTENSION_LABELS",
@@ -87,9 +96,13 @@ __all__ = [
     "REPLY_RATING_LABELS",
     "STATUS_LABELS",
     "UNTAGGED_LABEL",
+    "URGENT_CATEGORIES",
+    "URGENT_LABEL",
     "AdminRole",
     "AdminSession",
     "AdminUser",
+    "AlertContact",
+    "AlertDelivery",
     "Attachment",
     "AuditLog",
     "Bureau",
@@ -141,5 +154,6 @@ __all__ = [
     "TaggerModel",
     "UTCDateTime",
     "Unit",
+    "UrgentFlag",
     "utcnow",
 ]

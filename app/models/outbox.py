@@ -22,6 +22,7 @@ class OutboxKind(StrEnum):
     reply = "reply"  # an admin's answer to a named sender's address
     question = "question"  # an admin's 追问 to a named sender's address
     deadline = "deadline"  # a 督办 reminder or 催办 note to an admin (app/deadlines)
+    alert = "alert"  # an urgent item to a unit's or bureau's duty address
 
 
 class OutboxMail(SQLModel, table=True):

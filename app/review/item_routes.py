@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.accounts.deps import Admin, AdminUser, CsrfAdmin
 from app.accounts.pages import render_admin
+from app.alerts.service import describe_flag
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import UserError
 from app.core.time import today_local
@@ -45,6 +46,7 @@ NOTICES = {
     "nomail": "答复已保存（未配置发信服务器，没有发邮件）。",
     "duplicate": "已标记为重复并合并。",
     "question": "追问已发出，发件人凭回执码可以看到并回答。",
+    "urgent_cleared": "已解除紧急标记。",
 }
 # Types a browser could run or render as a page are always sent as opaque bytes.
 _ACTIVE_TYPES = ("html", "xml", "svg", "javascript", "ecmascript")
@@ -80,6 +82,7 @@ def _item_page(
             "dl": item_deadline(session, user=admin.user, submission=sub, today=today_local()),
             "notice": NOTICES.get(request.query_params.get("done", "")),
             "error": error,
+            **describe_flag(session, submission_id=item_id),
         },
         status=status,
     )

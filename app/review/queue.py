@@ -14,6 +14,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlmodel import Session, col
 
 from app.accounts.access import select_visible_submissions, visible_units
+from app.alerts.service import is_urgent, urgent_labels
 from app.core.errors import Invalid
 from app.core.time import local_midnight, parse_day, today_local
 from app.deadlines.service import DueLabel, due_label
@@ -142,6 +143,8 @@ class QueuePage:
     followups: dict[int, int] = field(default_factory=dict)
     unread: set[int] = field(default_factory=set)  # rows with a sender message not read yet
     reopened: set[int] = field(default_factory=set)  # rows reopened by 不满意 (重办)
+    # Row id -> the urgent categories (紧急) of the rows pinned at the top of the first page.
+    urgent: dict[int, list[str]] = field(default_factory=dict)
 
 
 def decode_cursor(value: str) -> int:
@@ -382,26 +385,35 @@ def queue_page(
         if filters.after is None
         else _position(session, user=user, row=filters.after, f=filters)
     )
-    query = _ordered(_filtered(session, user=user, f=filters), filters, after)
-    found = session.execute(query.limit(size + 1)).all()
+    filtered = _filtered(session, user=user, f=filters)
     today = today_local()
+    # Urgent items stand above every page's order on the first page, and only there.
+    pinned = []
+    if after is None:
+        top = _ordered(filtered.where(is_urgent()), filters, None).limit(size)
+        pinned = [_row(sub, name, slug, today) for sub, name, slug in session.execute(top).all()]
+    query = _ordered(filtered.where(~is_urgent()), filters, after)
+    found = session.execute(query.limit(size + 1)).all()
     rows = [_row(sub, name, slug, today) for sub, name, slug in found[:size]]
     more = len(found) > size
     last = rows[-1] if rows else None
     followups = session.execute(
         select(col(SubmissionFollowup.submission_id), func.count())
-        .where(col(SubmissionFollowup.submission_id).in_([r.id for r in rows]))
+        .where(col(SubmissionFollowup.submission_id).in_([r.id for r in pinned + rows]))
         .group_by(col(SubmissionFollowup.submission_id))
     ).all()
     marks = session.scalars(
-        select(DialogueState).where(col(DialogueState.submission_id).in_([r.id for r in rows]))
+        select(DialogueState).where(
+            col(DialogueState.submission_id).in_([r.id for r in pinned + rows])
+        )
     ).all()
     return QueuePage(
-        rows=rows,
+        rows=pinned + rows,
         next_after=last.id if more and last else None,
         followups={sid: n for sid, n in followups},
         unread={m.submission_id for m in marks if m.unread},
         reopened={m.submission_id for m in marks if m.reopened},
+        urgent=urgent_labels(session, submission_ids=[r.id for r in pinned]),
     )
 
 

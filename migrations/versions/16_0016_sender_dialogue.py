@@ -5,7 +5,7 @@ marks items with an unread sender message or reopened by an unsatisfied rating (
 reply can be rated once (回访). Downgrade drops the three tables.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-07 14:50:00
 """
 
