@@ -41,3 +41,8 @@ def parse_day(value: str | None, *, field: str, label: str = "日期") -> date:
         except ValueError:
             pass
     raise Invalid(f"{label}应是 年-月-日 格式的日期，例如 2026-03-01。", field=field)
+
+
+def to_minute(at: datetime) -> datetime:
+    """The time with seconds and below dropped: the precision every submission time is kept at."""
+    return at.replace(second=0, microsecond=0)

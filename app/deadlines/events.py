@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from app.intake.service import to_minute
+from app.core.time import to_minute
 from app.models import EVENT_LABELS, AdminUser, EventKind, SubmissionEvent, utcnow
 
 

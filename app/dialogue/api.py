@@ -45,8 +45,7 @@ class StatusOut(BaseModel):
     status_label: str
     created_at: datetime
     check: int | None
-    # The promised answer date (承诺答复日期); null until the deadlines work sets it.
-    due_on: date | None = None
+    due_on: date | None = Field(description="The promised answer date (承诺答复日期).")
     replies: list[ReplyOut]
     questions: list[QuestionOut] = Field(description="The office's questions (追问) to the sender.")
 
@@ -87,6 +86,7 @@ def get_receipt(receipt: Receipt, session: SessionDep, settings: SettingsDep) ->
         status_label=view.status_label,
         created_at=view.created_at,
         check=view.check,
+        due_on=view.due_on,
         replies=[
             ReplyOut(id=e.id, body=e.body, created_at=e.created_at, rating=e.rating)
             for e in page.thread.replies

@@ -18,9 +18,11 @@ from sqlmodel import Session, col, select
 
 from app.audit.service import record_audit
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.time import to_minute, today_local
+from app.deadlines.events import record_event
 from app.dialogue.links import token_matches
 from app.intake import receipts
-from app.intake.service import ReceiptView, clean_text, lookup_receipt, to_minute
+from app.intake.service import ReceiptView, clean_text, lookup_receipt
 from app.intake.uploads import CleanFile
 from app.mail.compose import build_message
 from app.models import (
@@ -29,6 +31,7 @@ from app.models import (
     Attachment,
     DialogueMessage,
     DialogueState,
+    EventKind,
     OutboxKind,
     Reply,
     ReplyRating,
@@ -42,6 +45,7 @@ from app.models import (
 from app.outbox.service import queue_mail
 from app.review.replies import reply_address
 from app.review.service import get_item, may_act
+from app.workdays.service import add_working_days
 
 MAX_QUESTION = 2000
 MAX_MESSAGE = 5000
@@ -241,12 +245,19 @@ def add_sender_message(
 
 
 def reopen_item(session: Session, *, submission: Submission) -> None:
-    """重办: an unsatisfied rating puts the item back in the queue, open and marked.
-
-    The one place an item is reopened; a new due date belongs here too.
-    """
+    """重办: an unsatisfied rating puts the item back in the queue, open, marked, due anew."""
     assert submission.id is not None
     submission.status = Status.forwarded if submission.assignee_id else Status.new
+    unit = session.get(Unit, submission.unit_id)
+    assert unit is not None
+    submission.due_on = add_working_days(today_local(), unit.answer_days)
+    record_event(
+        session,
+        submission_id=submission.id,
+        kind=EventKind.reopened,
+        actor_id=None,
+        note="来信人不满意，重办",
+    )
     # The sender caused this: no time finer than the minute (so no audit row, whose time is
     # exact), as for everything else a sender does.
     submission.updated_at = to_minute(utcnow())

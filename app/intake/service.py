@@ -16,7 +16,7 @@ from app.alerts.detect import Hit
 from app.alerts.service import flag_new_items, scan_urgent
 from app.campaign.service import IntakeState, get_intake_state
 from app.core.errors import Conflict, Invalid, NotFound, UserError
-from app.core.time import TZ
+from app.core.time import TZ, to_minute
 from app.intake import receipts
 from app.intake.uploads import CleanFile
 from app.models import (
@@ -57,11 +57,6 @@ class Stored:
     receipt: str
     replayed: bool
     text: str
-
-
-def to_minute(at: datetime) -> datetime:
-    """The time with seconds and below dropped: the precision every submission time is kept at."""
-    return at.replace(second=0, microsecond=0)
 
 
 def clean_text(value: str) -> str:

@@ -15,14 +15,13 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.audit.service import record_audit
-from app.core.time import TZ
+from app.core.time import TZ, to_minute
 from app.documents.tables import (
     ExportRow,
     SubmissionLabels,
     submissions_csv,
     submissions_xlsx,
 )
-from app.intake.service import to_minute
 from app.models import (
     CHANNEL_LABELS,
     CHECK_NAMES,

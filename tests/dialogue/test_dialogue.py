@@ -3,23 +3,27 @@ reply, 不满意 reopens), 满意率, and nothing identifying kept of the sender
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from app.core.time import today_local
 from app.dialogue.service import reply_satisfaction
 from app.models import (
     Attachment,
     DialogueMessage,
+    EventKind,
     Reply,
     ReplyRatingRow,
     Status,
     Submission,
+    SubmissionEvent,
     utcnow,
 )
+from app.workdays.service import add_working_days
 from tests.dialogue.support import ask, receipt_page, reply, submit
 from tests.factories import jpeg_with_gps, one_page_pdf
 from tests.helpers import soup
@@ -108,6 +112,12 @@ def test_rating_once_per_reply_and_unsatisfied_reopens(
     receipt, item = submit(client, engine)
     assert receipt_page(client, receipt).select("form.rate") == []
     reply(client, chief, item, "第一次答复。")
+    with Session(engine) as s:
+        sub = s.get(Submission, item)
+        assert sub is not None
+        sub.due_on = date(2026, 1, 5)  # long past: 重办 must promise a new day
+        s.add(sub)
+        s.commit()
     page = receipt_page(client, receipt)
     [form] = page.select("form.rate")
     reply_id = int(form.select_one("input[name=reply_id]")["value"])  # type: ignore[index]
@@ -137,6 +147,11 @@ def test_rating_once_per_reply_and_unsatisfied_reopens(
         sub = s.get(Submission, item)
         assert sub is not None and sub.status == Status.new
         assert sub.updated_at.second == 0 and sub.updated_at.microsecond == 0
+        assert sub.due_on == add_working_days(today_local(), 5)
+        [event] = s.exec(
+            select(SubmissionEvent).where(SubmissionEvent.kind == EventKind.reopened)
+        ).all()
+        assert event.submission_id == item and event.actor_id is None
     # 重办 in the queue (and its filter) and on the item page.
     queue = soup(client.get("/admin?flag=reopened").text)
     [row] = queue.select("#queue li.item")
@@ -191,7 +206,9 @@ def test_the_receipt_api(client: TestClient, chief: str, engine: Engine) -> None
     got = client.get(f"/api/v1/receipts/{spaced}")
     assert got.status_code == 200
     body = got.json()
-    assert body["due_on"] is None
+    with Session(engine) as s:
+        promised = s.get(Submission, item).due_on  # type: ignore[union-attr]
+    assert promised is not None and body["due_on"] == promised.isoformat()
     [question] = body["questions"]
     [answer] = body["replies"]
     assert question["body"] == "能说说具体时间吗？" and isinstance(question["id"], int)
