@@ -16,6 +16,7 @@ from app.campaign import cli as campaign_cli
 from app.core.cli import LOG_CONFIG, configure_logging, user_errors
 from app.core.config import check_serve, get_settings
 from app.digest import cli as digest_cli
+from app.groups import cli as groups_cli
 from app.inbox import cli as inbox_cli
 from app.reports import cli as reports_cli
 from app.review import cli as review_cli
@@ -98,6 +99,7 @@ for package in (
     campaign_cli,
     backup_cli,
     reports_cli,
+    groups_cli,
 ):
     package.register(cli)
 

@@ -31,6 +31,7 @@ from app.core.handlers import install_error_handlers
 from app.core.middleware import AccessLogMiddleware, SecurityMiddleware
 from app.core.ratelimit import RateLimiter
 from app.digest import routes as digest_routes
+from app.groups import routes as groups_routes
 from app.inbox import routes as inbox_routes
 from app.intake import api, api_docs, slip_routes
 from app.intake import routes as intake_routes
@@ -63,6 +64,7 @@ ROUTERS = (
     stats_routes.router,
     stats_public_routes.router,
     reports_routes.router,
+    groups_routes.router,
     api.router,
 )
 

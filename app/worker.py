@@ -15,12 +15,13 @@ from app.core.config import Settings
 from app.core.db import make_engine
 from app.core.jobs import Job, JobContext, JobFactory, run_jobs
 from app.digest import jobs as digest_jobs
+from app.groups import jobs as groups_jobs
 from app.inbox import jobs as inbox_jobs
 from app.outbox.service import sender_from_settings
 from app.tagging import start_tagger
 
 # What each package offers; a new package with periodic work adds its jobs() here.
-JOB_FACTORIES: tuple[JobFactory, ...] = (inbox_jobs.jobs, digest_jobs.jobs)
+JOB_FACTORIES: tuple[JobFactory, ...] = (inbox_jobs.jobs, digest_jobs.jobs, groups_jobs.jobs)
 
 
 def default_jobs(settings: Settings, engine: Engine) -> list[Job]:

@@ -28,6 +28,7 @@ from app.models.campaign import (
     RosterSubmission,
 )
 from app.models.digest import DIGEST_STATUS_LABELS, Digest, DigestKind, DigestSetting, DigestStatus
+from app.models.groups import ConcernBand, ConcernGroup, ConcernMember
 from app.models.inbox import (
     INBOUND_STATUS_LABELS,
     InboundMessage,
@@ -77,6 +78,9 @@ __all__ = [
     "CampaignPhase",
     "Channel",
     "ChannelOverride",
+    "ConcernBand",
+    "ConcernGroup",
+    "ConcernMember",
     "Digest",
     "DigestKind",
     "DigestSetting",

@@ -15,6 +15,7 @@ from app.accounts.deps import Admin, AdminUser, CsrfAdmin
 from app.accounts.pages import render_admin
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import UserError
+from app.groups.service import load_group
 from app.models import CHANNEL_LABELS, STATUS_LABELS, Status
 from app.review.queue import parse_evidence
 from app.review.replies import reply_address, reply_and_send
@@ -41,6 +42,9 @@ NOTICES = {
     "mailfail": "答复已保存，但邮件没有发出去（发件人仍可凭回执码查看）。",
     "nomail": "答复已保存（未配置发信服务器，没有发邮件）。",
     "duplicate": "已标记为重复并合并。",
+    "group_split": "已移出同类问题组。",
+    "group_join": "已合并同类问题。",
+    "group_reply": "已答复本组全部意见；实名留邮箱的发件人会各收到一封邮件。",
 }
 # Types a browser could run or render as a page are always sent as opaque bytes.
 _ACTIVE_TYPES = ("html", "xml", "svg", "javascript", "ecmascript")
@@ -72,6 +76,7 @@ def _item_page(
             "can_assign": may_assign(admin.user),
             "assignees": detail.assignees,
             "has_email": reply_address(sub) is not None,
+            "group": load_group(session, user=admin.user, submission_id=item_id),
             "notice": NOTICES.get(request.query_params.get("done", "")),
             "error": error,
         },

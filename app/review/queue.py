@@ -11,15 +11,18 @@ from typing import Any, Literal, cast
 from urllib.parse import urlencode
 
 from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from app.accounts.access import select_visible_submissions, visible_units
+from app.accounts.access import select_visible_submissions, visible_unit_ids, visible_units
 from app.core.errors import Invalid
 from app.core.time import local_midnight, parse_day, today_local
 from app.models import (
     OPEN_STATUSES,
     AdminUser,
     Channel,
+    ConcernGroup,
+    ConcernMember,
     Reply,
     Role,
     Status,
@@ -38,7 +41,8 @@ MAX_QUERY = 100
 _CURSOR = re.compile(r"^[1-9]\d{0,11}$")
 # The URL parameters the queue, its exports and the digest links understand, in this order.
 PARAMS = (
-    "unit", "check", "status", "state", "channel", "role", "anonymous", "from", "to", "q", "mine"
+    "unit", "check", "status", "state", "channel", "role", "anonymous", "from", "to", "q", "mine",
+    "group",
 )
 # Where an item stands, as the statistics count it: answered (a reply, or 已答复/已办结),
 # open (new, classified or forwarded, and no reply yet), overdue (open past the promised
@@ -64,6 +68,7 @@ class QueueFilter:
     mine: bool = False
     sort: Literal["new", "old"] = "new"
     after: int | None = None  # the id of the last row of the page before
+    group: int | None = None  # only the members of this similar-concern group (同类问题)
 
     def params(self, **changes: Any) -> dict[str, str]:
         """The filter as URL parameters (for links, exports and the next page)."""
@@ -82,6 +87,7 @@ class QueueFilter:
             "mine": "1" if f.mine else None,
             "sort": None if f.sort == "new" else f.sort,
             "after": None if f.after is None else str(f.after),
+            "group": None if f.group is None else str(f.group),
         }
         return {k: v for k, v in values.items() if v is not None}
 
@@ -123,6 +129,8 @@ class QueuePage:
     next_after: int | None
     # Row id -> how many times its sender wrote back (email follow-ups): a reply may be owed.
     followups: dict[int, int] = field(default_factory=dict)
+    # Row id -> (its group, the group's members this admin sees), for rows in a group.
+    groups: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 def decode_cursor(value: str) -> int:
@@ -181,6 +189,8 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
     sort = p.get("sort", "new")
     if sort not in ("new", "old"):
         raise Invalid("排序只能是 new（最新在前）或 old（最早在前）。", field="sort")
+    if "group" in p and not _CURSOR.match(p["group"]):
+        raise Invalid("同类问题编号不正确。", field="group")
     if "unit" in p and len(p["unit"]) > 64:
         raise Invalid("没有这个单位。", field="unit")
     return QueueFilter(
@@ -198,6 +208,7 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
         mine=p.get("mine") == "1",
         sort="old" if sort == "old" else "new",
         after=decode_cursor(p["after"]) if "after" in p else None,
+        group=int(p["group"]) if "group" in p else None,
     )
 
 
@@ -247,7 +258,63 @@ def _filtered(session: Session, *, user: AdminUser, f: QueueFilter) -> _Query:
             query = query.where(text.icontains(f.q, autoescape=True))
     if f.mine:
         query = query.where(col(Submission.assignee_id) == user.id)
+    if f.group is not None:
+        query = query.where(
+            exists().where(
+                col(ConcernMember.submission_id) == col(Submission.id),
+                col(ConcernMember.group_id) == f.group,
+            )
+        )
     return query
+
+
+# Only these leave a group folded into its lead's row: any other filter shows each item it
+# selects, so no item hides behind a lead the filter leaves out.
+_FOLDING = {"unit", "sort", "after"}
+
+
+def _folded(session: Session, query: _Query, *, user: AdminUser, f: QueueFilter) -> _Query:
+    """The queue page shows each group as its lead's row, when the lead is in a unit shown
+    (otherwise each member shows)."""
+    if set(f.params()) - _FOLDING:
+        return query
+    shown = visible_units(session, user=user)
+    lead_units = [u.id for u in shown if u.id is not None and f.unit in (None, u.slug)]
+    lead = aliased(Submission)
+    led_by_another = exists().where(
+        col(ConcernMember.submission_id) == col(Submission.id),
+        col(ConcernGroup.id) == col(ConcernMember.group_id),
+        col(ConcernGroup.lead_submission_id) != col(Submission.id),
+        col(lead.id) == col(ConcernGroup.lead_submission_id),
+        col(lead.unit_id).in_(lead_units),
+    )
+    return query.where(~led_by_another)
+
+
+def _group_sizes(
+    session: Session, *, user: AdminUser, ids: list[int]
+) -> dict[int, tuple[int, int]]:
+    """Row id -> (group id, members in units this admin sees) for the rows in a group."""
+    of_rows = dict(
+        session.execute(
+            select(col(ConcernMember.submission_id), col(ConcernMember.group_id)).where(
+                col(ConcernMember.submission_id).in_(ids),
+                col(ConcernMember.group_id).is_not(None),
+            )
+        ).all()
+    )
+    sizes = dict(
+        session.execute(
+            select(col(ConcernMember.group_id), func.count())
+            .join(Submission, col(Submission.id) == col(ConcernMember.submission_id))
+            .where(
+                col(ConcernMember.group_id).in_(set(of_rows.values())),
+                col(Submission.unit_id).in_(visible_unit_ids(session, user=user)),
+            )
+            .group_by(col(ConcernMember.group_id))
+        ).all()
+    )
+    return {sid: (gid, sizes.get(gid, 1)) for sid, gid in of_rows.items()}
 
 
 def _in_state(state: str, *, today: date) -> Any:
@@ -315,7 +382,8 @@ def queue_page(
 ) -> QueuePage:
     """One page of the queue after filters.after, and the cursor of the next page."""
     after = None if filters.after is None else _position(session, user=user, row=filters.after)
-    query = _ordered(_filtered(session, user=user, f=filters), filters, after)
+    found_rows = _filtered(session, user=user, f=filters)
+    query = _ordered(_folded(session, found_rows, user=user, f=filters), filters, after)
     found = session.execute(query.limit(size + 1)).all()
     rows = [_row(sub, name, slug) for sub, name, slug in found[:size]]
     more = len(found) > size
@@ -329,6 +397,7 @@ def queue_page(
         rows=rows,
         next_after=last.id if more and last else None,
         followups={sid: n for sid, n in followups},
+        groups=_group_sizes(session, user=user, ids=[r.id for r in rows]),
     )
 
 
