@@ -18,6 +18,7 @@ from app.core.cli import LOG_CONFIG, configure_logging, user_errors
 from app.core.config import check_serve, get_settings
 from app.deadlines import cli as deadlines_cli
 from app.digest import cli as digest_cli
+from app.groups import cli as groups_cli
 from app.inbox import cli as inbox_cli
 from app.reports import cli as reports_cli
 from app.review import cli as review_cli
@@ -104,6 +105,7 @@ for package in (
     workdays_cli,
     deadlines_cli,
     alerts_cli,
+    groups_cli,
 ):
     package.register(cli)
 

@@ -35,6 +35,7 @@ from app.deadlines import routes as deadlines_routes
 from app.dialogue import api as dialogue_api
 from app.dialogue import routes as dialogue_routes
 from app.digest import routes as digest_routes
+from app.groups import routes as groups_routes
 from app.inbox import routes as inbox_routes
 from app.intake import api, api_docs, slip_routes
 from app.intake import routes as intake_routes
@@ -70,6 +71,7 @@ ROUTERS = (
     reports_routes.router,
     deadlines_routes.router,
     workdays_routes.router,
+    groups_routes.router,
     api.router,
     dialogue_routes.router,
     dialogue_api.router,

@@ -17,6 +17,7 @@ from app.core.db import make_engine
 from app.core.jobs import Job, JobContext, JobFactory, run_jobs
 from app.deadlines import jobs as deadline_jobs
 from app.digest import jobs as digest_jobs
+from app.groups import jobs as groups_jobs
 from app.inbox import jobs as inbox_jobs
 from app.outbox.service import sender_from_settings
 from app.tagging import start_tagger
@@ -27,6 +28,7 @@ JOB_FACTORIES: tuple[JobFactory, ...] = (
     digest_jobs.jobs,
     deadline_jobs.jobs,
     alerts_jobs.jobs,
+    groups_jobs.jobs,
 )
 
 
@@ -39,8 +41,6 @@ def default_jobs(settings: Settings, engine: Engine) -> list[Job]:
         tagger=start_tagger(settings.tagger, engine=engine),
     )
     return [job for factory in JOB_FACTORIES for job in factory(context)]
-
-
 
 
 def run_worker(

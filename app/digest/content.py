@@ -18,6 +18,7 @@ from app.core.time import TZ
 from app.digest.schedule import Period
 from app.digest.service import attached_phase_reports
 from app.documents.tables import ExportRow, submissions_xlsx
+from app.groups.service import HotGroup, hot_groups
 from app.models import (
     CHANNEL_LABELS,
     CHECK_NAMES,
@@ -97,6 +98,9 @@ class DigestContent:
     overdue: tuple[DigestItem, ...]
     # 群众评议 in this period, per unit with measures or ratings (campaign phase 整改提高).
     evaluations: tuple[UnitResult, ...] = ()
+    # 热点问题: the largest and the fastest-growing groups of similar concerns.
+    hot_largest: tuple[HotGroup, ...] = ()
+    hot_growing: tuple[HotGroup, ...] = ()
 
     @property
     def change(self) -> int:
@@ -291,6 +295,13 @@ def build_digest(
         .limit(OVERDUE_LISTED)
     ).all()
 
+    hot_largest, hot_growing = hot_groups(
+        session,
+        unit_ids=list(by_id),
+        start=period.start,
+        end=period.end,
+        previous_start=previous.start,
+    )
     return DigestContent(
         bureau_id=bureau_id,
         bureau_name=bureau.name,
@@ -312,6 +323,8 @@ def build_digest(
             )
             if r.measures or r.total
         ),
+        hot_largest=tuple(hot_largest),
+        hot_growing=tuple(hot_growing),
     )
 
 

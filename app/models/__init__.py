@@ -53,6 +53,7 @@ from app.models.dialogue import (
     ReplyRatingRow,
 )
 from app.models.digest import DIGEST_STATUS_LABELS, Digest, DigestKind, DigestSetting, DigestStatus
+from app.models.groups import ConcernBand, ConcernGroup, ConcernMember
 from app.models.inbox import (
     INBOUND_STATUS_LABELS,
     InboundMessage,
@@ -111,6 +112,9 @@ __all__ = [
     "CampaignPhase",
     "Channel",
     "ChannelOverride",
+    "ConcernBand",
+    "ConcernGroup",
+    "ConcernMember",
     "DeadlineReminder",
     "DialogueMessage",
     "DialogueState",

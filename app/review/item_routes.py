@@ -19,6 +19,7 @@ from app.core.errors import UserError
 from app.core.time import today_local
 from app.deadlines.views import item_deadline
 from app.dialogue.service import item_thread, mark_read
+from app.groups.service import load_group
 from app.models import CHANNEL_LABELS, STATUS_LABELS, Status
 from app.review.queue import parse_evidence
 from app.review.replies import reply_address, reply_and_send
@@ -47,6 +48,9 @@ NOTICES = {
     "duplicate": "已标记为重复并合并。",
     "question": "追问已发出，发件人凭回执码可以看到并回答。",
     "urgent_cleared": "已解除紧急标记。",
+    "group_split": "已移出同类问题组。",
+    "group_join": "已合并同类问题。",
+    "group_reply": "已答复本组全部意见；实名留邮箱的发件人会各收到一封邮件。",
 }
 # Types a browser could run or render as a page are always sent as opaque bytes.
 _ACTIVE_TYPES = ("html", "xml", "svg", "javascript", "ecmascript")
@@ -80,6 +84,7 @@ def _item_page(
             "has_email": reply_address(sub) is not None,
             "thread": item_thread(session, user=admin.user, submission_id=item_id),
             "dl": item_deadline(session, user=admin.user, submission=sub, today=today_local()),
+            "group": load_group(session, user=admin.user, submission_id=item_id),
             "notice": NOTICES.get(request.query_params.get("done", "")),
             "error": error,
             **describe_flag(session, submission_id=item_id),

@@ -11,9 +11,10 @@ from typing import Any, Literal, cast
 from urllib.parse import urlencode
 
 from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from app.accounts.access import select_visible_submissions, visible_units
+from app.accounts.access import select_visible_submissions, visible_unit_ids, visible_units
 from app.alerts.service import is_urgent, urgent_labels
 from app.core.errors import Invalid
 from app.core.time import local_midnight, parse_day, today_local
@@ -22,6 +23,8 @@ from app.models import (
     OPEN_STATUSES,
     AdminUser,
     Channel,
+    ConcernGroup,
+    ConcernMember,
     DialogueState,
     Reply,
     Role,
@@ -44,6 +47,7 @@ PARAMS = (
     "unit", "check", "status", "state", "channel", "role", "anonymous", "from", "to", "q", "mine",
     "flag",
     "due",
+    "group",
 )
 # Where an item stands, as the statistics count it: answered (a reply, or 已答复/已办结),
 # open (new, classified or forwarded, and no reply yet), overdue (open past the promised
@@ -79,6 +83,7 @@ class QueueFilter:
     due: Literal["today", "soon", "overdue"] | None = None
     sort: Literal["new", "old", "due"] = "new"
     after: int | None = None  # the id of the last row of the page before
+    group: int | None = None  # only the members of this similar-concern group (同类问题)
 
     def params(self, **changes: Any) -> dict[str, str]:
         """The filter as URL parameters (for links, exports and the next page)."""
@@ -99,6 +104,7 @@ class QueueFilter:
             "due": f.due,
             "sort": None if f.sort == "new" else f.sort,
             "after": None if f.after is None else str(f.after),
+            "group": None if f.group is None else str(f.group),
         }
         return {k: v for k, v in values.items() if v is not None}
 
@@ -145,6 +151,8 @@ class QueuePage:
     reopened: set[int] = field(default_factory=set)  # rows reopened by 不满意 (重办)
     # Row id -> the urgent categories (紧急) of the rows pinned at the top of the first page.
     urgent: dict[int, list[str]] = field(default_factory=dict)
+    # Row id -> (its group, the group's members this admin sees), for rows in a group.
+    groups: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 def decode_cursor(value: str) -> int:
@@ -211,6 +219,8 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
     due = p.get("due")
     if due is not None and due not in DUES:
         raise Invalid("到期筛选只能是 today、soon 或 overdue。", field="due")
+    if "group" in p and not _CURSOR.match(p["group"]):
+        raise Invalid("同类问题编号不正确。", field="group")
     if "unit" in p and len(p["unit"]) > 64:
         raise Invalid("没有这个单位。", field="unit")
     return QueueFilter(
@@ -230,6 +240,7 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
         due=cast(Literal["today", "soon", "overdue"] | None, due),
         sort=cast(Literal["new", "old", "due"], sort),
         after=decode_cursor(p["after"]) if "after" in p else None,
+        group=int(p["group"]) if "group" in p else None,
     )
 
 
@@ -287,7 +298,63 @@ def _filtered(session: Session, *, user: AdminUser, f: QueueFilter) -> _Query:
         )
     if f.due is not None:
         query = query.where(_due(f.due, today=today_local()))
+    if f.group is not None:
+        query = query.where(
+            exists().where(
+                col(ConcernMember.submission_id) == col(Submission.id),
+                col(ConcernMember.group_id) == f.group,
+            )
+        )
     return query
+
+
+# Only these leave a group folded into its lead's row: any other filter shows each item it
+# selects, so no item hides behind a lead the filter leaves out.
+_FOLDING = {"unit", "sort", "after"}
+
+
+def _folded(session: Session, query: _Query, *, user: AdminUser, f: QueueFilter) -> _Query:
+    """The queue page shows each group as its lead's row, when the lead is in a unit shown
+    (otherwise each member shows)."""
+    if set(f.params()) - _FOLDING:
+        return query
+    shown = visible_units(session, user=user)
+    lead_units = [u.id for u in shown if u.id is not None and f.unit in (None, u.slug)]
+    lead = aliased(Submission)
+    led_by_another = exists().where(
+        col(ConcernMember.submission_id) == col(Submission.id),
+        col(ConcernGroup.id) == col(ConcernMember.group_id),
+        col(ConcernGroup.lead_submission_id) != col(Submission.id),
+        col(lead.id) == col(ConcernGroup.lead_submission_id),
+        col(lead.unit_id).in_(lead_units),
+    )
+    return query.where(~led_by_another)
+
+
+def _group_sizes(
+    session: Session, *, user: AdminUser, ids: list[int]
+) -> dict[int, tuple[int, int]]:
+    """Row id -> (group id, members in units this admin sees) for the rows in a group."""
+    of_rows = dict(
+        session.execute(
+            select(col(ConcernMember.submission_id), col(ConcernMember.group_id)).where(
+                col(ConcernMember.submission_id).in_(ids),
+                col(ConcernMember.group_id).is_not(None),
+            )
+        ).all()
+    )
+    sizes = dict(
+        session.execute(
+            select(col(ConcernMember.group_id), func.count())
+            .join(Submission, col(Submission.id) == col(ConcernMember.submission_id))
+            .where(
+                col(ConcernMember.group_id).in_(set(of_rows.values())),
+                col(Submission.unit_id).in_(visible_unit_ids(session, user=user)),
+            )
+            .group_by(col(ConcernMember.group_id))
+        ).all()
+    )
+    return {sid: (gid, sizes.get(gid, 1)) for sid, gid in of_rows.items()}
 
 
 def _due(due: str, *, today: date) -> Any:
@@ -385,7 +452,7 @@ def queue_page(
         if filters.after is None
         else _position(session, user=user, row=filters.after, f=filters)
     )
-    filtered = _filtered(session, user=user, f=filters)
+    filtered = _folded(session, _filtered(session, user=user, f=filters), user=user, f=filters)
     today = today_local()
     # Urgent items stand above every page's order on the first page, and only there.
     pinned = []
@@ -414,6 +481,7 @@ def queue_page(
         unread={m.submission_id for m in marks if m.unread},
         reopened={m.submission_id for m in marks if m.reopened},
         urgent=urgent_labels(session, submission_ids=[r.id for r in pinned]),
+        groups=_group_sizes(session, user=user, ids=[r.id for r in pinned + rows]),
     )
 
 
