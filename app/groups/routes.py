@@ -89,6 +89,7 @@ def reply(
             public=public == "1",
             from_addr=settings.mail_from if request.app.state.mail_sender else None,
             base_url=settings.base_url,
+            secret=settings.secret_key,
         )
     except UserError as exc:
         return _refused(request, admin, session, item_id, exc)

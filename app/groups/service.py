@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 from app.accounts.access import select_visible_submissions, visible_units
 from app.audit.service import record_audit
 from app.core.errors import Invalid, NotFound
+from app.dialogue.links import rating_url
 from app.groups.similarity import THRESHOLD, band_keys, jaccard, shared_label, shingles
 from app.models import (
     OPEN_STATUSES,
@@ -327,6 +328,7 @@ def reply_to_group(
     public: bool,
     from_addr: str | None,
     base_url: str,
+    secret: str,
 ) -> int:
     """One reply to every member of the item's group this admin may act on: on each receipt
     page, and queued once per named member with an address (audited); returns the count."""
@@ -337,7 +339,8 @@ def reply_to_group(
     mailed: list[int] = []
     for member in view.members:
         sub = get_item(session, user=user, submission_id=member.id)
-        add_reply(session, user=user, submission=sub, body=body, public=public)
+        saved = add_reply(session, user=user, submission=sub, body=body, public=public)
+        assert saved.id is not None
         to = reply_address(sub)
         if to is not None and from_addr:
             message = reply_email(
@@ -346,6 +349,7 @@ def reply_to_group(
                 body=body.strip(),
                 from_addr=from_addr,
                 base_url=base_url,
+                rating_url=rating_url(base_url=base_url, secret=secret, reply_id=saved.id),
             )
             queue_mail(
                 session,
