@@ -17,6 +17,7 @@ from app.core.cli import LOG_CONFIG, configure_logging, user_errors
 from app.core.config import check_serve, get_settings
 from app.digest import cli as digest_cli
 from app.inbox import cli as inbox_cli
+from app.privacy import cli as privacy_cli
 from app.reports import cli as reports_cli
 from app.review import cli as review_cli
 from app.tagging import cli as tagging_cli
@@ -98,6 +99,7 @@ for package in (
     campaign_cli,
     backup_cli,
     reports_cli,
+    privacy_cli,
 ):
     package.register(cli)
 

@@ -55,6 +55,8 @@ ACTION_LABELS: dict[str, str] = {
     "mailbox_updated": "修改邮箱",
     "digest_settings": "汇总设置",
     "digest_sent_now": "立即发送汇总",
+    "forget_sender": "删除发件人姓名和联系方式",
+    "export_sender_data": "导出发件人个人信息",
 }
 
 

@@ -197,4 +197,4 @@ async def receipt_status(
     except (Invalid, NotFound) as exc:
         context = {"error": exc.message, "value": value[:40]}
         return render(request, "intake/lookup.html", context, status=exc.status)
-    return render(request, "intake/status.html", {"view": view})
+    return render(request, "intake/status.html", {"view": view, "receipt": value[:40]})

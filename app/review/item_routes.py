@@ -41,6 +41,7 @@ NOTICES = {
     "mailfail": "答复已保存，但邮件没有发出去（发件人仍可凭回执码查看）。",
     "nomail": "答复已保存（未配置发信服务器，没有发邮件）。",
     "duplicate": "已标记为重复并合并。",
+    "forgotten": "已删除发件人的姓名和联系方式，意见变为匿名。",
 }
 # Types a browser could run or render as a page are always sent as opaque bytes.
 _ACTIVE_TYPES = ("html", "xml", "svg", "javascript", "ecmascript")

@@ -122,7 +122,8 @@ def test_migration_0011_cuts_stored_times(database_url: str, tmp_path: Path) -> 
     with Session(engine) as s:
         sub = s.get(Submission, sid)
         assert sub is not None
-        attachment = s.exec(select(Attachment)).one()
+        # Only the time: at 0011 the data is not encrypted yet, which today's model expects.
+        attached_at = s.exec(select(Attachment.created_at)).one()
         minute = EXACT.replace(second=0, microsecond=0)
-        assert sub.created_at == sub.updated_at == attachment.created_at == minute
+        assert sub.created_at == sub.updated_at == attached_at == minute
     engine.dispose()
