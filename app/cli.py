@@ -20,6 +20,7 @@ from app.deadlines import cli as deadlines_cli
 from app.digest import cli as digest_cli
 from app.groups import cli as groups_cli
 from app.inbox import cli as inbox_cli
+from app.privacy import cli as privacy_cli
 from app.reports import cli as reports_cli
 from app.review import cli as review_cli
 from app.tagging import cli as tagging_cli
@@ -106,6 +107,7 @@ for package in (
     deadlines_cli,
     alerts_cli,
     groups_cli,
+    privacy_cli,
 ):
     package.register(cli)
 

@@ -26,6 +26,7 @@ from app.campaign import (
     roster_routes,
 )
 from app.campaign.service import IntakeCache
+from app.core import crypto
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
 from app.core.handlers import install_error_handlers
@@ -40,6 +41,7 @@ from app.inbox import routes as inbox_routes
 from app.intake import api, api_docs, slip_routes
 from app.intake import routes as intake_routes
 from app.outbox.service import sender_from_settings
+from app.privacy import routes as privacy_routes
 from app.reports import routes as reports_routes
 from app.review import item_routes, queue_routes
 from app.review import public_routes as review_public_routes
@@ -76,6 +78,7 @@ ROUTERS = (
     dialogue_routes.router,
     dialogue_api.router,
     alerts_routes.router,
+    privacy_routes.router,
 )
 
 HERE = Path(__file__).parent
@@ -88,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        crypto.install(settings.keyring())
         engine = make_engine(settings.database_url)
         # SQLite: a second engine whose transactions take the write lock up front.
         write_engine = (

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 
 from app.alerts import jobs as alerts_jobs
+from app.core import crypto
 from app.core.config import Settings
 from app.core.db import make_engine
 from app.core.jobs import Job, JobContext, JobFactory, run_jobs
@@ -51,6 +52,7 @@ def run_worker(
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda _s, _f: stop.set())
+    crypto.install(settings.keyring())
     engine = make_engine(settings.database_url)
     try:
         run_jobs(jobs if jobs is not None else default_jobs(settings, engine), stop)

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session, SQLModel
 
 from app.cli import alembic_config
+from app.core import crypto
 from app.core.config import Settings
 from app.core.db import make_engine, session_scope
 from app.mail.outbound import SmtpMailSender
@@ -41,6 +42,10 @@ SHARED = ROOT.parent / "shared"
 # Real-world messages, beside the checkout, never inside it (see ../shared/mail/README.md).
 FLANKER = SHARED / "mail" / "flanker"
 TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+# Every test process and child encrypts with this key (app/core/crypto.py).
+TEST_DATA_KEY = "dGVzdC1kYXRhLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE="
+os.environ["YIJIAN_DATA_KEY"] = TEST_DATA_KEY
+crypto.install(crypto.Keyring.from_text([TEST_DATA_KEY]))
 PG_URL = os.environ.get("YIJIAN_TEST_DATABASE_URL")
 
 
@@ -113,6 +118,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "env": "test",
         "secret_key": TEST_SECRET,
+        "data_key": TEST_DATA_KEY,
         "database_url": database_url,
         "rate_limit": "off",
         "receipt_lookup_limit": "off",
@@ -200,6 +206,7 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
         {
             "YIJIAN_ENV": "test",
             "YIJIAN_SECRET_KEY": TEST_SECRET,
+            "YIJIAN_DATA_KEY": TEST_DATA_KEY,
             "YIJIAN_DATABASE_URL": database_url,
             "YIJIAN_RATE_LIMIT": "off",
             "YIJIAN_RECEIPT_LOOKUP_LIMIT": "off",

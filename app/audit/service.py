@@ -63,6 +63,8 @@ ACTION_LABELS: dict[str, str] = {
     "extend": "延期",
     "extension_decided": "审批延期",
     "urge": "催办",
+    "forget_sender": "删除发件人姓名和联系方式",
+    "export_sender_data": "导出发件人个人信息",
 }
 
 

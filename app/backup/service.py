@@ -9,6 +9,7 @@ import os
 import shutil
 import sqlite3
 import subprocess  # nosec B404
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import SQLModel
 
+from app.core import crypto
+from app.core.crypto import Keyring
 from app.core.errors import Conflict, Invalid, Unavailable
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -27,6 +30,13 @@ class BackupInfo:
     path: Path
     size: int
     kind: str  # "sqlite" or "pg_dump"
+    encrypted: bool
+
+
+def _owner_only(path: Path) -> None:
+    # Owner-only from the first byte, whatever the umask: a backup holds what the database holds.
+    path.unlink(missing_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _sqlite_path(url: URL) -> Path:
@@ -66,15 +76,14 @@ def _run(cmd: list[str], env: dict[str, str]) -> None:
         raise Unavailable(f"{Path(cmd[0]).name} 失败：{done.stderr.strip()[:500]}")
 
 
-def backup_database(*, database_url: str, out: Path) -> BackupInfo:
-    """Write a consistent copy of the database to out, while the service keeps running."""
+def backup_database(*, database_url: str, out: Path, keyring: Keyring | None) -> BackupInfo:
+    """Write a consistent copy of the database to out, while the service keeps running;
+    encrypted with the keyring's current key unless keyring is None."""
     url = make_url(database_url)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
-    # Owner-only from the first byte, whatever the umask: a backup holds mailbox passwords.
     # SQLite and pg_dump both write into the file that is already there, keeping its mode.
-    partial.unlink(missing_ok=True)
-    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    _owner_only(partial)
     if url.get_backend_name() == "sqlite":
         source = sqlite3.connect(_sqlite_path(url))
         target = sqlite3.connect(partial)
@@ -94,11 +103,20 @@ def backup_database(*, database_url: str, out: Path) -> BackupInfo:
         kind = "pg_dump"
     else:
         raise Invalid(f"不支持的数据库类型：{url.get_backend_name()}")
+    if keyring is not None:
+        sealed = out.with_name(out.name + ".sealed")
+        _owner_only(sealed)
+        with partial.open("rb") as plain, sealed.open("r+b") as sink:
+            crypto.encrypt_file(keyring, plain, sink)
+        partial.unlink()
+        sealed.replace(partial)
     with partial.open("rb") as handle:
         os.fsync(handle.fileno())
     # Renamed only when complete: a half-written file never carries the final name.
     partial.replace(out)
-    return BackupInfo(path=out, size=out.stat().st_size, kind=kind)
+    return BackupInfo(
+        path=out, size=out.stat().st_size, kind=kind, encrypted=keyring is not None
+    )
 
 
 def count_rows(engine: Engine) -> dict[str, int]:
@@ -114,12 +132,34 @@ def count_rows(engine: Engine) -> dict[str, int]:
     return counts
 
 
-def restore_database(*, engine: Engine, database_url: str, source: Path, force: bool) -> None:
-    """Replace the configured database with a backup; refuses one holding data unless force."""
+def restore_database(
+    *, engine: Engine, database_url: str, source: Path, force: bool, keyring: Keyring | None
+) -> None:
+    """Replace the configured database with a backup, plain or encrypted (then opened with
+    keyring); refuses a database holding data unless force."""
     if not source.is_file():
         raise Invalid(f"备份文件不存在：{source}")
     if not force and any(count_rows(engine).values()):
         raise Conflict("目标数据库里已有数据；确认要覆盖，请加 --force。")
+    with source.open("rb") as handle:
+        encrypted = crypto.is_encrypted_file(handle.read(len(crypto.FILE_MAGIC)))
+    if not encrypted:
+        _restore_plain(engine=engine, database_url=database_url, source=source)
+        return
+    if keyring is None:
+        raise Invalid("这是加密的备份：请设置写入它的数据密钥（YIJIAN_DATA_KEY）。")
+    with tempfile.TemporaryDirectory(prefix="yijian-restore-") as folder:
+        plain = Path(folder) / "plain"
+        _owner_only(plain)
+        with source.open("rb") as sealed, plain.open("r+b") as target:
+            try:
+                crypto.decrypt_file(keyring, sealed, target)
+            except crypto.DataKeyError as exc:
+                raise Invalid(str(exc)) from None
+        _restore_plain(engine=engine, database_url=database_url, source=plain)
+
+
+def _restore_plain(*, engine: Engine, database_url: str, source: Path) -> None:
     head = source.open("rb").read(16)
     url = make_url(database_url)
     engine.dispose()

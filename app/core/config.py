@@ -5,11 +5,13 @@ from __future__ import annotations
 import ipaddress
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.core.crypto import DataKeyError, Keyring, dev_key_path, ensure_dev_key, read_key_file
 from app.core.errors import Invalid
 from app.mail.security import Security
 
@@ -59,6 +61,10 @@ class Settings(BaseSettings):
     alert_to: str | None = None
     poll_seconds: int = 60
     reminder_days: int = 3
+    # Encryption at rest (app/core/crypto.py): the current key and keys still to be read.
+    data_key: str | None = None
+    data_key_file: Path | None = None
+    data_key_old: str = ""
 
     @field_validator("rate_limit", "receipt_lookup_limit", "login_account_limit")
     @classmethod
@@ -86,6 +92,30 @@ class Settings(BaseSettings):
         if self.env != "dev" and self.weak_secret:
             raise ValueError("YIJIAN_SECRET_KEY must be set to a random value of 32+ characters")
         return self
+
+    @model_validator(mode="after")
+    def _data_key_outside_dev(self) -> Settings:
+        # Without a key kept apart from the database, a dump would hold names in clear.
+        if self.env == "prod" and not self.has_data_key:
+            raise ValueError("YIJIAN_DATA_KEY or YIJIAN_DATA_KEY_FILE must be set in prod")
+        return self
+
+    @property
+    def has_data_key(self) -> bool:
+        return bool(self.data_key or self.data_key_file)
+
+    def keyring(self) -> Keyring:
+        """The data keys: configured, or in dev the generated key file (DataKeyError)."""
+        if self.data_key:
+            return Keyring.from_text([self.data_key, *self.data_key_old.split(",")])
+        if self.data_key_file:
+            return Keyring.from_text(read_key_file(self.data_key_file))
+        if self.env == "dev":
+            return Keyring.from_text(ensure_dev_key(dev_key_path(self.database_url)))
+        raise DataKeyError(
+            "未设置数据密钥：请设置 YIJIAN_DATA_KEY 或 YIJIAN_DATA_KEY_FILE（见 README）。"
+            "/ No data key: set YIJIAN_DATA_KEY or YIJIAN_DATA_KEY_FILE."
+        )
 
     @property
     def weak_secret(self) -> bool:
@@ -137,6 +167,14 @@ def check_serve(settings: Settings, *, host: str) -> list[str]:
             "YIJIAN_FORWARDED_ALLOW_IPS=* lets any client forge X-Forwarded-For and escape every "
             "rate limit: list only the reverse proxy's own address or network."
         )
+    load_keyring(settings)
+    if not settings.has_data_key and not _is_loopback(host):
+        raise Invalid(
+            f"拒绝在 {host} 上不带数据密钥启动：请设置 YIJIAN_DATA_KEY 或 YIJIAN_DATA_KEY_FILE"
+            "（`yijian keys new` 生成），并把它和数据库、备份分开保存。\n"
+            f"Refusing to listen on {host} without a data key: set YIJIAN_DATA_KEY or "
+            "YIJIAN_DATA_KEY_FILE and keep it apart from the database and its backups."
+        )
     if not settings.weak_secret:
         return []
     if not _is_loopback(host):
@@ -153,6 +191,14 @@ def check_serve(settings: Settings, *, host: str) -> list[str]:
         " / YIJIAN_SECRET_KEY is the public development key (or too short): this machine only, "
         "never for real data (receipt and code hashes can be recomputed from a dump)."
     ]
+
+
+def load_keyring(settings: Settings) -> Keyring:
+    """The settings' data keys; a missing or malformed key is the operator's error (Invalid)."""
+    try:
+        return settings.keyring()
+    except DataKeyError as exc:
+        raise Invalid(str(exc)) from None
 
 
 @lru_cache

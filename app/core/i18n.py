@@ -208,6 +208,88 @@ EN: dict[str, str] = {
         "No such address. Please check the address on the paper, or scan the QR code."
     ),
     "页码不正确，请从第一页浏览。": "No such page number. Please start from the first page.",
+    # The privacy notice and a named sender's rights (app/privacy).
+    "隐私说明": "Privacy notice",
+    "我们保存什么": "What we keep",
+    "您写的意见、您选的身份、收到意见的学校或单位，以及提交时间（只到分钟）。": (
+        "Your suggestion, the role you chose, the school or office it went to, and when it "
+        "was sent (to the minute only)."
+    ),
+    "实名时，还保存您留下的姓名和联系方式，只用于答复您。": (
+        "If you give your name, we also keep it and your contact, only to answer you."
+    ),
+    "照片或 PDF 附件：最多 {} 个，每个不超过 {} MB；照片里的位置信息在保存前去掉。": (
+        "Photos or PDF files: up to {}, {} MB each; location data is removed from photos "
+        "before they are kept."
+    ),
+    "用邮件提意见时：匿名邮件不保存发件地址和原始邮件；署名邮件保存原始邮件，以便核对。": (
+        "By email: for anonymous mail neither the sender's address nor the original message "
+        "is kept; for signed mail the original message is kept, to check it."
+    ),
+    "怎样保护": "How it is protected",
+    "姓名、联系方式、附件、原始邮件和邮箱授权码都加密保存。": (
+        "Names, contacts, attachments, original messages and mailbox passwords are stored "
+        "encrypted."
+    ),
+    "加密密钥与数据库和备份分开保管：只拿到数据库或备份的人读不出这些内容。": (
+        "The encryption key is kept apart from the database and its backups: whoever has "
+        "only the database or a backup cannot read them."
+    ),
+    "本服务处于试用状态：加密密钥与数据库放在同一台机器上，请勿填写真实的个人信息。": (
+        "This service is on trial: its encryption key sits on the same machine as the "
+        "database. Please do not enter real personal details."
+    ),
+    "回执码只保存它的加密摘要，谁也无法从数据库里还原回执码。": (
+        "Only a keyed digest of each receipt code is kept: no one can recover a code from "
+        "the database."
+    ),
+    "保存多久": "How long it is kept",
+    "目前没有设定自动删除期限：意见和处理记录作为工作档案保存。": (
+        "No automatic deletion period is set: suggestions and how they were handled are kept "
+        "as work records."
+    ),
+    "您可以随时删除自己的姓名和联系方式（见下文）。": (
+        "You can remove your name and contact at any time (see below)."
+    ),
+    "谁能看到": "Who can see it",
+    "只有收到意见的学校的管理员和教育局的管理员能看到意见的全文；实名信息只用于答复。": (
+        "Only the administrators of the school that received it and of the education "
+        "bureau see the full text; names and contacts are used only to answer."
+    ),
+    "公开的答复会去掉姓名和联系方式。公开的统计数字少于5条时不显示具体数。": (
+        "Public answers leave out names and contacts. Public figures below 5 are not shown."
+    ),
+    "管理员的每次查看导出和处理都记录在操作日志里。": (
+        "Every export and action by an administrator is recorded in the audit log."
+    ),
+    "怎样删除您的姓名": "How to remove your name",
+    "在“查询回执”页输入回执码，可以下载我们保存的关于这条意见的全部信息。": (
+        "Enter your receipt code on the \"Check a receipt\" page to download everything we "
+        "keep about your suggestion."
+    ),
+    "也可以删除您的姓名和联系方式：意见变为匿名，内容和处理记录不变。": (
+        "You can also remove your name and contact: the suggestion becomes anonymous, its "
+        "text and handling stay."
+    ),
+    "没有回执码时，可以请学校的管理员代为删除。": (
+        "Without the code, ask the school's administrator to remove them for you."
+    ),
+    "您的个人信息": "Your personal data",
+    "下载我们保存的关于这条意见的信息": "Download what we keep about this suggestion",
+    "我确认删除我的姓名和联系方式（意见变为匿名，无法恢复）": (
+        "I confirm: remove my name and contact (the suggestion becomes anonymous; this "
+        "cannot be undone)"
+    ),
+    "删除我的姓名和联系方式": "Remove my name and contact",
+    "请勾选确认后再提交。": "Please tick the confirmation box first.",
+    "这条意见已经是匿名的，没有保存姓名和联系方式。": (
+        "This suggestion is already anonymous: no name or contact is kept."
+    ),
+    "已删除姓名和联系方式": "Your name and contact were removed",
+    "这条意见现在是匿名的：内容、处理状态和答复都不变，凭回执码仍可查看答复。": (
+        "The suggestion is now anonymous: its text, status and answers stay, and the receipt "
+        "code still shows the answers."
+    ),
     "请求内容不符合要求：": "The request is not valid: ",
     "请求内容无法解析，请发送 UTF-8 编码的 JSON。": (
         "The request body could not be read. Please send UTF-8 JSON."

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, String, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
+from app.core.crypto import EncryptedText
 from app.models.base import UTCDateTime, utcnow
 
 
@@ -92,7 +93,7 @@ class RosterPerson(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id", index=True)
     name: str = Field(max_length=50)
     post: str = Field(default="", max_length=100)
-    email: str | None = Field(default=None, max_length=254)
+    email: str | None = Field(default=None, sa_type=EncryptedText)
     # The link token is HMAC(secret, nonce): a database dump alone cannot rebuild links.
     token_nonce: str = Field(max_length=32)
     token_hash: str = Field(max_length=64, unique=True)
@@ -107,7 +108,7 @@ class RosterImport(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
     actor_id: int | None = Field(default=None, foreign_key="admin_user.id")
-    rows: str  # JSON list of [name, post, email]
+    rows: str = Field(sa_type=EncryptedText)  # JSON list of [name, post, email]
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
 
 

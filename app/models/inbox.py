@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.core.crypto import EncryptedBytes, EncryptedText
 from app.models.base import UTCDateTime, utcnow
 from app.models.submission import Channel
 
@@ -34,8 +35,8 @@ INBOUND_STATUS_LABELS: dict[InboundStatus, str] = {
 
 
 class MailboxConfig(SQLModel, table=True):
-    """An IMAP mailbox polled for suggestions. The password is an app password (授权码)
-    stored as given: the database must be protected like the secret key."""
+    """An IMAP mailbox polled for suggestions. The password is an app password (授权码),
+    stored encrypted with the data key."""
 
     __tablename__ = "mailbox"
     id: int | None = Field(default=None, primary_key=True)
@@ -46,7 +47,7 @@ class MailboxConfig(SQLModel, table=True):
     port: int
     security: str = Field(max_length=16)
     username: str = Field(max_length=254)
-    password: str = Field(max_length=255)
+    password: str = Field(sa_type=EncryptedText)
     folder: str = Field(default="INBOX", max_length=200)
     anonymous: bool = False
     enabled: bool = True
@@ -74,7 +75,7 @@ class InboundMessage(SQLModel, table=True):
     size: int = 0
     # Raw message, subject, Date (received_at) and exact size: for named senders only; an
     # anonymous row has none of them and its size rounded up (app/inbox/ingest.py _record).
-    raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    raw: bytes | None = Field(default=None, sa_column=Column(EncryptedBytes, nullable=True))
     # Always NULL since migration 0012, like OutboxMail.sender_hash.
     sender_hash: str | None = Field(default=None, max_length=64)
     # \Seen is set on the server only after the commit; False means "flag still owed".

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, LargeBinary, String
+from sqlalchemy import Column, String
 from sqlmodel import Field, SQLModel
 
+from app.core.crypto import EncryptedBytes, EncryptedText
 from app.models.base import UTCDateTime, utcnow
 
 
@@ -33,8 +34,8 @@ class OutboxMail(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: OutboxKind = Field(default=OutboxKind.ack, sa_type=String(16))
     submission_id: int = Field(foreign_key="submission.id", index=True)
-    to_addr: str | None = Field(default=None, max_length=254)
-    message: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    to_addr: str | None = Field(default=None, sa_type=EncryptedText)
+    message: bytes | None = Field(default=None, sa_column=Column(EncryptedBytes, nullable=True))
     message_id: str = Field(max_length=255, index=True)
     # Always NULL since migration 0012 (no row may link a mail to its sender); the column
     # stays only so that the schema can be downgraded in place.

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, LargeBinary, String
+from sqlalchemy import Column, Index, String
 from sqlmodel import Field, SQLModel
 
+from app.core.crypto import EncryptedBytes, EncryptedText
 from app.models.base import UTCDateTime, utcnow
 
 
@@ -93,8 +94,9 @@ class Submission(SQLModel, table=True):
     kind: Kind = Field(default=Kind.opinion, sa_type=String(16))
     role: str = Field(max_length=20)
     anonymous: bool = True
-    name: str | None = Field(default=None, max_length=100)
-    contact: str | None = Field(default=None, max_length=200)
+    # Encrypted at rest (app/core/crypto.py); their lengths are checked on input.
+    name: str | None = Field(default=None, sa_type=EncryptedText)
+    contact: str | None = Field(default=None, sa_type=EncryptedText)
     text: str
     check: int | None = None
     check_score: float | None = None
@@ -123,7 +125,7 @@ class Attachment(SQLModel, table=True):
     content_type: str = Field(max_length=100)
     size: int
     sha256: str = Field(max_length=64)
-    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    data: bytes = Field(sa_column=Column(EncryptedBytes, nullable=False))
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
 
 

@@ -51,6 +51,7 @@ NOTICES = {
     "group_split": "已移出同类问题组。",
     "group_join": "已合并同类问题。",
     "group_reply": "已答复本组全部意见；实名留邮箱的发件人会各收到一封邮件。",
+    "forgotten": "已删除发件人的姓名和联系方式，意见变为匿名。",
 }
 # Types a browser could run or render as a page are always sent as opaque bytes.
 _ACTIVE_TYPES = ("html", "xml", "svg", "javascript", "ecmascript")

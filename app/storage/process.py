@@ -33,6 +33,7 @@ from typing import TypeVar
 from sqlmodel import Session
 
 from app.campaign.service import IntakeState
+from app.core import crypto
 from app.core.config import Settings
 from app.core.db import make_engine
 from app.core.errors import UserError
@@ -248,6 +249,7 @@ def serve_writes(settings: Settings, sock: socket.socket) -> None:
     # answered, by closing the socket.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=settings.log_level, format="%(levelname)s:     %(message)s")
+    crypto.install(settings.keyring())
     engine = make_engine(settings.database_url, immediate=True)
     # The tagger only reads (is there a newer model?): on SQLite it must not take the write
     # lock for that, so it gets an ordinary engine.
