@@ -78,13 +78,13 @@ def _candidate_sql(keys: int) -> TextClause:
     its 32 subqueries took 50x longer to compile than the database took to run them."""
     # Only numbers are interpolated; every value is a bound parameter.
     per_key = " UNION ALL ".join(
-        f"SELECT sid FROM (SELECT submission_id AS sid FROM concern_band"  # noqa: S608
+        f"SELECT sid FROM (SELECT submission_id AS sid FROM concern_band"  # noqa: S608  # nosec B608 (only numbers interpolated)
         f" WHERE bureau_id = :bureau AND band = :k{n}"
         f" ORDER BY submission_id DESC LIMIT :per) AS b{n}"
         for n in range(keys)
     )
     return text(
-        "SELECT top.sid FROM ("  # noqa: S608
+        "SELECT top.sid FROM ("  # noqa: S608  # nosec B608
         f"SELECT shared.sid AS sid, count(*) AS hits FROM ({per_key}) AS shared"
         " GROUP BY shared.sid ORDER BY hits DESC, shared.sid DESC LIMIT :wide"
         ") AS top JOIN submission ON submission.id = top.sid"
