@@ -1,10 +1,11 @@
 """Time the stats page (/admin/stats) on a big database: 200,000 submissions, a third answered.
 
 Run: .venv/bin/python -m bench.stats [--rows 200000] [--url postgresql+psycopg://...]
-Without --url, a temp SQLite file. For each page: the first request (cold, every figure counted)
-and the median and worst of the next 14 (the unchanged data served from StatsCache), for the
-whole span, a month and one unit, beside a baseline measured in the same run on the same
-data: the review queue's first page (bureau admin, all units). Goal: under 300 ms.
+A temp SQLite file, then the empty PostgreSQL database of --url if given. For each page: the
+first request (cold, every figure counted) and the median and worst of the next 14 (the
+unchanged data served from StatsCache), for the whole span, a month and one unit, beside a
+baseline measured in the same run on the same data: the review queue's first page (bureau
+admin, all units). Goal: under 300 ms.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def seed(url: str, rows: int) -> None:
             at = START + timedelta(seconds=n * STEP_SECONDS + rng.randint(0, 30))
             status = rng.choice(statuses)
             later = at + timedelta(hours=rng.randint(1, 24 * 12))
+            replied = status in (Status.replied.value, Status.closed.value) or rng.random() < 0.05
             batch.append(
                 {
                     "id": n + 1,
@@ -56,9 +58,11 @@ def seed(url: str, rows: int) -> None:
                     "receipt_hash": f"{n:064x}",
                     "created_at": at,
                     "updated_at": later if status != Status.new.value else at,
+                    # As review.service.add_reply keeps it.
+                    "first_reply_at": later if replied else None,
                 }
             )
-            if status in (Status.replied.value, Status.closed.value) or rng.random() < 0.05:
+            if replied:
                 replies.append({"submission_id": n + 1, "body": "已答复。", "created_at": later})
             if len(batch) == 10_000:
                 conn.execute(insert(Submission.__table__), batch)  # type: ignore[attr-defined]
@@ -72,6 +76,11 @@ def seed(url: str, rows: int) -> None:
                 "SELECT setval('submission_id_seq', (SELECT max(id) FROM submission))"
             )
         conn.exec_driver_sql("ANALYZE")
+    if engine.dialect.name == "postgresql":
+        # As autovacuum leaves a table after bulk inserts (visibility map set), so index-only
+        # scans need no heap visits; SQLite has no such state.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
     engine.dispose()
 
 
@@ -83,47 +92,63 @@ def timed(client: TestClient, url: str, runs: int = 15) -> tuple[float, float, f
         r = client.get(url)
         times.append((time.perf_counter() - t0) * 1000)
         assert r.status_code == 200, r.text[:500]
-    return times[0], statistics.median(times[1:]), max(times[1:])
+    rest = times[1:] or times
+    return times[0], statistics.median(rest), max(rest)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--url", help="an empty PostgreSQL database instead of a SQLite file")
+    parser.add_argument("--url", help="an empty PostgreSQL database to time after SQLite")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        url = args.url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        t0 = time.perf_counter()
-        seed(url, args.rows)
-        print(f"seeded {args.rows} rows in {time.perf_counter() - t0:.1f} s ({url.split(':')[0]})")
-        settings = Settings(
-            env="test",
-            secret_key="b" * 40,
-            database_url=url,
-            data_dir=Path(tmp),
-            rate_limit="off",
-            _env_file=None,
-        )
-        last = (START + timedelta(seconds=args.rows * STEP_SECONDS)).date()
-        span = f"from={START.date()}&to={last}"
-        month = f"from={date(2025, 4, 1)}&to={date(2025, 4, 30)}"
-        with TestClient(create_app(settings)) as client:
-            r = client.post("/admin/login", data={"username": "bench", "password": PASSWORD})
-            assert r.status_code == 200
-            pages = {
-                "baseline: queue first page (all units)": "/admin",
-                f"stats, whole span ({args.rows} items)": f"/admin/stats?{span}",
-                "stats, one month": f"/admin/stats?{month}",
-                "stats, one unit, whole span": f"/admin/stats?{span}&unit=demo",
-                "stats xlsx, whole span": f"/admin/stats.xlsx?{span}",
-                "public bureau page (current campaign)": "/stats",
-            }
-            for label, path in pages.items():
-                cold, median, worst = timed(client, path)
-                print(
-                    f"{label:40s} first {cold:7.1f} ms   then median {median:6.1f} ms"
-                    f"   max {worst:6.1f} ms"
-                )
+        run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.rows, Path(tmp))
+        if args.url:
+            run(args.url, args.rows, Path(tmp))
+
+
+def run(url: str, rows: int, tmp: Path) -> None:
+    """Seed one database and time every page on it."""
+    t0 = time.perf_counter()
+    seed(url, rows)
+    print(f"seeded {rows} rows in {time.perf_counter() - t0:.1f} s ({url.split(':')[0]})")
+    settings = Settings(
+        env="test",
+        secret_key="b" * 40,
+        database_url=url,
+        data_dir=tmp,
+        rate_limit="off",
+        _env_file=None,
+    )
+    last = (START + timedelta(seconds=rows * STEP_SECONDS)).date()
+    span = f"from={START.date()}&to={last}"
+    month = f"from={date(2025, 4, 1)}&to={date(2025, 4, 30)}"
+    with TestClient(create_app(settings)) as client:
+        r = client.post("/admin/login", data={"username": "bench", "password": PASSWORD})
+        assert r.status_code == 200
+        pages = {
+            "baseline: queue first page (all units)": "/admin",
+            f"stats, whole span ({rows} items)": f"/admin/stats?{span}",
+            "stats, one month": f"/admin/stats?{month}",
+            "stats, one unit, whole span": f"/admin/stats?{span}&unit=demo",
+            "stats xlsx, whole span": f"/admin/stats.xlsx?{span}",
+            "public bureau page (current campaign)": "/stats",
+        }
+        for label, path in pages.items():
+            cold, median, worst = timed(client, path)
+            print(
+                f"{label:40s} first {cold:7.1f} ms   then median {median:6.1f} ms"
+                f"   max {worst:6.1f} ms"
+            )
+        # Cold once the process is warm (templates compiled, connections open): the median
+        # of requests that each start from an empty StatsCache, so every figure is counted.
+        for label, path in pages.items():
+            if path.startswith("/admin/stats?"):
+                times = []
+                for _ in range(7):
+                    client.app.state.stats_cache = None  # type: ignore[attr-defined]
+                    times.append(timed(client, path, runs=1)[0])
+                print(f"{label:40s} uncached median {statistics.median(times):6.1f} ms")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from sqlalchemy import Column, Index, String
 from sqlmodel import Field, SQLModel
 
 from app.core.crypto import EncryptedBytes, EncryptedText
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import UTCDateTime, local_day, utcnow
 
 
 class Channel(StrEnum):
@@ -85,6 +85,26 @@ class Submission(SQLModel, table=True):
         Index("ix_submission_check_created", "check", "created_at", "id"),
         Index("ix_submission_status_created", "status", "created_at", "id"),
         Index("ix_submission_unit_check_status", "unit_id", "check", "status"),
+        # The stats page's counts read only these narrow indexes, in their order (no sort):
+        # by unit and check, and by channel and role.
+        Index(
+            "ix_submission_stats_unit",
+            "unit_id",
+            "check",
+            "status",
+            "created_at",
+            "first_reply_at",
+            "updated_at",
+        ),
+        Index(
+            "ix_submission_stats_source",
+            "channel",
+            "role",
+            "status",
+            "created_at",
+            "first_reply_at",
+            "unit_id",
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     # unit_id, check and status are looked up through the composite indexes above.
@@ -107,6 +127,9 @@ class Submission(SQLModel, table=True):
     idempotency_hash: str | None = Field(default=None, max_length=64, unique=True)
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow, index=True)
     updated_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    # The earliest reply's time, kept by a database trigger on reply inserts (migration 0015)
+    # whatever writes them, so the stats page counts answers without joining every reply.
+    first_reply_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Review queue: the reviewer an item is forwarded to, and the item it duplicates.
     assignee_id: int | None = Field(default=None, foreign_key="admin_user.id", index=True)
     duplicate_of: int | None = Field(default=None, foreign_key="submission.id")
@@ -116,6 +139,21 @@ class Submission(SQLModel, table=True):
     extension_status: str | None = Field(default=None, max_length=16)
     extension_due_on: date | None = None
     extension_reason: str | None = Field(default=None, max_length=500)
+
+
+# The stats page's days (receipt, first reply, last change) in their group order, with the
+# columns they come from so PostgreSQL can read them from the index alone.
+Index(
+    "ix_submission_stats_days",
+    local_day(Submission.__table__.c.created_at),  # type: ignore[attr-defined]
+    Submission.__table__.c.status,  # type: ignore[attr-defined]
+    local_day(Submission.__table__.c.first_reply_at),  # type: ignore[attr-defined]
+    local_day(Submission.__table__.c.updated_at),  # type: ignore[attr-defined]
+    Submission.__table__.c.unit_id,  # type: ignore[attr-defined]
+    Submission.__table__.c.created_at,  # type: ignore[attr-defined]
+    Submission.__table__.c.first_reply_at,  # type: ignore[attr-defined]
+    Submission.__table__.c.updated_at,  # type: ignore[attr-defined]
+)
 
 
 class Attachment(SQLModel, table=True):

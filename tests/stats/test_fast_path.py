@@ -1,0 +1,175 @@
+"""The indexed counting (first_reply_at, ix_submission_stats_*) against a naive count.
+
+Random items (seeded) go in as every path leaves them; the naive count reads each item and
+its replies back from the database one by one and counts in Python, so it shares nothing
+with summarize() but the definitions.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, insert, update
+from sqlmodel import Session, col, select
+
+from app.cli import alembic_config
+from app.core.db import make_engine, session_scope
+from app.models import Reply, Submission, Unit
+from app.stats.service import CHECK_KEYS, Period, Row, check_key, summarize
+from app.units.service import ensure_demo
+from tests.conftest import fresh_database_url, migrate
+from tests.factories import insert_submissions
+from tests.stats.data import OPEN, Item, deadline, local_day, make_items, store, working_days
+
+TODAY = date(2026, 3, 16)
+DAY = timedelta(days=1)
+FIGURES = ("received", "answered", "closed", "open", "overdue")
+
+
+def _naive(session: Session, unit_ids: list[int], period: Period) -> dict[str, object]:
+    """Every figure, item by item, from the rows themselves (replies read per item)."""
+    cells: dict[tuple[str, str], dict[str, int]] = {}
+    waits_reply: list[int] = []
+    waits_close: list[int] = []
+    on_time = judged = 0
+    for sub in session.exec(select(Submission).where(col(Submission.unit_id).in_(unit_ids))):
+        if not period.start <= local_day(sub.created_at) <= period.end:
+            continue
+        replies = session.exec(select(Reply.created_at).where(Reply.submission_id == sub.id)).all()
+        first = min(replies, default=None)
+        item = Item(
+            unit=str(sub.unit_id),
+            check=sub.check,
+            channel=sub.channel,
+            role=sub.role,
+            anonymous=sub.anonymous,
+            status=sub.status,
+            at=sub.created_at,
+            updated=sub.updated_at,
+            reply_at=first,
+        )
+        answered = item.status in ("replied", "closed") or first is not None
+        is_open = item.status in OPEN and not answered
+        overdue = is_open and deadline(item) < TODAY
+        figures = {
+            "received": 1,
+            "answered": int(answered),
+            "closed": int(item.status == "closed"),
+            "open": int(is_open),
+            "overdue": int(overdue),
+        }
+        for key in (
+            ("all", "all"),
+            ("unit", item.unit),
+            ("check", check_key(item.check)),
+            ("channel", item.channel),
+            ("role", item.role),
+            ("cell", f"{item.unit}/{check_key(item.check)}"),
+        ):
+            cell = cells.setdefault(key, dict.fromkeys(FIGURES, 0))
+            for f, n in figures.items():
+                cell[f] += n
+        day = local_day(item.at)
+        if answered:
+            answer = local_day(first) if first is not None else local_day(item.updated)
+            waits_reply.append(max(0, working_days(day, answer)))
+            on_time += answer <= deadline(item)
+        judged += answered or overdue
+        if item.status == "closed":
+            waits_close.append(max(0, working_days(day, local_day(item.updated))))
+    return {
+        "cells": cells,
+        "on_time": on_time / judged if judged else None,
+        "reply": statistics.median(waits_reply) if waits_reply else None,
+        "close": statistics.median(waits_close) if waits_close else None,
+    }
+
+
+def _figures(row: Row) -> dict[str, int]:
+    return {f: getattr(row, f) for f in FIGURES}
+
+
+def _fast(session: Session, unit_ids: list[int], period: Period) -> dict[str, object]:
+    s = summarize(session, unit_ids=unit_ids, period=period, today=TODAY)
+    slugs = {u.slug: str(u.id) for u in session.exec(select(Unit))}
+    cells: dict[tuple[str, str], dict[str, int]] = {("all", "all"): _figures(s.totals)}
+    for kind, rows in (("check", s.by_check), ("channel", s.by_channel), ("role", s.by_role)):
+        cells |= {(kind, r.key): _figures(r) for r in rows if r.received}
+    cells |= {("unit", slugs[r.key]): _figures(r) for r in s.by_unit if r.received}
+    cells |= {
+        ("cell", f"{slugs[u]}/{k}"): _figures(row[k])
+        for u, row in s.by_unit_check.items()
+        for k in CHECK_KEYS
+        if row[k].received
+    }
+    assert sum(w.received for w in s.weekly) == s.totals.received
+    return {
+        "cells": cells,
+        "on_time": s.on_time_rate,
+        "reply": s.median_days_to_reply,
+        "close": s.median_days_to_close,
+    }
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_fast_counts_equal_a_naive_count_on_random_items(
+    engine: Engine, session: Session, demo: None, seed: int
+) -> None:
+    # data.store inserts replies in bulk, two per answered item (the later must not count).
+    store(engine, make_items(seed=seed, count=120))
+    rng = random.Random(seed)
+    period = Period(date(2026, 2, 2) + timedelta(rng.randint(0, 5)), date(2026, 3, 13))
+    ids = [u.id for u in session.exec(select(Unit)) if u.id is not None]
+    for unit_ids in (ids, ids[:1]):
+        naive = _naive(session, unit_ids, period)
+        fast = _fast(session, unit_ids, period)
+        assert fast["cells"] == naive["cells"]
+        assert fast["on_time"] == pytest.approx(naive["on_time"])
+        assert (fast["reply"], fast["close"]) == (naive["reply"], naive["close"])
+
+
+def test_every_reply_insert_keeps_the_first_reply_time(engine: Engine, demo: None) -> None:
+    # Core inserts (bulk, as imports and tests write) and ORM adds (review.service.add_reply),
+    # in any order: the item keeps its earliest reply.
+    t = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
+    a, b = insert_submissions(engine, rows=[{"at": t}, {"at": t}])
+    with session_scope(engine) as s:
+        s.execute(insert(Reply), [{"submission_id": a, "body": "x", "created_at": t + DAY * 2}])
+        s.add(Reply(submission_id=b, body="y", created_at=t + timedelta(days=3)))
+    with session_scope(engine) as s:
+        s.add(Reply(submission_id=a, body="earlier", created_at=t + timedelta(days=1)))
+        s.execute(insert(Reply), [{"submission_id": b, "body": "z", "created_at": t + DAY * 9}])
+    with Session(engine) as s:
+        got = {sid: s.get(Submission, sid).first_reply_at for sid in (a, b)}  # type: ignore[union-attr]
+    assert got == {a: t + timedelta(days=1), b: t + timedelta(days=3)}
+
+
+def test_migration_0015_fills_first_reply_times(database_url: str, tmp_path: Path) -> None:
+    url = fresh_database_url(tmp_path)
+    migrate(url)
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        ensure_demo(s)
+    t = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
+    a, b = insert_submissions(engine, rows=[{"at": t}, {"at": t}])
+    with session_scope(engine) as s:
+        s.execute(
+            insert(Reply),
+            [
+                {"submission_id": a, "body": "2", "created_at": t + timedelta(days=2)},
+                {"submission_id": a, "body": "1", "created_at": t + timedelta(days=1)},
+            ],
+        )
+        # As rows written before 0015 were: no first reply time.
+        s.execute(update(Submission).values(first_reply_at=None))
+    command.downgrade(alembic_config(url), "0019")
+    migrate(url)
+    with Session(engine) as s:
+        got = {sid: s.get(Submission, sid).first_reply_at for sid in (a, b)}  # type: ignore[union-attr]
+    assert got == {a: t + timedelta(days=1), b: None}
+    engine.dispose()
