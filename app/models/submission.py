@@ -95,6 +95,7 @@ class Submission(SQLModel, table=True):
             "created_at",
             "first_reply_at",
             "updated_at",
+            "due_on",
         ),
         Index(
             "ix_submission_stats_source",
@@ -104,6 +105,7 @@ class Submission(SQLModel, table=True):
             "created_at",
             "first_reply_at",
             "unit_id",
+            "due_on",
         ),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -149,6 +151,7 @@ Index(
     Submission.__table__.c.status,  # type: ignore[attr-defined]
     local_day(Submission.__table__.c.first_reply_at),  # type: ignore[attr-defined]
     local_day(Submission.__table__.c.updated_at),  # type: ignore[attr-defined]
+    Submission.__table__.c.due_on,  # type: ignore[attr-defined]
     Submission.__table__.c.unit_id,  # type: ignore[attr-defined]
     Submission.__table__.c.created_at,  # type: ignore[attr-defined]
     Submission.__table__.c.first_reply_at,  # type: ignore[attr-defined]

@@ -65,6 +65,8 @@ class PublicStats:
     on_time_rate: float | None
     satisfaction_rate: float | None
     ratings: int
+    evaluation_rate: float | None
+    evaluations: int
     # The bureau's count per check: the sum of what the unit pages show, "至少 n" when a unit
     # hides its cell (the true sum would give that cell away by subtraction).
     checks: list[tuple[str, Shown]]
@@ -150,6 +152,8 @@ def public_stats(
         on_time_rate=summary.on_time_rate,
         satisfaction_rate=summary.satisfaction_rate,
         ratings=summary.ratings,
+        evaluation_rate=summary.evaluation_rate,
+        evaluations=summary.evaluations,
         checks=checks,
         units=rows,
     )

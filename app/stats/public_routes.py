@@ -28,6 +28,7 @@ def _render(request: Request, stats: PublicStats, *, unit_slug: str | None) -> H
             "unit_slug": unit_slug,
             "on_time": format_rate(stats.on_time_rate),
             "satisfaction": format_rate(stats.satisfaction_rate),
+            "evaluation": format_rate(stats.evaluation_rate),
             "low": LOW,
         },
     )

@@ -194,6 +194,7 @@ def stats_page(request: Request, admin: AdminUser, session: SessionDep) -> HTMLR
             "unit": request.query_params.get("unit", ""),
             "on_time": format_rate(summary.on_time_rate),
             "satisfaction": format_rate(summary.satisfaction_rate),
+            "evaluation": format_rate(summary.evaluation_rate),
             "to_reply": _days(summary.median_days_to_reply),
             "to_close": _days(summary.median_days_to_close),
             "promise": DEFAULT_ANSWER_WORKING_DAYS,
@@ -217,7 +218,8 @@ def stats_rows(summary: Summary) -> list[list[Cell]]:
         ["比率", "按时答复率", format_rate(summary.on_time_rate), *blank],
         ["比率", "答复用时中位数", _days(summary.median_days_to_reply), *blank],
         ["比率", "办结用时中位数", _days(summary.median_days_to_close), *blank],
-        ["比率", "群众评议满意率", format_rate(summary.satisfaction_rate), *blank],
+        ["比率", "回访满意率", format_rate(summary.satisfaction_rate), *blank],
+        ["比率", "群众评议满意率", format_rate(summary.evaluation_rate), *blank],
     ]
     rows += [
         [group, r.label, *(getattr(r, f) for f in FIGURES)]

@@ -5,14 +5,14 @@ Definitions (the stats page and the reports say the same):
 - received: items created in the period (local days, Asia/Shanghai), any kind and status;
 - answered: the item has a reply, or its status is 已答复 or 已办结;
 - closed: status 已办结; open: not answered and still waiting (新收, 已分类, 已转办);
-- overdue: open, and the promised answer time (DEFAULT_ANSWER_WORKING_DAYS working days after
-  the day of receipt) has passed by `today`;
-- on-time rate: answered by the end of the promised working day, among items that are
+- overdue: open, and its promised answer day (submission.due_on: the unit's working days
+  after the day of receipt, on China's calendar) is before `today`;
+- on-time rate: answered by the end of the promised day, among items that are
   answered or overdue (an open item still within its time is not judged yet);
 - days to reply: working days from receipt to the first reply (for an item answered by a
   status change without a reply, to its last change); days to close: to its last change;
-- satisfaction rate: 满意 + 基本满意 among the 群众评议 ratings of the units' measures made in
-  the period, the only rating that exists (items themselves are not rated).
+- satisfaction rate (满意率): 满意 + 基本满意 among the senders' 回访 ratings of replies made in
+  the period; evaluation rate: the same among the 群众评议 ratings of the units' measures.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from sqlmodel import Session, col
 
 from app.core.errors import Invalid, NotFound
 from app.core.time import local_midnight, today_local
+from app.dialogue.service import reply_satisfaction
 from app.models import (
     CHANNEL_LABELS,
     CHECK_NAMES,
@@ -56,7 +57,6 @@ from app.review.overview import data_version
 from app.workdays.service import (
     DEFAULT_ANSWER_WORKING_DAYS,
     add_working_days,
-    overdue_cutoff,
     working_day_numbers,
 )
 
@@ -106,9 +106,9 @@ class Summary:
     by_unit_check: dict[str, dict[str, Row]] = field(default_factory=dict)
     period: Period | None = None
     today: date | None = None
-    # Open items received before this local day are overdue.
-    overdue_before: date | None = None
-    ratings: int = 0  # how many 群众评议 ratings the satisfaction rate stands on
+    ratings: int = 0  # how many 回访 ratings the satisfaction rate stands on
+    evaluation_rate: float | None = None  # 群众评议 of the measures
+    evaluations: int = 0
 
 
 @dataclass
@@ -182,22 +182,21 @@ def _units(session: Session, unit_ids: Sequence[int]) -> list[Unit]:
     )
 
 
-def _late(overdue_before: date) -> ColumnElement[bool]:
-    """The definition of overdue (超期): still waiting, unanswered, and received before the
-    local day `overdue_before` (its promised working days have passed). Every count uses it;
-    `_on_time` judges the answered items against the same promise."""
+def _late(today: date) -> ColumnElement[bool]:
+    """The definition of overdue (超期): still waiting, unanswered, and its promised answer
+    day (submission.due_on, on China's working-day calendar) before `today` — the queue's
+    state=overdue. Every count uses it; `_on_time` judges answered items by the same day."""
     return and_(
         col(Submission.status).in_(OPEN_STATUSES),
         col(Submission.first_reply_at).is_(None),
-        col(Submission.created_at) < local_midnight(overdue_before),
+        col(Submission.due_on) < today,
     )
 
 
-def _on_time(received: date, answered: date, deadlines: dict[date, date]) -> bool:
-    """Answered by the end of the promised working day (the other half of `_late`)."""
-    if received not in deadlines:
-        deadlines[received] = add_working_days(received, DEFAULT_ANSWER_WORKING_DAYS)
-    return answered <= deadlines[received]
+def _on_time(received: date, answered: date, due: date | None) -> bool:
+    """Answered by the end of the promised day (the other half of `_late`); an item stored
+    without one (none since migration 0014) is held to the default working days."""
+    return answered <= (due or add_working_days(received, DEFAULT_ANSWER_WORKING_DAYS))
 
 
 _CLOSED, _REPLIED, _OPEN = Status.closed.value, Status.replied.value, frozenset(OPEN_STATUSES)
@@ -255,7 +254,6 @@ def summarize(
     today = today or today_local()
     units = _units(session, unit_ids)
     ids = [u.id for u in units if u.id is not None]
-    overdue_before = overdue_cutoff(today=today)
     # SQLite walks an index in its group order only when no other index matches the
     # filter better, so there the filter columns are hidden from the planner ("+x").
     hide = _unary_plus if session.get_bind().dialect.name == "sqlite" else _same
@@ -263,7 +261,7 @@ def summarize(
     counts = (
         func.count(),
         func.count(col(Submission.first_reply_at)),
-        func.coalesce(func.sum(case((_late(overdue_before), 1), else_=0)), 0),
+        func.coalesce(func.sum(case((_late(today), 1), else_=0)), 0),
     )
 
     def grouped(*keys: Any) -> Sequence[Any]:
@@ -305,6 +303,7 @@ def summarize(
         col(Submission.status),
         local_day(col(Submission.first_reply_at)),
         local_day(col(Submission.updated_at)),
+        col(Submission.due_on),
     )
     with _in_index_order(session):
         days = session.execute(
@@ -319,25 +318,24 @@ def summarize(
         weeks[monday] = _Tally()
         monday += timedelta(days=7)
     rows = []
-    for received, status, replied, changed, n, n_replied, n_late in days:
+    for received, status, replied, changed, due, n, n_replied, n_late in days:
         answered = _as_date(replied if replied is not None else changed)
         closed = _as_date(changed) if status == _CLOSED else None
         for st, k in _split(status, n, n_replied, n_late):
             done = st in ("closed", "answered")
-            rows.append((_as_date(received), st, answered if done else None, closed, k))
+            rows.append((_as_date(received), st, answered if done else None, closed, due, k))
     seen = [d for r in rows for d in (r[0], r[2], r[3]) if d is not None]
     numbers = working_day_numbers(min(seen, default=today), max(seen, default=today))
-    deadlines: dict[date, date] = {}
     on_time = judged = 0
     to_reply: dict[int, int] = {}
     to_close: dict[int, int] = {}
-    for received, st, answered_on, closed_on, n in rows:
+    for received, st, answered_on, closed_on, due, n in rows:
         weeks[received - timedelta(days=received.weekday())].add(st, n)
         if st == "overdue":
             judged += n
         if answered_on is not None:
             judged += n
-            if _on_time(received, answered_on, deadlines):
+            if _on_time(received, answered_on, _as_date(due) if due is not None else None):
                 on_time += n
             waited = max(0, numbers[answered_on] - numbers[received])
             to_reply[waited] = to_reply.get(waited, 0) + n
@@ -355,9 +353,15 @@ def summarize(
         )
         .group_by(col(Evaluation.rating))
     ).all()
-    ratings = {Rating(r): int(n) for r, n in rated}
-    rating_total = sum(ratings.values())
-    satisfied = ratings.get(Rating.satisfied, 0) + ratings.get(Rating.basic, 0)
+    evaluated = {Rating(r): int(n) for r, n in rated}
+    evaluations = sum(evaluated.values())
+    approving = evaluated.get(Rating.satisfied, 0) + evaluated.get(Rating.basic, 0)
+    satisfied, rating_total = reply_satisfaction(
+        session,
+        unit_ids=ids,
+        start=local_midnight(period.start),
+        end=local_midnight(period.end + timedelta(days=1)),
+    )
 
     slugs = {u.id: u.slug for u in units}
     return Summary(
@@ -379,8 +383,9 @@ def summarize(
         },
         period=period,
         today=today,
-        overdue_before=overdue_before,
         ratings=rating_total,
+        evaluation_rate=approving / evaluations if evaluations else None,
+        evaluations=evaluations,
     )
 
 

@@ -166,12 +166,3 @@ def working_day_numbers(first: date, last: date) -> dict[date, int]:
         count += is_working_day(day)
         numbers[day] = count
     return numbers
-
-
-def overdue_cutoff(*, today: date, working_days: int = DEFAULT_ANSWER_WORKING_DAYS) -> date:
-    """The first day of receipt whose promised answer day has not passed by `today`: open
-    items received before it are overdue."""
-    day = today
-    while add_working_days(day - timedelta(days=1), working_days) >= today:
-        day -= timedelta(days=1)
-    return day

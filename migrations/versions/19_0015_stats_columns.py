@@ -66,12 +66,12 @@ def upgrade() -> None:
     op.create_index(
         "ix_submission_stats_unit",
         "submission",
-        ["unit_id", "check", "status", "created_at", "first_reply_at", "updated_at"],
+        ["unit_id", "check", "status", "created_at", "first_reply_at", "updated_at", "due_on"],
     )
     op.create_index(
         "ix_submission_stats_source",
         "submission",
-        ["channel", "role", "status", "created_at", "first_reply_at", "unit_id"],
+        ["channel", "role", "status", "created_at", "first_reply_at", "unit_id", "due_on"],
     )
     day = LOCAL_DAY[op.get_bind().dialect.name]
     op.create_index(
@@ -82,6 +82,7 @@ def upgrade() -> None:
             "status",
             sa.text(day.format("first_reply_at")),
             sa.text(day.format("updated_at")),
+            "due_on",
             "unit_id",
             "created_at",
             "first_reply_at",

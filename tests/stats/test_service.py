@@ -16,12 +16,14 @@ from app.models import (
     Channel,
     Evaluation,
     Rating,
+    Reply,
+    ReplyRating,
+    ReplyRatingRow,
     Role,
     Unit,
 )
 from app.stats.service import Period, Row, choose_period, summarize
-from app.workdays.service import overdue_cutoff
-from tests.factories import add_measure, unit_id
+from tests.factories import add_measure, insert_submissions, unit_id
 from tests.stats import data
 from tests.stats.data import FIRST, LAST, figures, in_period, local_day
 
@@ -111,7 +113,6 @@ def test_overdue_counts_working_days_across_the_spring_festival(
     late = summarize(session, unit_ids=ids, period=period, today=date(2026, 2, 28))
     assert (on_time.totals.open, on_time.totals.overdue) == (1, 0)
     assert (late.totals.open, late.totals.overdue) == (1, 1)
-    assert overdue_cutoff(today=date(2026, 2, 28)) == date(2026, 2, 14)
 
 
 def test_nothing_to_count_gives_none_not_zero(session: Session, demo: None) -> None:
@@ -120,7 +121,7 @@ def test_nothing_to_count_gives_none_not_zero(session: Session, demo: None) -> N
     assert (s.on_time_rate, s.median_days_to_reply, s.satisfaction_rate) == (None, None, None)
 
 
-def test_satisfaction_comes_from_the_evaluations_of_the_period(
+def test_evaluation_rate_comes_from_the_measures_ratings_of_the_period(
     engine: Engine, session: Session, demo: None
 ) -> None:
     uid = unit_id(session)
@@ -138,12 +139,47 @@ def test_satisfaction_comes_from_the_evaluations_of_the_period(
         session.add(Evaluation(measure_id=measure, rating=Rating(rating), created_at=when))
     session.commit()
     s = summarize(session, unit_ids=[uid], period=Period(FIRST, LAST), today=TODAY)
-    assert s.satisfaction_rate == pytest.approx(2 / 4)
-    assert s.ratings == 4
+    assert s.evaluation_rate == pytest.approx(2 / 4)
+    assert s.evaluations == 4
+    assert (s.satisfaction_rate, s.ratings) == (None, 0)  # no reply was rated
     other = summarize(
         session, unit_ids=[unit_id(session, slug="demo2")], period=Period(FIRST, LAST), today=TODAY
     )
-    assert other.satisfaction_rate is None
+    assert other.evaluation_rate is None
+
+
+def test_satisfaction_comes_from_the_senders_ratings_of_replies(
+    engine: Engine, session: Session, demo: None
+) -> None:
+    inside = datetime(2026, 2, 10, 4, tzinfo=UTC)
+    outside = datetime(2026, 4, 1, 4, tzinfo=UTC)
+    ratings = [
+        ("satisfied", inside),
+        ("basically_satisfied", inside),
+        ("unsatisfied", inside),
+        ("satisfied", outside),
+    ]
+    # Written before the session reads, whose snapshot SQLite would not let write after.
+    items = insert_submissions(engine, rows=[{"at": inside} for _ in ratings])
+    uid = unit_id(session)
+    for item, (rating, when) in zip(items, ratings, strict=True):
+        reply = Reply(submission_id=item, body="答复", created_at=when)
+        session.add(reply)
+        session.flush()
+        assert reply.id is not None
+        session.add(
+            ReplyRatingRow(
+                reply_id=reply.id, submission_id=item, rating=ReplyRating(rating), created_at=when
+            )
+        )
+    session.commit()
+    s = summarize(session, unit_ids=[uid], period=Period(FIRST, LAST), today=TODAY)
+    assert s.satisfaction_rate == pytest.approx(2 / 3)
+    assert s.ratings == 3
+    other = summarize(
+        session, unit_ids=[unit_id(session, slug="demo2")], period=Period(FIRST, LAST), today=TODAY
+    )
+    assert (other.satisfaction_rate, other.ratings) == (None, 0)
 
 
 def test_choose_period_refuses_a_reversed_range(session: Session, demo: None) -> None:
