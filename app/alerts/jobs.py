@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from app.alerts.growth import queue_growth_alerts
 from app.alerts.service import AlertSettings, claim_due_hooks, mark_hook, queue_due_alerts
 from app.core.config import Settings
 from app.core.db import claim_engine, session_scope
@@ -36,7 +37,11 @@ class AlertResult:
 def alert_settings(settings: Settings) -> AlertSettings:
     """What alert mails need of the settings."""
     return AlertSettings(
-        base_url=settings.base_url, mail_from=settings.mail_from, default_to=settings.alert_to
+        base_url=settings.base_url,
+        mail_from=settings.mail_from,
+        default_to=settings.alert_to,
+        group_min=settings.group_alert_min,
+        group_hours=settings.group_alert_hours,
     )
 
 
@@ -45,6 +50,7 @@ def send_alerts(engine: Engine, settings: Settings, sender: MailSender) -> Alert
     a failed mail stays queued and the outbox retries it."""
     with claim_engine(engine) as claims, session_scope(claims) as session:
         queued = queue_due_alerts(session, settings=alert_settings(settings))
+        queued += queue_growth_alerts(session, settings=alert_settings(settings), now=utcnow())
     checkpoint("alerts-queued")
     mails = send_due_mail(engine, sender)
     result = AlertResult(queued=queued, sent=mails.sent, failed=mails.failed)

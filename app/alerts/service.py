@@ -309,7 +309,8 @@ def clear_item_flag(
     return clear_flag(session, submission=submission, actor_id=user.id, reason=reason)
 
 
-def _targets(session: Session, *, unit: Unit, default_to: str | None) -> list[str]:
+def duty_targets(session: Session, *, unit: Unit, default_to: str | None) -> list[str]:
+    """The unit's and its bureau's duty addresses and robots ("mail:…", "hook:…")."""
     contacts = session.exec(
         select(AlertContact).where(
             (col(AlertContact.unit_id) == unit.id) | (col(AlertContact.bureau_id) == unit.bureau_id)
@@ -334,6 +335,9 @@ class AlertSettings:
     base_url: str
     mail_from: str | None
     default_to: str | None  # YIJIAN_ALERT_TO: the default (first) bureau's duty address
+    # A similar-concern group that gains group_min items within group_hours is alerted.
+    group_min: int = 10
+    group_hours: int = 24
 
 
 def alert_email(
@@ -392,7 +396,7 @@ def queue_due_alerts(session: Session, *, settings: AlertSettings, limit: int = 
     queued = 0
     for flag, sub, unit in due:
         assert sub.id is not None
-        targets = _targets(session, unit=unit, default_to=settings.default_to) or [NO_TARGET]
+        targets = duty_targets(session, unit=unit, default_to=settings.default_to) or [NO_TARGET]
         for target in targets:
             try:
                 with session.begin_nested():

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.core.crypto import DataKeyError, Keyring, dev_key_path, ensure_dev_key, read_key_file
@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     mail_from: str | None = None
     digest_to: str | None = None
     alert_to: str | None = None
+    group_alert_min: int = Field(default=10, ge=2, le=100_000)
+    group_alert_hours: int = Field(default=24, ge=1, le=24 * 30)
     poll_seconds: int = 60
     reminder_days: int = 3
     # Encryption at rest (app/core/crypto.py): the current key and keys still to be read.

@@ -17,6 +17,8 @@ class ConcernGroup(SQLModel, table=True):
     # The first member: the queue shows the group as this item's row.
     lead_submission_id: int = Field(foreign_key="submission.id", index=True)
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    # When the duty addresses were last told it grows fast (app/alerts/growth.py).
+    alerted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ConcernMember(SQLModel, table=True):

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("bureau_id", sa.Integer(), nullable=False),
         sa.Column("lead_submission_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("alerted_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(["bureau_id"], ["bureau.id"]),
         sa.ForeignKeyConstraint(["lead_submission_id"], ["submission.id"]),
         sa.PrimaryKeyConstraint("id"),
