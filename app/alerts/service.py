@@ -379,7 +379,11 @@ def alert_email(
 def queue_due_alerts(session: Session, *, settings: AlertSettings, limit: int = 50) -> int:
     """Queue an alert mail for each urgent item and duty address not alerted yet; returns
     how many. Each (item, address) is inserted under a unique key in a savepoint, so two
-    workers at once queue it once; the outbox then sends and retries it."""
+    workers at once queue it once; the outbox then sends and retries it.
+
+    An item is alerted once the minute it arrived in has passed (at most a minute late): an
+    alert sent seconds after an anonymous letter would date it finer than the minute every
+    stored time keeps (docs/threat-model.md, "Timing")."""
     if settings.mail_from is None:
         return 0
     due = session.exec(
@@ -388,6 +392,7 @@ def queue_due_alerts(session: Session, *, settings: AlertSettings, limit: int = 
         .join(Unit, col(Unit.id) == col(Submission.unit_id))
         .where(
             col(UrgentFlag.cleared).is_(False),
+            col(UrgentFlag.created_at) < _minute(),
             ~exists().where(col(AlertDelivery.submission_id) == col(UrgentFlag.submission_id)),
         )
         .order_by(col(UrgentFlag.id))

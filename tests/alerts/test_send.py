@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
@@ -37,10 +39,23 @@ def duty_for_demo(engine: Engine) -> None:
         set_contact(s, unit_id=unit_id(s, slug="demo"), email="duty@demo.test")
 
 
-def add_urgent(engine: Engine, text: str = URGENT, *, named: bool = False) -> int:
+def this_minute() -> datetime:
+    return utcnow().replace(second=0, microsecond=0)
+
+
+def add_urgent(
+    engine: Engine, text: str = URGENT, *, named: bool = False, minutes_ago: int = 1
+) -> int:
+    """An item stored (and flagged, if urgent) `minutes_ago` minutes ago."""
     with session_scope(engine) as s:
         new = new_submission(text=text, anonymous=not named, name=NAME, contact=CONTACT)
-        return add_submission(s, new=new)
+        sid = add_submission(s, new=new)
+        s.execute(
+            update(UrgentFlag)
+            .where(col(UrgentFlag.submission_id) == sid)
+            .values(created_at=this_minute() - timedelta(minutes=minutes_ago))
+        )
+        return sid
 
 
 def test_an_alert_goes_to_the_unit_and_the_bureau_without_the_sender(
@@ -101,6 +116,22 @@ def test_a_refused_alert_is_retried(
     second = send_alerts(engine, settings, smtp_sender(smtp_server))
     assert (second.queued, second.sent) == (0, 1)
     assert [r for m in smtp_server.messages for r in m.rcpt_tos] == ["office@bureau.test"]
+
+
+def test_an_alert_waits_for_the_minute_of_arrival_to_pass(
+    engine: Engine, database_url: str, demo: None, smtp_server: SmtpServer
+) -> None:
+    duty_for_demo(engine)
+    add_urgent(engine, minutes_ago=0)
+    settings = alert_settings(database_url, smtp_server)
+    result = send_alerts(engine, settings, smtp_sender(smtp_server))
+    assert result.queued == 0 and smtp_server.messages == []
+    with session_scope(engine) as s:
+        s.execute(
+            update(UrgentFlag).values(created_at=this_minute() - timedelta(minutes=1))
+        )
+    later = send_alerts(engine, settings, smtp_sender(smtp_server))
+    assert later.queued == 2 and len(smtp_server.messages) == 2
 
 
 def test_a_cleared_or_ordinary_item_sends_no_alert(
