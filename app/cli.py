@@ -23,6 +23,7 @@ from app.inbox import cli as inbox_cli
 from app.privacy import cli as privacy_cli
 from app.reports import cli as reports_cli
 from app.review import cli as review_cli
+from app.signoff import cli as signoff_cli
 from app.tagging import cli as tagging_cli
 from app.units import cli as units_cli
 from app.workdays import cli as workdays_cli
@@ -108,6 +109,7 @@ for package in (
     alerts_cli,
     groups_cli,
     privacy_cli,
+    signoff_cli,
 ):
     package.register(cli)
 

@@ -45,6 +45,7 @@ from app.privacy import routes as privacy_routes
 from app.reports import routes as reports_routes
 from app.review import item_routes, queue_routes
 from app.review import public_routes as review_public_routes
+from app.signoff import routes as signoff_routes
 from app.stats import public_routes as stats_public_routes
 from app.stats import routes as stats_routes
 from app.storage import start_writer
@@ -72,6 +73,7 @@ ROUTERS = (
     stats_public_routes.router,
     reports_routes.router,
     deadlines_routes.router,
+    signoff_routes.router,
     workdays_routes.router,
     groups_routes.router,
     api.router,

@@ -29,6 +29,7 @@ from app.models import (
 from app.outbox.service import queue_mail
 from app.review.replies import reply_address, reply_email
 from app.review.service import add_reply, get_item
+from app.signoff.service import draft_reply, needs_signoff
 
 # Items are compared with the open ones and with those of the last RECENT days.
 RECENT = timedelta(days=90)
@@ -339,6 +340,9 @@ def reply_to_group(
     mailed: list[int] = []
     for member in view.members:
         sub = get_item(session, user=user, submission_id=member.id)
+        if needs_signoff(session, user=user, submission=sub):
+            draft_reply(session, user=user, submission=sub, body=body, public=public)
+            continue
         saved = add_reply(session, user=user, submission=sub, body=body, public=public)
         assert saved.id is not None
         to = reply_address(sub)

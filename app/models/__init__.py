@@ -63,6 +63,13 @@ from app.models.inbox import (
 )
 from app.models.org import Bureau, Unit
 from app.models.outbox import OutboxKind, OutboxMail, OutboxStatus
+from app.models.signoff import (
+    DRAFT_STATE_LABELS,
+    DraftState,
+    ReplyDraft,
+    ReplySignoff,
+    ReplyTemplate,
+)
 from app.models.submission import (
     CHANNEL_LABELS,
     CHECK_NAMES,
@@ -86,6 +93,7 @@ __all__ = [
     "CHECK_NAMES",
     "CLEARED_LABEL",
     "DIGEST_STATUS_LABELS",
+    "DRAFT_STATE_LABELS",
     "EVENT_LABELS",
     "EXTENSION_LABELS",
     "INBOUND_STATUS_LABELS",
@@ -122,6 +130,7 @@ __all__ = [
     "DigestKind",
     "DigestSetting",
     "DigestStatus",
+    "DraftState",
     "Evaluation",
     "EvaluationCode",
     "EventKind",
@@ -144,8 +153,11 @@ __all__ = [
     "Rating",
     "ReminderKind",
     "Reply",
+    "ReplyDraft",
     "ReplyRating",
     "ReplyRatingRow",
+    "ReplySignoff",
+    "ReplyTemplate",
     "Role",
     "RosterImport",
     "RosterPerson",

@@ -46,6 +46,8 @@ class EventKind(StrEnum):
     replied = "replied"
     closed = "closed"
     reopened = "reopened"
+    reply_approved = "reply_approved"
+    reply_returned = "reply_returned"
 
 
 EVENT_LABELS: dict[EventKind, str] = {
@@ -58,6 +60,8 @@ EVENT_LABELS: dict[EventKind, str] = {
     EventKind.replied: "答复",
     EventKind.closed: "办结",
     EventKind.reopened: "重新办理",
+    EventKind.reply_approved: "审核通过答复",
+    EventKind.reply_returned: "退回答复",
 }
 
 

@@ -32,6 +32,7 @@ from app.review.service import (
     may_act,
     may_assign,
 )
+from app.signoff.views import item_signoff
 
 router = APIRouter(prefix="/admin/items", include_in_schema=False)
 
@@ -52,6 +53,9 @@ NOTICES = {
     "group_join": "已合并同类问题。",
     "group_reply": "已答复本组全部意见；实名留邮箱的发件人会各收到一封邮件。",
     "forgotten": "已删除发件人的姓名和联系方式，意见变为匿名。",
+    "drafted": "答复已提交审核；管理员批准后，发件人才能看到。",
+    "approved": "已批准答复，发件人可凭回执码查看；留了邮箱的会收到邮件。",
+    "returned": "已退回答复，承办人修改后可重新提交。",
 }
 # Types a browser could run or render as a page are always sent as opaque bytes.
 _ACTIVE_TYPES = ("html", "xml", "svg", "javascript", "ecmascript")
@@ -86,6 +90,12 @@ def _item_page(
             "thread": item_thread(session, user=admin.user, submission_id=item_id),
             "dl": item_deadline(session, user=admin.user, submission=sub, today=today_local()),
             "group": load_group(session, user=admin.user, submission_id=item_id),
+            "so": item_signoff(
+                session,
+                user=admin.user,
+                submission=sub,
+                template_id=request.query_params.get("template", ""),
+            ),
             "notice": NOTICES.get(request.query_params.get("done", "")),
             "error": error,
             **describe_flag(session, submission_id=item_id),

@@ -6,6 +6,7 @@ other functions here never commit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -25,6 +26,7 @@ from app.mail.outbound import MailSender, MailSendError
 from app.models import AdminUser, OutboxKind, Submission, Unit, utcnow
 from app.outbox.service import mark_mail_failed, mark_mail_sent, queue_mail, send_error
 from app.review.service import add_reply, get_item
+from app.signoff.service import draft_reply, needs_signoff
 
 # The worker takes a reply mail over (retries) only after this long, well past the SMTP
 # timeout, so the request that saved it sends it alone.
@@ -39,6 +41,7 @@ class ReplyOutcome(StrEnum):
     retry = "mailretry"  # refused for now: the worker sends it later
     failed = "mailfail"  # refused for good
     nomail = "nomail"  # an address, but no mail server configured
+    drafted = "drafted"  # waits for an admin's sign-off: nothing shown or sent yet
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class SavedReply:
     wanted: bool  # the sender left an email address
     outbox_id: int | None  # the queued mail, when there is one to send
     message: EmailMessage | None
+    drafted: bool = False
 
 
 def reply_address(submission: Submission) -> str | None:
@@ -96,6 +100,10 @@ def reply_to_item(
     """Save a reply and, for a named sender with an address, queue its mail with it
     (from_addr None: no mail server, nothing queued)."""
     sub = get_item(session, user=user, submission_id=submission_id)
+    if needs_signoff(session, user=user, submission=sub):
+        draft = draft_reply(session, user=user, submission=sub, body=body, public=public)
+        assert draft.id is not None
+        return SavedReply(draft.id, draft.submission_id, sub.unit_id, False, None, None, True)
     saved = add_reply(session, user=user, submission=sub, body=body, public=public)
     assert sub.id is not None and saved.id is not None
     to = reply_address(sub)
@@ -164,19 +172,31 @@ async def reply_and_send(
 ) -> ReplyOutcome:
     """Save a reply with its mail queued (one commit), send the mail at once, and record
     how that went (a second commit); a UserError leaves nothing saved."""
-    saved = await run_committed(
-        engine,
-        partial(
-            reply_to_item,
-            user=user,
-            submission_id=submission_id,
-            body=body,
-            public=public,
-            from_addr=settings.mail_from if sender is not None else None,
-            base_url=settings.base_url,
-            secret=settings.secret_key,
-        ),
+    save = partial(
+        reply_to_item,
+        user=user,
+        submission_id=submission_id,
+        body=body,
+        public=public,
+        from_addr=settings.mail_from if sender is not None else None,
+        base_url=settings.base_url,
+        secret=settings.secret_key,
     )
+    return await save_and_send(engine, user=user, save=save, sender=sender)
+
+
+async def save_and_send(
+    engine: Engine,
+    *,
+    user: AdminUser,
+    save: Callable[[Session], SavedReply],
+    sender: MailSender | None,
+) -> ReplyOutcome:
+    """Run one saving of a reply (its mail queued) in its own commit, send the mail at once
+    and record how that went (a second commit)."""
+    saved = await run_committed(engine, save)
+    if saved.drafted:
+        return ReplyOutcome.drafted
     if not saved.wanted:
         return ReplyOutcome.saved
     failure: MailSendError | None = None
