@@ -81,7 +81,7 @@ def reply(
     try:
         if whole != "1":
             raise Invalid("请勾选“对同类问题全部答复”，或在下方只答复这一条。", field="whole")
-        reply_to_group(
+        drafted = reply_to_group(
             session,
             user=admin.user,
             submission_id=item_id,
@@ -93,4 +93,4 @@ def reply(
         )
     except UserError as exc:
         return _refused(request, admin, session, item_id, exc)
-    return _done(session, item_id, "group_reply")
+    return _done(session, item_id, "group_drafted" if drafted else "group_reply")

@@ -332,16 +332,19 @@ def reply_to_group(
     secret: str,
 ) -> int:
     """One reply to every member of the item's group this admin may act on: on each receipt
-    page, and queued once per named member with an address (audited); returns the count."""
+    page, and queued once per named member with an address (audited); where the unit wants
+    replies signed off, a draft instead. Returns how many members got a draft."""
     view = load_group(session, user=user, submission_id=submission_id)
     if view is None:
         raise NotFound("这条意见不属于任何同类问题。")
     names = {u.id: u.name for u in visible_units(session, user=user)}
     mailed: list[int] = []
+    drafted = 0
     for member in view.members:
         sub = get_item(session, user=user, submission_id=member.id)
         if needs_signoff(session, user=user, submission=sub):
             draft_reply(session, user=user, submission=sub, body=body, public=public)
+            drafted += 1
             continue
         saved = add_reply(session, user=user, submission=sub, body=body, public=public)
         assert saved.id is not None
@@ -371,7 +374,7 @@ def reply_to_group(
         submission_id=submission_id,
         detail={"group_id": view.id, "members": len(view.members), "mailed": len(mailed)},
     )
-    return len(view.members)
+    return drafted
 
 
 def list_groups(session: Session, *, unit_slug: str) -> list[GroupSummary]:

@@ -334,7 +334,7 @@ def test_group_replies_of_a_handler_wait_too(world: World) -> None:
     with session_scope(world.engine) as s:
         handler = s.get(AdminUser, world.handler)
         assert handler is not None
-        reply_to_group(
+        drafted = reply_to_group(
             s,
             user=handler,
             submission_id=members[0],
@@ -344,6 +344,7 @@ def test_group_replies_of_a_handler_wait_too(world: World) -> None:
             base_url="https://yijian.example",
             secret=TEST_SECRET,
         )
+    assert drafted == 3
     assert sorted(d.submission_id for d in drafts(world.engine)) == sorted(members)
     assert replies(world.engine) == []
     with Session(world.engine) as s:
