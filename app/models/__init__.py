@@ -63,6 +63,7 @@ from app.models.inbox import (
 )
 from app.models.org import Bureau, Unit
 from app.models.outbox import OutboxKind, OutboxMail, OutboxStatus
+from app.models.retention import RetentionHold, RetentionPolicy, RetentionPurge, RetentionRun
 from app.models.submission import (
     CHANNEL_LABELS,
     CHECK_NAMES,
@@ -146,6 +147,10 @@ __all__ = [
     "Reply",
     "ReplyRating",
     "ReplyRatingRow",
+    "RetentionHold",
+    "RetentionPolicy",
+    "RetentionPurge",
+    "RetentionRun",
     "Role",
     "RosterImport",
     "RosterPerson",
