@@ -22,6 +22,7 @@ from app.groups import cli as groups_cli
 from app.inbox import cli as inbox_cli
 from app.privacy import cli as privacy_cli
 from app.reports import cli as reports_cli
+from app.retention import cli as retention_cli
 from app.review import cli as review_cli
 from app.signoff import cli as signoff_cli
 from app.tagging import cli as tagging_cli
@@ -110,6 +111,7 @@ for package in (
     groups_cli,
     privacy_cli,
     signoff_cli,
+    retention_cli,
 ):
     package.register(cli)
 

@@ -43,6 +43,7 @@ from app.intake import routes as intake_routes
 from app.outbox.service import sender_from_settings
 from app.privacy import routes as privacy_routes
 from app.reports import routes as reports_routes
+from app.retention import routes as retention_routes
 from app.review import item_routes, queue_routes
 from app.review import public_routes as review_public_routes
 from app.signoff import routes as signoff_routes
@@ -81,6 +82,7 @@ ROUTERS = (
     dialogue_api.router,
     alerts_routes.router,
     privacy_routes.router,
+    retention_routes.router,
 )
 
 HERE = Path(__file__).parent

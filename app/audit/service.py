@@ -64,6 +64,10 @@ ACTION_LABELS: dict[str, str] = {
     "extension_decided": "审批延期",
     "urge": "催办",
     "forget_sender": "删除发件人姓名和联系方式",
+    "retention_policy": "修改保存期限",
+    "retention_purge": "按保存期限清理个人信息",
+    "retention_hold": "保留意见（暂不清理）",
+    "retention_release": "取消保留",
     "export_sender_data": "导出发件人个人信息",
 }
 

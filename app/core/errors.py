@@ -47,6 +47,13 @@ class Conflict(UserError):
     code = "conflict"
 
 
+class Archived(UserError):
+    """A receipt whose case was closed long ago: the item is kept only as an archive (档案)."""
+
+    status = 410
+    code = "archived"
+
+
 class TooLarge(UserError):
     status = 413
     code = "too_large"

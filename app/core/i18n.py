@@ -244,9 +244,20 @@ EN: dict[str, str] = {
         "the database."
     ),
     "保存多久": "How long it is kept",
-    "目前没有设定自动删除期限：意见和处理记录作为工作档案保存。": (
-        "No automatic deletion period is set: suggestions and how they were handled are kept "
-        "as work records."
+    "意见办结 {} 天后，删除发件人的姓名、联系方式、原始邮件和附件。": (
+        "{} days after a suggestion is closed, the sender's name, contact, original email "
+        "and files are deleted."
+    ),
+    "意见内容、类别、单位、日期和办理记录留作档案，用于统计。": (
+        "The text, category, school, dates and handling record are kept as records and for "
+        "statistics."
+    ),
+    "办结 {} 天后回执码停止使用，查询时显示“已归档”。": (
+        "{} days after closing, the receipt code stops working and shows \"archived\"."
+    ),
+    "这条意见已办结归档（已归档），回执码已停用。请向收到意见的学校或教育局了解情况。": (
+        "This suggestion was closed and archived; its receipt code no longer works. To ask "
+        "about it, please contact the school or the education bureau that received it."
     ),
     "您可以随时删除自己的姓名和联系方式（见下文）。": (
         "You can remove your name and contact at any time (see below)."

@@ -43,6 +43,7 @@ from app.models import (
     utcnow,
 )
 from app.outbox.service import queue_mail
+from app.retention.service import check_receipt_active
 from app.review.replies import reply_address
 from app.review.service import get_item, may_act
 from app.workdays.service import add_working_days
@@ -93,6 +94,7 @@ def find_submission(session: Session, *, secret: str, receipt: str) -> Submissio
     sub = session.exec(select(Submission).where(Submission.receipt_hash == digest)).first()
     if sub is None:
         raise NotFound("没有找到这个回执码对应的意见，请核对后重新输入。")
+    check_receipt_active(session, submission=sub)
     return sub
 
 

@@ -18,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 from app.campaign.service import IntakeState, get_intake_state
 from app.core.config import Settings
 from app.core.deps import LookupLimit, SessionDep, SettingsDep, limit_submissions
-from app.core.errors import Invalid, NotFound, TooLarge, Unsupported
+from app.core.errors import Archived, Invalid, NotFound, TooLarge, Unsupported
 from app.core.forms import form_text, text_fields, uploaded_files
 from app.core.render import render, render_slotted
 from app.dialogue.service import load_sender_page
@@ -194,7 +194,7 @@ async def receipt_status(
         page = await run_in_threadpool(
             load_sender_page, session, secret=settings.secret_key, receipt=value
         )
-    except (Invalid, NotFound) as exc:
+    except (Invalid, NotFound, Archived) as exc:
         context = {"error": exc.message, "value": value[:40]}
         return render(request, "intake/lookup.html", context, status=exc.status)
     shown: dict[str, Any] = {

@@ -31,6 +31,7 @@ from app.models import (
     Unit,
     utcnow,
 )
+from app.retention.service import check_receipt_active
 from app.tagging import Tagger
 from app.workdays.service import add_working_days
 
@@ -391,6 +392,7 @@ def lookup_receipt(session: Session, *, secret: str, receipt: str) -> ReceiptVie
     if row is None:
         raise NotFound("没有找到这个回执码对应的意见，请核对后重新输入。")
     sub, unit_name = row
+    check_receipt_active(session, submission=sub)
     replies = session.exec(
         select(Reply).where(Reply.submission_id == sub.id).order_by(col(Reply.created_at))
     ).all()

@@ -63,6 +63,7 @@ from app.models.inbox import (
 )
 from app.models.org import Bureau, Unit
 from app.models.outbox import OutboxKind, OutboxMail, OutboxStatus
+from app.models.retention import RetentionHold, RetentionPolicy, RetentionPurge, RetentionRun
 from app.models.signoff import (
     DRAFT_STATE_LABELS,
     DraftState,
@@ -158,6 +159,10 @@ __all__ = [
     "ReplyRatingRow",
     "ReplySignoff",
     "ReplyTemplate",
+    "RetentionHold",
+    "RetentionPolicy",
+    "RetentionPurge",
+    "RetentionRun",
     "Role",
     "RosterImport",
     "RosterPerson",

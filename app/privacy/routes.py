@@ -37,8 +37,8 @@ def _json_file(data: bytes, name: str) -> Response:
 
 
 @router.get("/privacy", response_class=HTMLResponse)
-def notice(request: Request, settings: SettingsDep) -> HTMLResponse:
-    context = {"notice": describe_notice(settings=settings)}
+def notice(request: Request, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    context = {"notice": describe_notice(session, settings=settings)}
     return render(request, "privacy/notice.html", context, private=False)
 
 

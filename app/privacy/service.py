@@ -15,7 +15,9 @@ from app.core.errors import Invalid, NotFound
 from app.core.time import TZ, to_minute
 from app.intake import receipts
 from app.models import AdminUser, Attachment, Reply, Submission, Unit
+from app.models.retention import DEFAULT_ARCHIVE_DAYS, DEFAULT_PURGE_DAYS
 from app.models.submission import STATUS_LABELS, Status
+from app.retention.service import PolicyView, check_receipt_active, list_policies
 
 
 @dataclass(frozen=True)
@@ -26,15 +28,19 @@ class Notice:
     max_files: int
     max_upload_mb: int
     email_intake: bool
+    retention: list[PolicyView]
 
 
-def describe_notice(*, settings: Settings) -> Notice:
+def describe_notice(session: Session, *, settings: Settings) -> Notice:
     """The facts the privacy notice (隐私说明) is written from."""
     return Notice(
         key_apart=settings.has_data_key,
         max_files=settings.max_files,
         max_upload_mb=settings.max_upload_mb,
         email_intake=settings.imap_host is not None,
+        # Before the first bureau exists the defaults are what will apply.
+        retention=list_policies(session)
+        or [PolicyView(0, "", DEFAULT_PURGE_DAYS, DEFAULT_ARCHIVE_DAYS)],
     )
 
 
@@ -43,6 +49,7 @@ def _by_receipt(session: Session, *, secret: str, receipt: str) -> Submission:
     sub = session.exec(select(Submission).where(Submission.receipt_hash == digest)).first()
     if sub is None:
         raise NotFound("没有找到这个回执码对应的意见，请核对后重新输入。")
+    check_receipt_active(session, submission=sub)
     return sub
 
 

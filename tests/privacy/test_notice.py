@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from jinja2 import nodes
+from sqlmodel import Session
 
 from app.core.config import Settings
 from app.core.i18n import EN
@@ -42,11 +43,11 @@ def test_notice_follows_the_settings(client: TestClient, settings: Settings) -> 
     assert f"up to {settings.max_files}, {settings.max_upload_mb} MB each" in english
 
 
-def test_without_a_configured_key_the_notice_says_so(tmp_path: Path) -> None:
+def test_without_a_configured_key_the_notice_says_so(tmp_path: Path, session: Session) -> None:
     dev = Settings(  # type: ignore[call-arg]
         env="dev", database_url=f"sqlite:///{tmp_path}/y.db", data_key=None, _env_file=None
     )
-    assert describe_notice(settings=dev).key_apart is False
+    assert describe_notice(session, settings=dev).key_apart is False
 
 
 def test_privacy_pages_are_catalogued() -> None:

@@ -1,0 +1,1 @@
+"""Retention: identities removed and receipts archived a bureau's set days after closing."""
