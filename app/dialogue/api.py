@@ -16,9 +16,11 @@ from app.dialogue.service import (
     load_sender_page,
     rate_reply,
 )
-from app.intake.api import ERRORS, RECEIPT_PATTERN, VISIBLE
+from app.intake.api import ERRORS, RECEIPT_PATTERN, VISIBLE, ErrorOut
 from app.models import ReplyRating, Status
 
+# A receipt past its retention period answers 410 (archived, app/retention).
+RECEIPT_ERRORS: dict[int | str, dict[str, object]] = ERRORS | {410: {"model": ErrorOut}}
 router = APIRouter(prefix="/api/v1", tags=["v1"])
 
 Receipt = Annotated[str, Path(pattern=RECEIPT_PATTERN, description="16 digits; spaces, dashes")]
@@ -74,7 +76,7 @@ class RatingOut(BaseModel):
 
 
 @router.get(
-    "/receipts/{receipt}", response_model=StatusOut, responses=ERRORS, dependencies=[LookupLimit]
+    "/receipts/{receipt}", response_model=StatusOut, responses=RECEIPT_ERRORS, dependencies=[LookupLimit]
 )
 def get_receipt(receipt: Receipt, session: SessionDep, settings: SettingsDep) -> StatusOut:
     """Status, replies and questions for a receipt code (spaces or dashes allowed)."""
@@ -102,7 +104,7 @@ def get_receipt(receipt: Receipt, session: SessionDep, settings: SettingsDep) ->
     "/receipts/{receipt}/messages",
     status_code=201,
     response_model=MessageOut,
-    responses=ERRORS,
+    responses=RECEIPT_ERRORS,
     dependencies=[LookupLimit, SubmitLimit],
 )
 def post_message(
@@ -121,7 +123,7 @@ def post_message(
     "/receipts/{receipt}/ratings",
     status_code=201,
     response_model=RatingOut,
-    responses=ERRORS,
+    responses=RECEIPT_ERRORS,
     dependencies=[LookupLimit, SubmitLimit],
 )
 def post_rating(
