@@ -76,7 +76,10 @@ class RatingOut(BaseModel):
 
 
 @router.get(
-    "/receipts/{receipt}", response_model=StatusOut, responses=RECEIPT_ERRORS, dependencies=[LookupLimit]
+    "/receipts/{receipt}",
+    response_model=StatusOut,
+    responses=RECEIPT_ERRORS,
+    dependencies=[LookupLimit],
 )
 def get_receipt(receipt: Receipt, session: SessionDep, settings: SettingsDep) -> StatusOut:
     """Status, replies and questions for a receipt code (spaces or dashes allowed)."""
