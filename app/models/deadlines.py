@@ -46,6 +46,8 @@ class EventKind(StrEnum):
     replied = "replied"
     closed = "closed"
     reopened = "reopened"
+    handed_up = "handed_up"
+    forwarded_masked = "forwarded_masked"
 
 
 EVENT_LABELS: dict[EventKind, str] = {
@@ -58,6 +60,8 @@ EVENT_LABELS: dict[EventKind, str] = {
     EventKind.replied: "答复",
     EventKind.closed: "办结",
     EventKind.reopened: "重新办理",
+    EventKind.handed_up: "上报教体局",
+    EventKind.forwarded_masked: "转给学校（已遮盖）",
 }
 
 

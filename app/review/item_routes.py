@@ -52,6 +52,7 @@ NOTICES = {
     "group_join": "已合并同类问题。",
     "group_reply": "已答复本组全部意见；实名留邮箱的发件人会各收到一封邮件。",
     "forgotten": "已删除发件人的姓名和联系方式，意见变为匿名。",
+    "forwarded_masked": "已把遮盖后的内容转给学校；原文只有教育局能看到。",
 }
 # Types a browser could run or render as a page are always sent as opaque bytes.
 _ACTIVE_TYPES = ("html", "xml", "svg", "javascript", "ecmascript")

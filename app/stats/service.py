@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, and_, case, cast, func, literal, or_, outerjoin, select, text
+from sqlalchemy import Date, and_, case, cast, func, literal, or_, outerjoin, select, text, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
+from app.accounts.access import not_held_by_bureau
 from app.core.errors import Invalid, NotFound
 from app.core.time import local_midnight, today_local
 from app.models import (
@@ -179,9 +180,15 @@ def _units(session: Session, unit_ids: Sequence[int]) -> list[Unit]:
 
 
 def summarize(
-    session: Session, *, unit_ids: Sequence[int], period: Period, today: date | None = None
+    session: Session,
+    *,
+    unit_ids: Sequence[int],
+    period: Period,
+    today: date | None = None,
+    bureau_items: bool = True,
 ) -> Summary:
-    """Every figure of the stats page for these units and local days, aggregated in SQL."""
+    """Every figure of the stats page for these units and local days, aggregated in SQL
+    (without bureau_items: not the bureau's own items, as a unit role sees them)."""
     today = today or today_local()
     dialect = session.get_bind().dialect.name
     units = _units(session, unit_ids)
@@ -220,6 +227,9 @@ def summarize(
         unit.in_(ids),
         col(Submission.created_at) >= local_midnight(period.start),
         col(Submission.created_at) < local_midnight(period.end + timedelta(days=1)),
+        true()
+        if bureau_items
+        else not_held_by_bureau(),
     )
 
     items = outerjoin(Submission, replies, replies.c.submission_id == col(Submission.id))
@@ -378,10 +388,11 @@ class StatsCache:
         unit_ids: Sequence[int],
         period: Period,
         today: date | None = None,
+        bureau_items: bool = True,
     ) -> Summary:
         """summarize(), from the cache when nothing has changed since it was counted."""
         today = today or today_local()
-        key = (tuple(sorted(unit_ids)), period, today)
+        key = (tuple(sorted(unit_ids)), period, today, bureau_items)
         version = (
             *data_version(session),
             session.execute(select(func.max(col(Reply.id)))).scalar(),
@@ -392,7 +403,9 @@ class StatsCache:
             hit = self._entries.get(key)
         if hit is not None and hit[1] == version and now - hit[0] < self._ttl:
             return hit[2]
-        fresh = summarize(session, unit_ids=unit_ids, period=period, today=today)
+        fresh = summarize(
+            session, unit_ids=unit_ids, period=period, today=today, bureau_items=bureau_items
+        )
         with self._lock:
             if len(self._entries) > 200:
                 self._entries.clear()
