@@ -17,6 +17,7 @@ from app.accounts.deps import LoginRequired, redirect_to_login
 from app.accounts.throttle import LoginThrottle
 from app.alerts import routes as alerts_routes
 from app.audit import routes as audit_routes
+from app.bureau import routes as bureau_routes
 from app.campaign import (
     entry_routes,
     evaluation_routes,
@@ -75,6 +76,7 @@ ROUTERS = (
     reports_routes.router,
     deadlines_routes.router,
     signoff_routes.router,
+    bureau_routes.router,
     workdays_routes.router,
     groups_routes.router,
     api.router,

@@ -1,5 +1,6 @@
-"""同类问题 growing fast: one alert to the duty addresses when a group gains many items in a
-short time (e.g. 200 parents writing about one canteen price), once per window."""
+"""同类问题 growing fast: one alert to the bureau's duty address when a group gains many items
+in a short time (e.g. 200 parents writing about one canteen price), once per window. The
+bureau only: a group spans its schools, and may hold letters sent past a school (局长信箱)."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ def queue_growth_alerts(session: Session, *, settings: AlertSettings, now: datet
             .where(col(ConcernMember.group_id) == group_id)
         ).all()
         label = shared_label(list(texts))
-        for target in duty_targets(session, unit=unit, default_to=settings.default_to):
+        targets = duty_targets(session, unit=unit, default_to=settings.default_to, bureau_only=True)
+        for target in targets:
             if not target.startswith(MAIL):
                 continue
             to = target.removeprefix(MAIL)

@@ -309,7 +309,9 @@ def clear_item_flag(
     return clear_flag(session, submission=submission, actor_id=user.id, reason=reason)
 
 
-def duty_targets(session: Session, *, unit: Unit, default_to: str | None) -> list[str]:
+def duty_targets(
+    session: Session, *, unit: Unit, default_to: str | None, bureau_only: bool = False
+) -> list[str]:
     """The unit's and its bureau's duty addresses and robots ("mail:…", "hook:…")."""
     contacts = session.exec(
         select(AlertContact).where(
@@ -319,9 +321,11 @@ def duty_targets(session: Session, *, unit: Unit, default_to: str | None) -> lis
     bureau = next((c.email for c in contacts if c.bureau_id == unit.bureau_id), None)
     if bureau is None and _is_default_bureau(session, bureau_id=unit.bureau_id):
         bureau = default_to
-    addresses = [c.email for c in contacts if c.unit_id == unit.id] + [bureau]
+    # An item held by the bureau (局长信箱) alerts the bureau only: its school must not know.
+    mine = [c for c in contacts if c.unit_id == unit.id and not bureau_only]
+    addresses = [c.email for c in mine] + [bureau]
+    hooks = [f"hook:{c.webhook}" for c in contacts if c.webhook and (c in mine or c.bureau_id)]
     mails = [f"mail:{a.lower()}" for a in addresses if a]
-    hooks = [f"hook:{c.webhook}" for c in contacts if c.webhook]
     return list(dict.fromkeys(mails + hooks))
 
 
@@ -401,7 +405,10 @@ def queue_due_alerts(session: Session, *, settings: AlertSettings, limit: int = 
     queued = 0
     for flag, sub, unit in due:
         assert sub.id is not None
-        targets = duty_targets(session, unit=unit, default_to=settings.default_to) or [NO_TARGET]
+        held = sub.to_bureau and sub.masked_text is None
+        targets = duty_targets(
+            session, unit=unit, default_to=settings.default_to, bureau_only=held
+        ) or [NO_TARGET]
         for target in targets:
             try:
                 with session.begin_nested():

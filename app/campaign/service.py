@@ -12,6 +12,7 @@ from app.core.errors import Closed, Invalid, NotFound
 from app.core.time import today_local
 from app.models import (
     PHASE_LABELS,
+    Bureau,
     Campaign,
     CampaignPhase,
     Channel,
@@ -54,6 +55,7 @@ class IntakeState:
     answer_days: int = DEFAULT_ANSWER_WORKING_DAYS
     received_on: date | None = None
     due_on: date | None = None
+    bureau_answer_days: int = DEFAULT_ANSWER_WORKING_DAYS  # for items sent to the bureau
 
     def require_open(self, channel: Channel) -> None:
         """Refuse intake on a channel that is closed today."""
@@ -85,6 +87,8 @@ def get_intake_state(session: Session, *, slug: str, today: date | None = None) 
     day = today or today_local()
     sync_calendar(session)
     due_on = add_working_days(day, unit.answer_days)
+    bureau = session.get(Bureau, unit.bureau_id)
+    bureau_days = bureau.answer_days if bureau is not None else DEFAULT_ANSWER_WORKING_DAYS
     campaign = session.exec(
         select(Campaign)
         .where(Campaign.bureau_id == unit.bureau_id)
@@ -108,6 +112,7 @@ def get_intake_state(session: Session, *, slug: str, today: date | None = None) 
             answer_days=unit.answer_days,
             received_on=day,
             due_on=due_on,
+            bureau_answer_days=bureau_days,
         )
     rows = session.exec(
         select(CampaignPhase)
@@ -145,6 +150,7 @@ def get_intake_state(session: Session, *, slug: str, today: date | None = None) 
         answer_days=unit.answer_days,
         received_on=day,
         due_on=due_on,
+        bureau_answer_days=bureau_days,
     )
 
 

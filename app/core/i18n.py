@@ -24,6 +24,9 @@ EN: dict[str, str] = {
     "群众代表": "Community member",
     "其他": "Other",
     "匿名提交": "Send anonymously",
+    "交给谁": "Send to",
+    "交给学校": "The school",
+    "直接交给教体局，学校看不到": "Straight to the education bureau; the school cannot see it",
     ANONYMITY_NOTE: (
         "Anonymous: we keep only your text and photos (with location data removed). "
         "No name, phone, IP address, device or cookie is kept. The receipt code is the "

@@ -204,11 +204,19 @@ def decide_extension(
 
 
 def holders(session: Session, *, submission: Submission) -> list[AdminUser]:
-    """Who holds an item: its assignee and the unit's active admins."""
+    """Who holds an item: its assignee and the unit's active admins (the bureau's admins
+    while the bureau holds it: its unit must not learn of it)."""
     unit_admins = and_(
         col(AdminUser.unit_id) == submission.unit_id,
         col(AdminUser.role) == AdminRole.unit_admin.value,
     )
+    if submission.to_bureau and submission.masked_text is None:
+        unit = session.get(Unit, submission.unit_id)
+        assert unit is not None
+        unit_admins = and_(
+            col(AdminUser.bureau_id) == unit.bureau_id,
+            col(AdminUser.role) == AdminRole.bureau_admin.value,
+        )
     query = select(AdminUser).where(
         col(AdminUser.active).is_(True),
         or_(unit_admins, col(AdminUser.id) == submission.assignee_id)

@@ -10,6 +10,7 @@ their Date header or the exact size of their mail.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import traceback
@@ -56,6 +57,9 @@ from app.tagging import Tagger
 log = logging.getLogger(__name__)
 
 ACK_SECONDS = 3600.0
+BUREAU_TAG = re.compile(
+    r"^\s*(?:【(?:局长信箱|教体局)】|\[(?:局长信箱|教体局)\]|［(?:局长信箱|教体局)］)\s*"
+)
 # Sizes of anonymous mail are kept to this granularity: the exact size of a message is a
 # fingerprint the mailbox provider (and the sender's "sent" folder) can match.
 SIZE_STEP = 64 * 1024
@@ -279,8 +283,12 @@ def _ingest(
         _record(session, where, status=InboundStatus.followup, submission_id=target)
         return Ingested(InboundStatus.followup, target, False)
 
-    unit, subject = _route(session, mailbox=where.mailbox, mail=mail)
+    # The bureau tag may come before the unit tag, or after it and the 【匿名】 marker.
+    to_bureau, first = strip_bureau_marker(mail.subject)
+    unit, subject = _route(session, mailbox=where.mailbox, mail=replace(mail, subject=first))
     marked, subject = strip_anonymous_marker(subject)
+    later, subject = strip_bureau_marker(subject)
+    to_bureau = to_bureau or later
     subject = subject.strip()
     anonymous = where.anonymous or marked
     # From here on the raw message is kept (for named mail only, see _record) for an admin
@@ -303,7 +311,11 @@ def _ingest(
             max_chars=settings.max_text_chars,
         )
         new = NewSubmission(
-            slug=unit.slug, channel=Channel.email, data=data, files=list(prepared.files)
+            slug=unit.slug,
+            channel=Channel.email,
+            data=data,
+            files=list(prepared.files),
+            to_bureau=to_bureau,
         )
         stored = store_submission(session, secret=secret, new=new, tagger=tagger)
     except Invalid as exc:
@@ -330,6 +342,13 @@ def _ingest(
         submission_id=stored.id,
     )
     return Ingested(InboundStatus.ingested, stored.id, acked)
+
+
+def strip_bureau_marker(subject: str) -> tuple[bool, str]:
+    """Whether a subject starts with the bureau tag (【局长信箱】, 【教体局】, also in [ ] or
+    ［ ］): the mail goes straight to the bureau. Returns the subject without it."""
+    stripped = BUREAU_TAG.sub("", subject, count=1)
+    return stripped != subject, stripped
 
 
 def _followup_target(session: Session, *, secret: str, mail: ParsedMail) -> int | None:

@@ -63,6 +63,13 @@ class SubmissionIn(BaseModel):
     name: str | None = Field(default=None, max_length=50)
     contact: str | None = Field(default=None, max_length=100)
     idempotency_key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{8,100}$")
+    to: Literal["unit", "bureau"] = Field(
+        default="unit",
+        description=(
+            "unit: the school handles it; bureau: straight to the education bureau "
+            "(局长信箱), which the school's admins and reviewers never see."
+        ),
+    )
 
 
 # What receipts.parse_receipt accepts: 16 digits (full-width too) with spaces, dashes or dots.
@@ -103,6 +110,7 @@ async def create_submission(
         channel=Channel.web,
         data=data,
         idempotency_key=validate_idempotency_key(body.idempotency_key),
+        to_bureau=body.to == "bureau",
     )
     stored = await store(request, new)
     return ReceiptOut(receipt=receipts.format_receipt(stored.receipt), replayed=stored.replayed)

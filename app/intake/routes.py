@@ -26,6 +26,7 @@ from app.intake import receipts
 from app.intake.service import (
     NewSubmission,
     validate_idempotency_key,
+    validate_recipient,
     validate_submission,
 )
 from app.intake.store import intake_state, store
@@ -135,7 +136,12 @@ async def _submit(request: Request, slug: str, settings: Settings, form: FormDat
         uploads = uploaded_files(form, "files")
         files = await clean_files(uploads, anonymous=anonymous, max_bytes=settings.max_upload_bytes)
         new = NewSubmission(
-            slug=slug, channel=Channel.web, data=data, idempotency_key=key, files=files
+            slug=slug,
+            channel=Channel.web,
+            data=data,
+            idempotency_key=key,
+            files=files,
+            to_bureau=validate_recipient(fields.get("to")),
         )
         stored = await store(request, new)
     except (Invalid, TooLarge, Unsupported) as exc:

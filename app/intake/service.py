@@ -101,6 +101,15 @@ def validate_submission(
     )
 
 
+def validate_recipient(value: str | None) -> bool:
+    """Whether the sender addressed the bureau (局长信箱) instead of the school."""
+    if value in (None, "", "unit"):
+        return False
+    if value == "bureau":
+        return True
+    raise Invalid("请选择交给学校还是直接交给教体局。", field="to")
+
+
 def validate_idempotency_key(value: str | None) -> str | None:
     """Accept an opaque client key of 8-100 safe characters."""
     if value is None or value == "":
@@ -120,6 +129,7 @@ class NewSubmission:
     kind: Kind = Kind.opinion
     created_at: datetime | None = None
     check_open: bool = True
+    to_bureau: bool = False  # past the school, straight to the bureau (局长信箱)
 
 
 _SUBMISSION = Submission.__table__  # type: ignore[attr-defined]
@@ -321,14 +331,20 @@ def _rows(*, secret: str, fresh: list[_Pending], tagger: Tagger | None) -> list[
                 "idempotency_hash": p.key_hash,
                 "created_at": now,
                 "updated_at": now,
-                "due_on": due_on(p.state, received_on=now.astimezone(TZ).date()),
+                "due_on": due_on(
+                    p.state, received_on=now.astimezone(TZ).date(), to_bureau=p.new.to_bureau
+                ),
+                "to_bureau": p.new.to_bureau,
             }
         )
     return rows
 
 
-def due_on(state: IntakeState, *, received_on: date) -> date:
-    """The promised answer day of what the unit receives that day (China's date)."""
+def due_on(state: IntakeState, *, received_on: date, to_bureau: bool = False) -> date:
+    """The promised answer day of what the unit (or its bureau) receives that day (China's
+    date)."""
+    if to_bureau:
+        return add_working_days(received_on, state.bureau_answer_days)
     if state.due_on is not None and received_on == state.received_on:
         return state.due_on
     return add_working_days(received_on, state.answer_days)

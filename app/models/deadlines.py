@@ -48,6 +48,8 @@ class EventKind(StrEnum):
     reopened = "reopened"
     reply_approved = "reply_approved"
     reply_returned = "reply_returned"
+    handed_up = "handed_up"
+    forwarded_masked = "forwarded_masked"
 
 
 EVENT_LABELS: dict[EventKind, str] = {
@@ -62,6 +64,8 @@ EVENT_LABELS: dict[EventKind, str] = {
     EventKind.reopened: "重新办理",
     EventKind.reply_approved: "审核通过答复",
     EventKind.reply_returned: "退回答复",
+    EventKind.handed_up: "上报教体局",
+    EventKind.forwarded_masked: "转给学校（已遮盖）",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, String
+from sqlalchemy import Column, Index, String, Text, false
 from sqlmodel import Field, SQLModel
 
 from app.core.crypto import EncryptedBytes, EncryptedText
@@ -141,6 +141,11 @@ class Submission(SQLModel, table=True):
     extension_status: str | None = Field(default=None, max_length=16)
     extension_due_on: date | None = None
     extension_reason: str | None = Field(default=None, max_length=500)
+    # Sent straight to the bureau (局长信箱), or handed up by the unit: the bureau's alone;
+    # unit_id stays for context. The unit sees it again only as the masked copy the bureau
+    # forwards (masked_text); the original text is never changed.
+    to_bureau: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    masked_text: str | None = Field(default=None, sa_type=Text)
 
 
 # The stats page's days (receipt, first reply, last change) in their group order, with the

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func
+from sqlalchemy import func, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -188,6 +188,8 @@ def _where(scope: ReportScope, period: Period) -> list[ColumnElement[bool]]:
         col(Submission.unit_id).in_(scope.unit_ids),
         col(Submission.created_at) >= local_midnight(period.start),
         col(Submission.created_at) < local_midnight(period.end + timedelta(days=1)),
+        # A school's report quotes no item of the bureau's (局长信箱), not even a masked one.
+        true() if scope.is_bureau else col(Submission.to_bureau).is_(False),
     ]
 
 
@@ -612,7 +614,13 @@ def build_report(
     today = today or today_local()
     campaign = _campaign_title(session, scope)
     if kind == ReportKind.summary or kind == ReportKind.selfcheck:
-        summary = summarize(session, unit_ids=scope.unit_ids, period=period, today=today)
+        summary = summarize(
+            session,
+            unit_ids=scope.unit_ids,
+            period=period,
+            today=today,
+            bureau_items=scope.is_bureau,
+        )
         build = _summary_blocks if kind == ReportKind.summary else _selfcheck_blocks
         blocks = build(session, scope, period, summary, campaign)
     elif kind == ReportKind.rectification:

@@ -57,6 +57,7 @@ NOTICES = {
     "drafted": "答复已提交审核；管理员批准后，发件人才能看到。",
     "approved": "已批准答复，发件人可凭回执码查看；留了邮箱的会收到邮件。",
     "returned": "已退回答复，承办人修改后可重新提交。",
+    "forwarded_masked": "已把遮盖后的内容转给学校；原文只有教育局能看到。",
 }
 # Types a browser could run or render as a page are always sent as opaque bytes.
 _ACTIVE_TYPES = ("html", "xml", "svg", "javascript", "ecmascript")

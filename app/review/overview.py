@@ -7,9 +7,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlmodel import Session, col
 
+from app.accounts.access import not_held_by_bureau
 from app.models import AuditLog, Submission
 
 
@@ -21,12 +22,16 @@ class Overview:
     by_unit: dict[int, int]
 
 
-def count_overview(session: Session, *, unit_ids: list[int]) -> Overview:
-    """Totals per check, status and unit over the given units."""
+def count_overview(
+    session: Session, *, unit_ids: list[int], bureau_items: bool = False
+) -> Overview:
+    """Totals per check, status and unit over the given units (the bureau's own items
+    only with bureau_items: a unit role counts the masked copies forwarded to it)."""
     # One grouped pass over the (unit_id, check, status) index instead of three scans.
     query = (
         select(col(Submission.unit_id), col(Submission.check), col(Submission.status), func.count())
         .where(col(Submission.unit_id).in_(unit_ids))
+        .where(true() if bureau_items else not_held_by_bureau())
         .group_by(col(Submission.unit_id), col(Submission.check), col(Submission.status))
     )
     by_unit: Counter[int] = Counter()
@@ -61,18 +66,18 @@ class OverviewCache:
     def __init__(self, ttl_seconds: float = 60.0) -> None:
         self._ttl = ttl_seconds
         self._lock = threading.Lock()
-        self._entries: dict[tuple[int, ...], tuple[float, object, Overview]] = {}
+        self._entries: dict[tuple[bool, tuple[int, ...]], tuple[float, object, Overview]] = {}
 
-    def get(self, session: Session, *, unit_ids: list[int]) -> Overview:
+    def get(self, session: Session, *, unit_ids: list[int], bureau_items: bool = False) -> Overview:
         """count_overview, from the cache when nothing has changed since it was counted."""
-        key = tuple(sorted(unit_ids))
+        key = (bureau_items, tuple(sorted(unit_ids)))
         version = data_version(session)
         now = time.monotonic()
         with self._lock:
             hit = self._entries.get(key)
         if hit is not None and hit[1] == version and now - hit[0] < self._ttl:
             return hit[2]
-        fresh = count_overview(session, unit_ids=unit_ids)
+        fresh = count_overview(session, unit_ids=unit_ids, bureau_items=bureau_items)
         with self._lock:
             if len(self._entries) > 1000:
                 self._entries.clear()

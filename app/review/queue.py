@@ -10,17 +10,24 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal, cast
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from app.accounts.access import select_visible_submissions, visible_unit_ids, visible_units
+from app.accounts.access import (
+    as_seen_by,
+    select_visible_submissions,
+    unit_may_see,
+    visible_unit_ids,
+    visible_units,
+)
 from app.alerts.service import is_urgent, urgent_labels
 from app.core.errors import Invalid
 from app.core.time import local_midnight, parse_day, today_local
 from app.deadlines.service import DueLabel, due_label
 from app.models import (
     OPEN_STATUSES,
+    AdminRole,
     AdminUser,
     Channel,
     ConcernGroup,
@@ -283,7 +290,12 @@ def _filtered(session: Session, *, user: AdminUser, f: QueueFilter) -> _Query:
     if f.q is not None:
         # A substring scan, linear in the rows the other filters leave. SQLite's LIKE already
         # ignores ASCII case; lower() on every row would only slow it down. PostgreSQL: ILIKE.
-        text = col(Submission.text)
+        # A unit searches only the masked copy of a forwarded item, never its original.
+        text: ColumnElement[str] = (
+            cast(ColumnElement[str], col(Submission.text))
+            if user.role == AdminRole.bureau_admin
+            else func.coalesce(col(Submission.masked_text), col(Submission.text))
+        )
         if session.get_bind().dialect.name == "sqlite":
             query = query.where(text.contains(f.q, autoescape=True))
         else:
@@ -350,6 +362,7 @@ def _group_sizes(
             .where(
                 col(ConcernMember.group_id).in_(set(of_rows.values())),
                 col(Submission.unit_id).in_(visible_unit_ids(session, user=user)),
+                unit_may_see(user=user),
             )
             .group_by(col(ConcernMember.group_id))
         ).all()
@@ -405,7 +418,10 @@ def _ordered(query: _Query, f: QueueFilter, after: tuple[Any, int] | None) -> _Q
     return query.order_by(key.asc(), ident.asc())
 
 
-def _row(sub: Submission, unit_name: str, unit_slug: str, today: date) -> QueueRow:
+def _row(
+    sub: Submission, unit_name: str, unit_slug: str, today: date, user: AdminUser
+) -> QueueRow:
+    sub = as_seen_by(sub, user=user)
     assert sub.id is not None
     return QueueRow(
         id=sub.id,
@@ -458,10 +474,12 @@ def queue_page(
     pinned = []
     if after is None:
         top = _ordered(filtered.where(is_urgent()), filters, None).limit(size)
-        pinned = [_row(sub, name, slug, today) for sub, name, slug in session.execute(top).all()]
+        pinned = [
+            _row(sub, name, slug, today, user) for sub, name, slug in session.execute(top).all()
+        ]
     query = _ordered(filtered.where(~is_urgent()), filters, after)
     found = session.execute(query.limit(size + 1)).all()
-    rows = [_row(sub, name, slug, today) for sub, name, slug in found[:size]]
+    rows = [_row(sub, name, slug, today, user) for sub, name, slug in found[:size]]
     more = len(found) > size
     last = rows[-1] if rows else None
     followups = session.execute(
@@ -495,7 +513,7 @@ def iter_queue(
     while True:
         found = session.execute(_ordered(base, filters, after).limit(batch)).all()
         for sub, name, slug in found:
-            yield _row(sub, name, slug, today)
+            yield _row(sub, name, slug, today, user)
         if len(found) < batch:
             return
         last = found[-1][0]
@@ -519,6 +537,8 @@ def load_queue(
     return QueueView(
         units=units,
         page=queue_page(session, user=user, filters=filters),
-        overview=counts.get(session, unit_ids=unit_ids),
+        overview=counts.get(
+            session, unit_ids=unit_ids, bureau_items=user.role == AdminRole.bureau_admin
+        ),
         assignees=assignable_users(session, unit_ids=unit_ids) if may_assign(user) else [],
     )

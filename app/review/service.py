@@ -12,7 +12,7 @@ from sqlalchemy import insert, inspect, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from app.accounts.access import select_visible_submissions
+from app.accounts.access import as_seen_by, is_masked_for, select_visible_submissions
 from app.audit.service import record_audit
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.deadlines.events import record_event
@@ -389,10 +389,12 @@ def load_item(session: Session, *, user: AdminUser, submission_id: int) -> ItemD
         if i is not None
     ]
     users = session.exec(select(AdminUser).where(AdminUser.bureau_id == unit.bureau_id)).all()
+    masked = is_masked_for(submission, user=user)
     return ItemDetail(
-        submission=submission,
+        submission=as_seen_by(submission, user=user),
         unit=unit,
-        attachments=_of_item(session, Attachment, submission.id),
+        # Photos and files may show the sender: the bureau keeps them with the original.
+        attachments=[] if masked else _of_item(session, Attachment, submission.id),
         notes=_of_item(session, InternalNote, submission.id),
         duplicates=duplicates,
         names={u.id: u.display_name or u.username for u in users if u.id is not None},
@@ -406,8 +408,8 @@ def get_attachment(
     session: Session, *, user: AdminUser, submission_id: int, attachment_id: int
 ) -> Attachment:
     """A file of an item this admin may see."""
-    get_item(session, user=user, submission_id=submission_id)
+    item = get_item(session, user=user, submission_id=submission_id)
     found = session.get(Attachment, attachment_id)
-    if found is None or found.submission_id != submission_id:
+    if found is None or found.submission_id != submission_id or is_masked_for(item, user=user):
         raise NotFound("没有找到这个附件。")
     return found

@@ -131,7 +131,10 @@ def public_stats(
     today = today or today_local()
     period = campaign_period(session, bureau_id=bureau_id, today=today)
     count = summarize if cache is None else cache.summarize
-    summary = count(session, unit_ids=ids, period=period, today=today)
+    # A school's own page leaves out what was sent past it to the bureau.
+    summary = count(
+        session, unit_ids=ids, period=period, today=today, bureau_items=unit_slug is None
+    )
     measures = _measures(session, ids)
     rows = [_unit(summary, u, measures[u.id]) for u in units if u.id is not None]
     campaign = current_campaign(session, bureau_id=bureau_id)

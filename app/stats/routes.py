@@ -143,7 +143,9 @@ def _summary(request: Request, admin: Admin, session: SessionDep) -> Summary:
         if not units:
             raise Invalid("没有这个单位，或您无权查看它的统计。", field="unit")
     unit_ids = [u.id for u in units if u.id is not None]
-    return stats_cache(request).summarize(session, unit_ids=unit_ids, period=period)
+    return stats_cache(request).summarize(
+        session, unit_ids=unit_ids, period=period, bureau_items=admin.is_bureau
+    )
 
 
 def _tables(summary: Summary, links: Links) -> list[Table]:

@@ -30,6 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 from sqlmodel import Session, col
 
+from app.accounts.access import not_held_by_bureau
 from app.core.errors import Invalid, NotFound
 from app.core.time import local_midnight, today_local
 from app.dialogue.service import reply_satisfaction
@@ -248,16 +249,24 @@ def _in_index_order(session: Session) -> Iterator[None]:
 
 
 def summarize(
-    session: Session, *, unit_ids: Sequence[int], period: Period, today: date | None = None
+    session: Session,
+    *,
+    unit_ids: Sequence[int],
+    period: Period,
+    today: date | None = None,
+    bureau_items: bool = True,
 ) -> Summary:
-    """Every figure of the stats page for these units and local days, aggregated in SQL."""
+    """Every figure of the stats page for these units and local days, aggregated in SQL
+    (without bureau_items: not the bureau's own items, as a unit role sees them)."""
     today = today or today_local()
     units = _units(session, unit_ids)
     ids = [u.id for u in units if u.id is not None]
     # SQLite walks an index in its group order only when no other index matches the
     # filter better, so there the filter columns are hidden from the planner ("+x").
     hide = _unary_plus if session.get_bind().dialect.name == "sqlite" else _same
-    unit = hide(col(Submission.unit_id)).in_(ids)
+    unit: ColumnElement[bool] = hide(col(Submission.unit_id)).in_(ids)
+    if not bureau_items:
+        unit = and_(unit, not_held_by_bureau())
     counts = (
         func.count(),
         func.count(col(Submission.first_reply_at)),
@@ -409,10 +418,11 @@ class StatsCache:
         unit_ids: Sequence[int],
         period: Period,
         today: date | None = None,
+        bureau_items: bool = True,
     ) -> Summary:
         """summarize(), from the cache when nothing has changed since it was counted."""
         today = today or today_local()
-        key = (tuple(sorted(unit_ids)), period, today)
+        key = (tuple(sorted(unit_ids)), period, today, bureau_items)
         version = (
             *data_version(session),
             session.execute(select(func.max(col(Reply.id)))).scalar(),
@@ -423,7 +433,9 @@ class StatsCache:
             hit = self._entries.get(key)
         if hit is not None and hit[1] == version and now - hit[0] < self._ttl:
             return hit[2]
-        fresh = summarize(session, unit_ids=unit_ids, period=period, today=today)
+        fresh = summarize(
+            session, unit_ids=unit_ids, period=period, today=today, bureau_items=bureau_items
+        )
         with self._lock:
             if len(self._entries) > 200:
                 self._entries.clear()
