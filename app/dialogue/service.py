@@ -7,7 +7,7 @@ the receipt code itself is never stored (only Submission.receipt_hash).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
 
@@ -16,7 +16,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.accounts.access import is_masked_for
 from app.audit.service import record_audit
+from app.bureau.masking import mask_text
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.time import to_minute, today_local
 from app.deadlines.events import record_event
@@ -416,9 +418,17 @@ def load_sender_page(session: Session, *, secret: str, receipt: str) -> SenderPa
 
 
 def item_thread(session: Session, *, user: AdminUser, submission_id: int) -> Thread:
-    """The exchange on an item this admin may see."""
-    get_item(session, user=user, submission_id=submission_id)
-    return load_thread(session, submission_id=submission_id)
+    """The exchange on an item this admin may see; a school reading the bureau's masked copy
+    of an item reads the sender's messages masked too, without their files."""
+    sub = get_item(session, user=user, submission_id=submission_id)
+    thread = load_thread(session, submission_id=submission_id)
+    if not is_masked_for(sub, user=user):
+        return thread
+    entries = [
+        replace(e, body=mask_text(e.body), files=0) if e.kind == "answer" else e
+        for e in thread.entries
+    ]
+    return replace(thread, entries=entries)
 
 
 def reply_satisfaction(

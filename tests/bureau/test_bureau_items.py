@@ -19,6 +19,7 @@ from app.models import (
     AdminRole,
     AuditLog,
     Bureau,
+    DialogueMessage,
     InboundStatus,
     MailboxConfig,
     Submission,
@@ -182,6 +183,11 @@ def test_the_bureau_forwards_a_masked_copy(
     with Session(engine) as s:
         item = s.get(Submission, sid)
         assert item is not None and item.text == SECRET_TEXT and item.masked_text == adjusted
+    # The sender adds a detail later (on the receipt page): the school reads it masked too.
+    with session_scope(engine) as s:
+        later = "补充：我叫张伟，13812345678"
+        s.add(DialogueMessage(submission_id=sid, from_sender=True, body=later))
+    assert "13812345678" in client.get(f"/admin/items/{sid}").text  # the bureau reads it whole
     for user in ("head",):
         login(client, user, PASSWORD)
         page = client.get(f"/admin/items/{sid}")
