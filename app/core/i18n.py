@@ -25,6 +25,8 @@ EN: dict[str, str] = {
     "其他": "Other",
     "匿名提交": "Send anonymously",
     "交给谁": "Send to",
+    "交给": "Sent to",
+    "教体局（学校看不到您的原文）": "The education bureau (the school cannot see your original)",
     "交给学校": "The school",
     "直接交给教体局，学校看不到": "Straight to the education bureau; the school cannot see it",
     ANONYMITY_NOTE: (

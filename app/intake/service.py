@@ -395,6 +395,7 @@ class ReceiptView:
     check: int | None
     replies: list[ReplyView]
     due_on: date | None = None  # 承诺答复日期
+    to_bureau: bool = False  # sent straight to the bureau (局长信箱), past the school
 
 
 def lookup_receipt(session: Session, *, secret: str, receipt: str) -> ReceiptView:
@@ -420,4 +421,5 @@ def lookup_receipt(session: Session, *, secret: str, receipt: str) -> ReceiptVie
         check=sub.check,
         replies=[ReplyView(r.body, r.created_at) for r in replies],
         due_on=sub.due_on,
+        to_bureau=sub.to_bureau,
     )

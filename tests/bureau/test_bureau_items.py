@@ -29,7 +29,7 @@ from app.models import (
 from app.stats.service import Period, summarize
 from app.workdays.service import add_working_days
 from tests.factories import PASSWORD, ROW_TIME, add_admin, incoming_mail, insert_submissions
-from tests.helpers import login, soup
+from tests.helpers import login, receipt_of, soup
 from tests.inbox.support import ingest_raw
 
 SECRET_TEXT = "我是张伟，电话13812345678，反映校长收受家长礼品，我的孩子在三年级二班。"
@@ -71,6 +71,8 @@ def test_the_form_sends_past_the_school(client: TestClient, engine: Engine, staf
     r = client.post("/u/demo", data={"text": SECRET_TEXT, "role": "家长", "anonymous": "1",
                                      "to": "bureau"})
     assert r.status_code == 200
+    status = soup(client.post("/r", data={"receipt": receipt_of(r.text)}).text)
+    assert status.find(id="addressee").get_text() == "教体局（学校看不到您的原文）"
     item = only_item(engine)
     assert item.to_bureau and item.due_on == add_working_days(today_local(), 10)
     assert item.id is not None
