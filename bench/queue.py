@@ -28,12 +28,17 @@ from sqlmodel import Session, select
 
 from app.accounts.service import create_admin
 from app.cli import alembic_config
+from app.core import crypto
 from app.core.config import Settings
+from app.core.crypto import Keyring, generate_key
 from app.core.db import make_engine
 from app.main import create_app
 from app.models import AdminRole, Channel, Role, Status, Submission, Unit
 from app.units.service import add_unit, ensure_demo
 
+# One key for the seed and the app, installed before seeding writes names and contacts.
+DATA_KEY = generate_key()
+crypto.install(Keyring.from_text([DATA_KEY]))
 PASSWORD = "bench password 123"
 WORDS = ["食堂", "作业", "校车", "课后服务", "收费", "老师态度", "安全", "操场", "图书馆", "家长会"]
 
@@ -118,6 +123,7 @@ def main() -> None:
         settings = Settings(
             env="test",
             secret_key="b" * 40,
+            data_key=DATA_KEY,
             database_url=url,
             data_dir=Path(tmp),
             rate_limit="off",

@@ -16,18 +16,35 @@ import statistics
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
+from app.core import crypto
 from app.core.config import Settings
+from app.core.crypto import Keyring, generate_key
+from app.core.time import TZ
 from app.main import create_app
 from app.models import Channel, Reply, Role, Status, Submission
+from app.workdays.service import DEFAULT_ANSWER_WORKING_DAYS, add_working_days
 from bench.queue import PASSWORD, prepare_units
 
+# One key for the seed and the app, installed before seeding writes names and contacts.
+DATA_KEY = generate_key()
+crypto.install(Keyring.from_text([DATA_KEY]))
 START = datetime(2025, 3, 1, tzinfo=UTC)
 STEP_SECONDS = 40  # 200,000 rows span about 93 days
+
+
+@cache
+def _promised(day: date) -> date:
+    return add_working_days(day, DEFAULT_ANSWER_WORKING_DAYS)
+
+
+def due_on(at: datetime) -> date:
+    return _promised(at.astimezone(TZ).date())
 
 
 def seed(url: str, rows: int) -> None:
@@ -60,6 +77,8 @@ def seed(url: str, rows: int) -> None:
                     "updated_at": later if status != Status.new.value else at,
                     # As review.service.add_reply keeps it.
                     "first_reply_at": later if replied else None,
+                    # As intake sets it: the unit's five working days from the day of receipt.
+                    "due_on": due_on(at),
                 }
             )
             if replied:
@@ -115,6 +134,7 @@ def run(url: str, rows: int, tmp: Path) -> None:
     settings = Settings(
         env="test",
         secret_key="b" * 40,
+        data_key=DATA_KEY,
         database_url=url,
         data_dir=tmp,
         rate_limit="off",
