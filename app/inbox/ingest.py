@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings
-from app.core.errors import Closed, Invalid
+from app.core.errors import Archived, Closed, Invalid
 from app.dialogue.service import mark_unread
 from app.inbox.prepare import SUBJECT_TAG, Prepared
 from app.intake import receipts
@@ -52,6 +52,7 @@ from app.models import (
     utcnow,
 )
 from app.outbox.service import queue_mail, sender_hash
+from app.retention.service import check_receipt_active
 from app.tagging import Tagger
 
 log = logging.getLogger(__name__)
@@ -352,18 +353,25 @@ def strip_bureau_marker(subject: str) -> tuple[bool, str]:
 
 
 def _followup_target(session: Session, *, secret: str, mail: ParsedMail) -> int | None:
-    """The submission a reply to our acknowledgement belongs to, if it is one."""
+    """The submission a reply to our acknowledgement belongs to, if it is one and not archived
+    (a letter about an archived case starts a new one: the old one keeps no identity)."""
+    found = None
     ids = [i for i in (mail.in_reply_to, *mail.references) if i]
     if ids:
         found = session.exec(
             select(OutboxMail.submission_id).where(col(OutboxMail.message_id).in_(ids))
         ).first()
-        if found is not None:
-            return found
-    if mail.receipt_code:
+    if found is None and mail.receipt_code:
         digest = receipts.hash_receipt(secret=secret, receipt=mail.receipt_code)
-        return session.exec(select(Submission.id).where(Submission.receipt_hash == digest)).first()
-    return None
+        found = session.exec(select(Submission.id).where(Submission.receipt_hash == digest)).first()
+    target = session.get(Submission, found) if found is not None else None
+    if target is None:
+        return None
+    try:
+        check_receipt_active(session, submission=target)
+    except Archived:
+        return None
+    return found
 
 
 def _route(

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlmodel import Session
 
+from app.core.config import Settings
+from app.core.db import session_scope
+from app.inbox import mailboxes
+from app.inbox.mailboxes import MailboxSpec
+from app.inbox.prepare import Preparer
+from app.models import InboundStatus, MailboxConfig
+from tests.factories import incoming_mail
 from tests.helpers import soup
+from tests.inbox.support import ingest_raw
 from tests.retention.helpers import closed_item
 
 
@@ -37,3 +46,29 @@ def test_receipts_work_until_the_archive_day(
         r = client.post("/r", data={"receipt": item.receipt})
         assert r.status_code == 200, r.text
         assert client.get(f"/api/v1/receipts/{item.receipt}").status_code == 200
+
+
+def test_a_mail_about_an_archived_case_starts_a_new_one(
+    engine: Engine, demo: None, settings: Settings
+) -> None:
+    old = closed_item(engine, "old", closed_days_ago=365)
+    recent = closed_item(engine, "recent", closed_days_ago=364)
+    with session_scope(engine) as s:
+        spec = MailboxSpec(
+            name="archive-test", host="127.0.0.1", port=1, security="none", username="u",
+            password="p", unit_slug="demo", anonymous=False,
+        )
+        box_id = mailboxes.add_mailbox(s, spec=spec).id
+    settings = settings.model_copy(update={"mail_from": "y@x.test"})
+    outcomes = []
+    with Session(engine) as s, Preparer() as preparer:
+        box = s.get(MailboxConfig, box_id)
+        assert box is not None
+        for uid, item in enumerate((old, recent), start=1):
+            raw = incoming_mail(n=uid, subject=f"回复：回执码 {item.receipt}")
+            outcomes.append(
+                ingest_raw(s, settings=settings, mailbox=box, uid=uid, raw=raw, preparer=preparer)
+            )
+        s.commit()
+    assert [o.status for o in outcomes] == [InboundStatus.ingested, InboundStatus.followup]
+    assert outcomes[1].submission_id == recent.id
