@@ -26,6 +26,7 @@ from app.mail.compose import build_message
 from app.models import (
     CHECK_NAMES,
     CLEARED_LABEL,
+    OPEN_STATUSES,
     UNTAGGED_LABEL,
     URGENT_CATEGORIES,
     URGENT_LABEL,
@@ -148,12 +149,28 @@ def _minute() -> datetime:
 
 
 def is_urgent() -> ColumnElement[bool]:
-    """The condition for a submission with an uncleared urgent flag (for queue queries)."""
-    return exists().where(
-        and_(
+    """The condition for a submission with an uncleared urgent flag that still waits for an
+    answer (for queue queries): once answered or closed it takes its place in the order."""
+    return and_(
+        col(Submission.status).in_(OPEN_STATUSES),
+        exists().where(
             col(UrgentFlag.submission_id) == col(Submission.id),
             col(UrgentFlag.cleared).is_(False),
-        )
+        ),
+    )
+
+
+def waiting_urgent_ids(session: Session, *, limit: int = 1000) -> list[int]:
+    """The newest items is_urgent() selects, looked up from the flags: a queue query that
+    tested every item for a flag read the whole table when few or none are urgent."""
+    return list(
+        session.exec(
+            select(UrgentFlag.submission_id)
+            .join(Submission, col(Submission.id) == col(UrgentFlag.submission_id))
+            .where(col(UrgentFlag.cleared).is_(False), col(Submission.status).in_(OPEN_STATUSES))
+            .order_by(col(UrgentFlag.submission_id).desc())
+            .limit(limit)
+        ).all()
     )
 
 

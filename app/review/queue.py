@@ -21,7 +21,7 @@ from app.accounts.access import (
     visible_unit_ids,
     visible_units,
 )
-from app.alerts.service import is_urgent, urgent_labels
+from app.alerts.service import is_urgent, urgent_labels, waiting_urgent_ids
 from app.core.errors import Invalid
 from app.core.time import local_midnight, parse_day, today_local
 from app.deadlines.service import DueLabel, due_label
@@ -472,10 +472,12 @@ def queue_page(
     today = today_local()
     # Urgent items stand above every page's order on the first page, and only there.
     pinned = []
-    if after is None:
-        top = _ordered(filtered.where(is_urgent()), filters, None).limit(size)
+    urgent_ids = waiting_urgent_ids(session) if after is None else []
+    if urgent_ids:
+        top = _ordered(filtered.where(col(Submission.id).in_(urgent_ids)), filters, None)
         pinned = [
-            _row(sub, name, slug, today, user) for sub, name, slug in session.execute(top).all()
+            _row(sub, name, slug, today, user)
+            for sub, name, slug in session.execute(top.limit(size)).all()
         ]
     query = _ordered(filtered.where(~is_urgent()), filters, after)
     found = session.execute(query.limit(size + 1)).all()

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from app.alerts import detect
 from app.alerts.service import MODELS, flag_new_items, retrain_model, scan_urgent
 from app.core.db import session_scope
-from app.models import AdminRole, AuditLog, Channel, UrgentFlag
+from app.models import AdminRole, AuditLog, Channel, Submission, UrgentFlag
 from tests.factories import PASSWORD, add_admin, add_submission, new_submission, post_form
 from tests.helpers import login, signed_in_admin, soup
 
@@ -64,6 +64,13 @@ def test_urgent_items_stand_on_top_of_the_queue_marked(
     assert old[0].select_one(".urgent-flag") is not None
     searched = soup(client.get("/admin", params={"q": "素菜"}).text).select("#queue li.item")
     assert len(searched) == 3 and not any(li.select_one(".urgent-flag") for li in searched)
+    # Once closed (or answered) it takes its place in the order again: the oldest, last.
+    with session_scope(engine) as s:
+        s.execute(
+            update(Submission).where(col(Submission.id) == rows[0][0]).values(status="closed")
+        )
+    after = queue_rows(client)
+    assert after[-1][0] == rows[0][0] and all(label is None for _, label in after)
 
 
 def test_an_admin_clears_a_false_alarm_with_a_reason(
