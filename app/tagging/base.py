@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 CHECKS: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
 
 
 @dataclass(frozen=True)
+class Concern:
+    """One check a letter speaks to: its share of the letter and the sentences that show it."""
+
+    check: int
+    share: float
+    sentences: list[str]
+
+
+@dataclass(frozen=True)
 class Suggestion:
-    """A ranked tag suggestion for one text; an admin confirms or corrects it."""
+    """A ranked tag suggestion for one text; an admin confirms or corrects it.
+
+    concerns lists every check the text speaks to, the suggested check first, so a letter
+    about fees and about teaching is found under both.
+    """
 
     check: int
     scores: dict[int, float]
     ranked: list[tuple[int, float]]
     evidence: list[str]
+    concerns: list[Concern] = field(default_factory=list)
 
     def to_json(self, id: Any = None) -> dict[str, Any]:
         return {
@@ -41,8 +55,16 @@ class Tagger(Protocol):
     def suggest_many(self, texts: Sequence[str]) -> list[Suggestion]: ...
 
 
-def make_suggestion(probs: Sequence[float], evidence: list[str]) -> Suggestion:
+def make_suggestion(
+    probs: Sequence[float], evidence: list[str], concerns: Sequence[Concern] = ()
+) -> Suggestion:
     """Build a Suggestion from per-check probabilities indexed like CHECKS."""
     scores = {c: float(p) for c, p in zip(CHECKS, probs, strict=True)}
     ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-    return Suggestion(check=ranked[0][0], scores=scores, ranked=ranked, evidence=evidence)
+    check = ranked[0][0]
+    # The suggested check always leads, even where its sentences are spread thin.
+    lead = next((c for c in concerns if c.check == check), Concern(check, 1.0, []))
+    rest = [c for c in concerns if c.check != check]
+    return Suggestion(
+        check=check, scores=scores, ranked=ranked, evidence=evidence, concerns=[lead, *rest]
+    )

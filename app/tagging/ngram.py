@@ -20,7 +20,7 @@ from typing import BinaryIO
 import numpy as np
 import numpy.typing as npt
 
-from app.tagging.base import CHECKS, Suggestion, make_suggestion
+from app.tagging.base import CHECKS, Concern, Suggestion, make_suggestion
 from app.tagging.text import has_cjk, normalize
 
 FloatArray = npt.NDArray[np.float32]
@@ -38,6 +38,14 @@ ZERO_SHIFT = 0.5
 NO_CJK_PROBS = (0.95, 0.01, 0.01, 0.01, 0.01, 0.01)
 EVIDENCE_MIN_SHARE = 0.15  # ignore features weaker than this share of the strongest one
 _NON_WORD = re.compile(r"[^\w]")
+# A multi-concern letter is scored sentence by sentence too: a check is one of its concerns
+# when sentences it leads with some confidence hold this share of the letter's weight.
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]+")
+_CJK_CHARS = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+SENTENCE_MIN_CHARS = 6
+SENTENCE_MIN_PROB = 0.4
+CONCERN_MIN_SHARE = 0.2
+EVIDENCE_SENTENCES = 3
 _PUNCT = " \t\r\n,.;:!?，。；：！？、…·\"'“”‘’()（）[]【】《》<>-—~～"
 
 # N-grams are numbers, not strings: a code point fits in 21 bits, so a 1-3 char n-gram is
@@ -375,18 +383,47 @@ class NgramTagger:
     def suggest(self, text: str) -> Suggestion:
         return self.suggest_many([text])[0]
 
-    def suggest_many(self, texts: Sequence[str]) -> list[Suggestion]:
-        if not texts:
-            return []
+    def _probs(self, norm: Sequence[str]) -> tuple[_Batch, FloatArray]:
         m = self.model
-        norm = [normalize(t) for t in texts]
         batch = _batch(m.gram_keys, self._lex, m.idf, norm)
         scores = (
             np.add.reduceat(m.weights[batch.ids] * batch.vals[:, None], batch.starts)
             + batch.lex @ m.lex_weights
             + m.bias
         )
-        probs = _softmax(scores)
+        return batch, _softmax(scores)
+
+    def _concerns(self, texts: Sequence[str], norm: Sequence[str]) -> list[list[Concern]]:
+        """Score each sentence of each text on its own; checks that lead enough text count."""
+        spans = [split_sentences(t) for t in norm]
+        flat = [(i, s, e) for i, sp in enumerate(spans) if len(sp) > 1 for s, e in sp]
+        out: list[list[Concern]] = [[] for _ in texts]
+        if not flat:
+            return out
+        _, probs = self._probs([norm[i][s:e] for i, s, e in flat])
+        weight: list[dict[int, float]] = [{} for _ in texts]
+        quotes: list[dict[int, list[tuple[float, str]]]] = [{} for _ in texts]
+        for (i, s, e), p in zip(flat, probs.tolist(), strict=True):
+            c = max(range(N_CHECKS), key=p.__getitem__)
+            if c == 0 or p[c] < SENTENCE_MIN_PROB:
+                continue
+            weight[i][c] = weight[i].get(c, 0.0) + p[c] * (e - s)
+            quotes[i].setdefault(c, []).append((p[c], texts[i][s:e].strip(_PUNCT)))
+        for i, per_check in enumerate(weight):
+            total = sum(per_check.values())
+            for c, w in sorted(per_check.items(), key=lambda kv: -kv[1]):
+                if w / total >= CONCERN_MIN_SHARE:
+                    best = sorted(quotes[i][c], key=lambda q: -q[0])[:EVIDENCE_SENTENCES]
+                    out[i].append(Concern(c, round(w / total, 4), [q for _, q in best]))
+        return out
+
+    def suggest_many(self, texts: Sequence[str]) -> list[Suggestion]:
+        if not texts:
+            return []
+        m = self.model
+        norm = [normalize(t) for t in texts]
+        batch, probs = self._probs(norm)
+        concerns = self._concerns(texts, norm)
         chosen = probs.argmax(axis=1)
         ends = np.append(batch.starts[1:], len(batch.ids))
         rows = np.repeat(np.arange(len(texts)), ends - batch.starts)
@@ -427,8 +464,23 @@ class NgramTagger:
                 best = max(best, w)
                 if self._term_quotable[t]:
                     top.append((self._terms[t], w))
-            out.append(make_suggestion(probs_l[i], _evidence(orig, text, top, best)))
+            out.append(
+                make_suggestion(probs_l[i], _evidence(orig, text, top, best), concerns[i])
+            )
         return out
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences of text long enough to be about something on their own."""
+    spans = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        if len(_CJK_CHARS.findall(text, start, m.end())) >= SENTENCE_MIN_CHARS:
+            spans.append((start, m.end()))
+        start = m.end()
+    if len(_CJK_CHARS.findall(text, start)) >= SENTENCE_MIN_CHARS:
+        spans.append((start, len(text)))
+    return spans
 
 
 def _quotable(feature: str) -> bool:

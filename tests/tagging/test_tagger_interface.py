@@ -85,3 +85,24 @@ def test_validate_text() -> None:
     for bad, msg in [(None, "string"), (5, "string"), ("  ", "empty"), ("字" * 20_001, "too long")]:
         with pytest.raises(ValueError, match=msg):
             validate_text(bad)
+
+
+def test_concerns_of_a_letter_with_two_problems(tagger: Tagger) -> None:
+    letter = (
+        "关于学校乱收费和食堂的问题\n"
+        "学校这学期每个学生收了八百元资料费，没有开收据，也没有说明是哪个文件规定的。"
+        "另外，食堂的饭菜经常是凉的，分量也少，孩子每天中午都吃不饱，家长们意见很大。"
+    )
+    s = tagger.suggest(letter)
+    checks = [c.check for c in s.concerns]
+    assert checks[0] == s.check
+    assert {4, 5} <= set(checks)
+    by_check = {c.check: c for c in s.concerns}
+    assert any("资料费" in q for q in by_check[4].sentences)
+    assert any("食堂" in q for q in by_check[5].sentences)
+    assert all(q in letter for c in s.concerns for q in c.sentences)
+
+
+def test_a_one_sentence_text_has_one_concern(tagger: Tagger) -> None:
+    s = tagger.suggest("食堂的饭菜太难吃了")
+    assert [c.check for c in s.concerns] == [s.check]
