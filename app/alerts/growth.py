@@ -10,10 +10,9 @@ from email.message import EmailMessage
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-from app.alerts.service import MAIL, AlertSettings, duty_targets
+from app.alerts.service import MAIL, AlertSettings, alert_message, duty_targets
 from app.groups.service import fast_growing_groups
 from app.groups.similarity import shared_label
-from app.mail.compose import build_message
 from app.models import ConcernGroup, ConcernMember, OutboxKind, Submission, Unit
 from app.outbox.service import queue_mail
 
@@ -99,12 +98,9 @@ def growth_email(
         f"A concern is growing fast: {new} new messages in {settings.group_hours} hours "
         f"({total} in all). Open the group at the link above.\n"
     )
-    return build_message(
-        from_addr=settings.mail_from,
-        from_name="意见箱紧急提醒",
-        to_addrs=[to],
+    return alert_message(
+        settings,
+        to=to,
         subject=f"【同类问题】{about}：{settings.group_hours} 小时内新增 {new} 条",
-        text=body,
-        message_id_domain=settings.mail_from.rpartition("@")[2] or "localhost",
-        headers={"Auto-Submitted": "auto-generated"},
+        body=body,
     )

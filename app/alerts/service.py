@@ -386,11 +386,17 @@ def alert_email(
         "URGENT: a message that may concern a pupil's safety. "
         f"Unit: {unit_name}. Categories: {kinds}. Open it at the link above.\n"
     )
+    return alert_message(settings, to=to, subject=f"【紧急】{unit_name}：{kinds}", body=body)
+
+
+def alert_message(settings: AlertSettings, *, to: str, subject: str, body: str) -> EmailMessage:
+    """An alert mail from the duty sender, marked as automatic so no one's autoreply answers."""
+    assert settings.mail_from is not None
     return build_message(
         from_addr=settings.mail_from,
         from_name="意见箱紧急提醒",
         to_addrs=[to],
-        subject=f"【紧急】{unit_name}：{kinds}",
+        subject=subject,
         text=body,
         message_id_domain=settings.mail_from.rpartition("@")[2] or "localhost",
         headers={"Auto-Submitted": "auto-generated"},

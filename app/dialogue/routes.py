@@ -36,6 +36,14 @@ NOTICES = {
 }
 
 
+def _settle(session: Session, error: UserError | None) -> None:
+    # A refused post leaves nothing behind; an accepted one is committed before it is shown.
+    if error is None:
+        session.commit()
+    else:
+        session.rollback()
+
+
 def _receipt_page(
     request: Request,
     session: Session,
@@ -46,11 +54,7 @@ def _receipt_page(
     error: UserError | None = None,
 ) -> HTMLResponse:
     """The receipt page again after the sender posted to it (the code is never in a URL)."""
-    # A refused post leaves nothing behind; an accepted one is committed before it is shown.
-    if error is None:
-        session.commit()
-    else:
-        session.rollback()
+    _settle(session, error)
     try:
         page = load_sender_page(session, secret=settings.secret_key, receipt=receipt)
     except (Invalid, NotFound) as exc:
@@ -135,11 +139,7 @@ def _rate_page(
     notice: str | None = None,
     error: UserError | None = None,
 ) -> HTMLResponse:
-    # A refused post leaves nothing behind; an accepted one is committed before it is shown.
-    if error is None:
-        session.commit()
-    else:
-        session.rollback()
+    _settle(session, error)
     thread = find_rated_reply(session, secret=settings.secret_key, reply_id=reply_id, token=token)
     reply = next(e for e in thread.replies if e.id == reply_id)
     context = {
