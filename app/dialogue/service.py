@@ -26,7 +26,6 @@ from app.dialogue.links import token_matches
 from app.intake import receipts
 from app.intake.service import ReceiptView, clean_text, lookup_receipt
 from app.intake.uploads import CleanFile
-from app.mail.compose import build_message
 from app.models import (
     REPLY_RATING_LABELS,
     AdminUser,
@@ -46,7 +45,7 @@ from app.models import (
 )
 from app.outbox.service import queue_mail
 from app.retention.service import check_receipt_active
-from app.review.replies import reply_address
+from app.review.replies import reply_address, unit_email
 from app.review.service import get_item, may_act
 from app.workdays.service import add_working_days
 
@@ -157,14 +156,12 @@ def question_email(
         "直接回复本邮件即可作答；也可凭回执码在 "
         f"{base_url.rstrip('/')}/r 查看并回答。\n\n{unit_name}\n"
     )
-    return build_message(
+    return unit_email(
+        to=to,
+        unit_name=unit_name,
         from_addr=from_addr,
-        from_name=f"{unit_name}意见箱",
-        to_addrs=[to],
         subject=f"{unit_name}想向您了解情况",
         text=text,
-        message_id_domain=from_addr.rpartition("@")[2] or "localhost",
-        headers={"Auto-Submitted": "auto-generated"},
     )
 
 

@@ -75,11 +75,22 @@ def reply_email(
         f"对这条答复满意吗？请点此评价（满意 / 基本满意 / 不满意）：\n{rating_url}\n\n"
         f"{unit_name}\n"
     )
+    return unit_email(
+        to=to,
+        unit_name=unit_name,
+        from_addr=from_addr,
+        subject=f"{unit_name}对您意见的答复",
+        text=text,
+    )
+
+
+def unit_email(*, to: str, unit_name: str, from_addr: str, subject: str, text: str) -> EmailMessage:
+    """A mail from a unit's mailbox to a named sender, marked automatic against autoreplies."""
     return build_message(
         from_addr=from_addr,
         from_name=f"{unit_name}意见箱",
         to_addrs=[to],
-        subject=f"{unit_name}对您意见的答复",
+        subject=subject,
         text=text,
         message_id_domain=from_addr.rpartition("@")[2] or "localhost",
         headers={"Auto-Submitted": "auto-generated"},
