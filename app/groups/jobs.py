@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -15,6 +17,10 @@ from app.groups.service import find_match, pending_items, record_match
 INTERVAL = 5.0
 # Items read per query for pending work.
 BATCH = 50
+# The worker shares the machine with the web process and the database: after each item it
+# rests this many times as long as the item took, so a burst of letters being grouped
+# holds at most half a core and intake keeps its speed.
+PACE = 1.0
 
 
 @dataclass
@@ -26,7 +32,7 @@ class GroupResult:
         return "another process is grouping" if self.busy else f"{self.grouped} items grouped"
 
 
-def group_new_items(engine: Engine) -> GroupResult:
+def group_new_items(engine: Engine, *, rest: Callable[[float], None] = time.sleep) -> GroupResult:
     """Group every item stored since the last run; one process at a time (two would compare
     the same new item twice, and each run relies on being the only writer of the groups).
 
@@ -43,6 +49,7 @@ def group_new_items(engine: Engine) -> GroupResult:
             with Session(engine) as reads:
                 pending = pending_items(reads, limit=BATCH)
                 for sub in pending:
+                    started = time.perf_counter()
                     sid = sub.id
                     assert sid is not None
                     match = find_match(reads, submission=sub)
@@ -51,6 +58,7 @@ def group_new_items(engine: Engine) -> GroupResult:
                     reads.rollback()
                     with session_scope(writes) as session:
                         record_match(session, submission_id=sid, match=match)
+                    rest(PACE * (time.perf_counter() - started))
             result.grouped += len(pending)
             if not pending:
                 return result

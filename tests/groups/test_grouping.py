@@ -85,3 +85,13 @@ def test_fast_growing_groups_counts_new_members(engine: Engine, demo: None) -> N
             (gid, len(texts) - 4)
         ]
         assert fast_growing_groups(s, since=since, min_new=len(texts) - 3) == []
+
+
+def test_the_job_rests_after_each_item_as_long_as_it_took(engine: Engine, demo: None) -> None:
+    """Pacing: a burst of letters must not hold a core the web process needs for intake."""
+    insert_submissions(engine, rows=[{"text": t} for t in CONCERNS[0][:4]])
+    rests: list[float] = []
+    assert group_new_items(engine, rest=rests.append).grouped == 4
+    assert len(rests) == 4 and all(r > 0 for r in rests)
+    assert group_new_items(engine, rest=rests.append).grouped == 0
+    assert len(rests) == 4
