@@ -29,6 +29,8 @@ PLACEHOLDERS: dict[MaskKind, str] = {
 _DIGIT = r"[0-9０-９]"
 _SEP = r"[\s\-－]?"
 _NUM = r"[0-9０-９一二三四五六七八九十]"
+# 三年级二班, 七年级（2）班, 初二(3)班, 高一3班, 初三 2 班.
+_CLASS = rf"(?:{_NUM}{{1,2}}年级|[初高][一二三１-３1-3])\s*[(（]?\s*{_NUM}{{1,3}}\s*[)）]?\s*班"
 _PATTERNS: tuple[tuple[MaskKind, re.Pattern[str]], ...] = (
     # 18 digits (the last may be X) or the old 15; not inside a longer run of digits.
     (
@@ -47,19 +49,14 @@ _PATTERNS: tuple[tuple[MaskKind, re.Pattern[str]], ...] = (
     ),
     # Any other run of 11 digits or more (two numbers run together, a student or card number).
     (MaskKind.number, re.compile(rf"{_DIGIT}{{11,}}")),
-    # 三年级二班, 七年级（2）班, 初二(3)班, 高一3班, 初三 2 班.
-    (
-        MaskKind.class_name,
-        re.compile(
-            rf"(?:{_NUM}{{1,2}}年级|[初高][一二三１-３1-3])\s*[(（]?\s*{_NUM}{{1,3}}\s*[)）]?\s*班"
-        ),
-    ),
+    (MaskKind.class_name, re.compile(_CLASS)),
 )
 # A name follows 我是 / 我叫 / 我的孩子(叫) / 孩子叫 / 我女儿(叫) ...: two to four Han characters
-# up to a particle or a word that starts what is said about the person.
+# up to a particle or a word that starts what is said about the person; a class may come
+# between (我是三年级二班王小明的家长).
 _NAME_AFTER = re.compile(
     r"(?:我叫|我是|我的(?:孩子|儿子|女儿)(?:叫|是|名叫)?|(?:孩子|儿子|女儿)(?:叫|名叫))\s*"
-    r"([\u4e00-\u9fff]{2,4})"
+    rf"(?:{_CLASS}\s*)?([\u4e00-\u9fff]{{2,4}})"
 )
 _NAME_STOP = re.compile(r"[的是在和从今现也还就已了，。、]|家长|妈妈|爸爸|同学|老师|学生")
 _NOT_NAMES = (

@@ -297,6 +297,11 @@ EN: dict[str, str] = {
         "cannot be undone)"
     ),
     "删除我的姓名和联系方式": "Remove my name and contact",
+    "这条意见的信息": "About this suggestion",
+    "（不满意，重新办理）": " (not satisfied: being handled again)",
+    "匿名提交：我们没有保存您的姓名和联系方式。": (
+        "Sent anonymously: we keep no name or contact of yours."
+    ),
     "请勾选确认后再提交。": "Please tick the confirmation box first.",
     "这条意见已经是匿名的，没有保存姓名和联系方式。": (
         "This suggestion is already anonymous: no name or contact is kept."

@@ -396,6 +396,7 @@ class ReceiptView:
     replies: list[ReplyView]
     due_on: date | None = None  # 承诺答复日期
     to_bureau: bool = False  # sent straight to the bureau (局长信箱), past the school
+    named: bool = False  # a name or contact is kept, which the sender may remove
 
 
 def lookup_receipt(session: Session, *, secret: str, receipt: str) -> ReceiptView:
@@ -422,4 +423,5 @@ def lookup_receipt(session: Session, *, secret: str, receipt: str) -> ReceiptVie
         replies=[ReplyView(r.body, r.created_at) for r in replies],
         due_on=sub.due_on,
         to_bureau=sub.to_bureau,
+        named=not sub.anonymous or sub.name is not None or sub.contact is not None,
     )

@@ -41,3 +41,32 @@ def test_phone_flow(browser: Browser, live_server: LiveServer) -> None:
     assert page.text_content("#status") == "新收"
     assert page.is_visible("#no-reply")
     context.close()
+
+
+def test_addressee_choice_is_as_easy_to_tap_as_the_roles(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
+    page = context.new_page()
+    page.goto(live_server.url + "/u/demo")
+    style = "e => [getComputedStyle(e).borderTopWidth, getComputedStyle(e).borderRadius]"
+    role = page.locator("fieldset.roles label").first
+    unit, bureau = (
+        page.locator(f"label:has(input[name=to][value={v}])") for v in ("unit", "bureau")
+    )
+    boxes = [unit.bounding_box(), bureau.bounding_box()]
+    for label, box in zip((unit, bureau), boxes, strict=True):
+        assert box is not None and box.get("height", 0) >= 44
+        assert box["x"] + box["width"] <= 360
+        assert label.evaluate(style) == role.evaluate(style)
+    first, second = boxes
+    assert first is not None and second is not None
+    # A thumb must not hit the other choice: a gap like the role pills' between the two.
+    apart_x = second["x"] - (first["x"] + first["width"])
+    apart_y = second["y"] - (first["y"] + first["height"])
+    assert max(apart_x, apart_y) >= 6
+    page.tap("label:has(input[name=to][value=bureau])")
+    assert page.is_checked("input[name=to][value=bureau]")
+    context.close()

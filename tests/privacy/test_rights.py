@@ -60,6 +60,19 @@ def test_sender_downloads_then_removes_name_and_contact(
     again = client.post("/r/forget", data={"receipt": receipt, "confirm": "1"})
     assert again.status_code == 422 and "已经是匿名" in again.text
     assert json.loads(client.post("/r/data", data={"receipt": receipt}).content)["姓名"] is None
+    # Now anonymous: the receipt page no longer offers what would only be refused.
+    assert soup(client.post("/r", data={"receipt": receipt}).text).find(id="forget-form") is None
+
+
+def test_anonymous_sender_is_offered_only_the_letter_data(client: TestClient, demo: None) -> None:
+    r = post_form(client, text=TEXT, anonymous=True)
+    page = soup(client.post("/r", data={"receipt": receipt_of(r.text)}).text)
+    rights = page.find("section", id="my-data")
+    assert rights is not None
+    assert rights.find(id="forget-form") is None and "删除我的姓名" not in rights.get_text()
+    assert "个人信息" not in rights.get_text()
+    assert rights.find(id="anonymous-data") is not None
+    assert rights.find("form", id="data-form") is not None
 
 
 def test_unknown_or_malformed_receipts_are_refused(client: TestClient, demo: None) -> None:
