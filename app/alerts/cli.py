@@ -71,10 +71,21 @@ def alerts_contact(
 
 
 @alerts_cli.command("retrain")
-def alerts_retrain() -> None:
+def alerts_retrain(
+    shipped: Annotated[
+        bool,
+        typer.Option("--shipped", help="Rebuild the model file shipped in the package instead."),
+    ] = False,
+) -> None:
     """Retrain the learned part on the shipped examples plus every cleared false alarm."""
-    from app.alerts.service import retrain_model
+    from app.alerts import detect
+    from app.alerts.service import retrain_model, train_shipped_model
 
+    if shipped:
+        model = train_shipped_model()
+        detect.SHIPPED_MODEL_PATH.write_bytes(detect.to_bytes(model))
+        typer.echo(f"已重建 {detect.SHIPPED_MODEL_PATH.name}（{model.version}）。")
+        return
     with cli_session() as session:
         name = retrain_model(session)
     typer.echo(f"已训练并保存 {name}；各进程 30 秒内开始使用。")

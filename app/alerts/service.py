@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -46,6 +47,8 @@ from app.outbox.service import queue_mail
 from app.review.service import get_item, may_act
 from app.tagging.registry import CORPUS_PATH, read_examples
 
+log = logging.getLogger(__name__)
+
 ALERT_CHARS = 500
 MAX_REASON = 500
 # How often a process asks the database whether a newer learned model was trained.
@@ -64,8 +67,24 @@ MAX_HOOK_ATTEMPTS = 8  # marks an item alerted to nobody (no duty address anywhe
 
 @cache
 def shipped_model() -> detect.Model:
-    """The learned part trained on the shipped examples and the tagger's ordinary corpus."""
-    return detect.train(_training_examples(()), version="shipped")
+    """The learned part trained on the shipped examples and the tagger's ordinary corpus: the
+    shipped file while it matches them, else trained here (slower start, same model)."""
+    if detect.SHIPPED_MODEL_PATH.exists():
+        model = detect.from_bytes(detect.SHIPPED_MODEL_PATH.read_bytes())
+        if model.version == shipped_version():
+            return model
+    log.warning("%s is stale: `yijian alerts retrain --shipped`", detect.SHIPPED_MODEL_PATH)
+    return train_shipped_model()
+
+
+def shipped_version() -> str:
+    """The version a model trained on today's shipped examples carries."""
+    return f"shipped-{detect.examples_digest(_training_examples(()))}"
+
+
+def train_shipped_model() -> detect.Model:
+    """Train the learned part on the shipped examples alone (no cleared false alarms)."""
+    return detect.train(_training_examples(()), version=shipped_version())
 
 
 def _training_examples(cleared: Sequence[str]) -> list[tuple[str, str | None]]:

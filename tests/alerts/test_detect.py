@@ -1,14 +1,21 @@
-"""The lexicon and the learned score on the labelled sets in tests/alerts/data."""
+"""The lexicon and the learned score on the labelled sets in tests/alerts/data.
+
+urgent-fresh-3.jsonl was written before the detector of session 9 was built and never read
+while building it: its thresholds are the brief's goal (recall >= 90%, false alarms <= 10%).
+"""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from app.alerts import detect
-from app.alerts.service import shipped_model
+from app.alerts.service import shipped_model, shipped_version, train_shipped_model
+from app.tagging.text import normalize
 
 DATA = Path(__file__).parent / "data"
 
@@ -28,14 +35,48 @@ def test_the_labelled_set_is_big_enough() -> None:
     assert {r["category"] for r in urgent} == set(detect.URGENT_CATEGORIES)
 
 
+def test_the_frozen_fresh_set_is_big_and_varied_enough() -> None:
+    rows = labelled("urgent-fresh-3.jsonl")
+    per_category = Counter(str(r["category"]) for r in rows if r["urgent"])
+    assert set(per_category) == set(detect.URGENT_CATEGORIES)
+    assert min(per_category.values()) >= 20
+    assert sum(not r["urgent"] for r in rows) >= 150
+    # Long letters, and traditional characters, on both sides.
+    for urgent in (True, False):
+        texts = [str(r["text"]) for r in rows if r["urgent"] is urgent]
+        assert sum(len(t) > 80 for t in texts) >= 3
+        assert sum(t != normalize(t) for t in texts) >= 3
+
+
+def recall_and_alarms(name: str) -> tuple[float, float, list[str]]:
+    rows = labelled(name)
+    urgent = [str(r["text"]) for r in rows if r["urgent"]]
+    ordinary = [str(r["text"]) for r in rows if not r["urgent"]]
+    missed = [t for t in urgent if flagged(t) is None]
+    alarms = [t for t in ordinary if flagged(t) is not None]
+    return 1 - len(missed) / len(urgent), len(alarms) / len(ordinary), missed
+
+
 def test_recall_and_false_alarms_on_the_labelled_set() -> None:
-    rows = labelled("urgent-eval.jsonl")
-    urgent = [r for r in rows if r["urgent"]]
-    ordinary = [r for r in rows if not r["urgent"]]
-    caught = [r for r in urgent if flagged(str(r["text"]))]
-    alarms = [r for r in ordinary if flagged(str(r["text"]))]
-    assert len(caught) / len(urgent) >= 0.95, [r["text"] for r in urgent if r not in caught]
-    assert len(alarms) / len(ordinary) <= 0.10
+    recall, alarms, missed = recall_and_alarms("urgent-eval.jsonl")
+    assert recall == 1.0, missed
+    assert alarms <= 0.10
+
+
+def test_recall_on_the_frozen_fresh_set() -> None:
+    recall, alarms, missed = recall_and_alarms("urgent-fresh-3.jsonl")
+    assert recall >= 0.90, missed
+    # A guard at the level measured once (22/160 = 13.8%), not the goal: see the next test.
+    assert alarms <= 0.15
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="goal not met: measured once at 13.8% (22/160), mostly the learned part on short "
+    "ordinary sentences about the canteen, the school bus or a teacher",
+)
+def test_false_alarms_on_the_frozen_fresh_set_meet_the_goal() -> None:
+    assert recall_and_alarms("urgent-fresh-3.jsonl")[1] <= 0.10
 
 
 @pytest.mark.parametrize(
@@ -74,8 +115,50 @@ def test_prevention_talk_and_harmless_uses_are_not_flagged(text: str) -> None:
 
 
 def test_the_learned_part_catches_what_the_lexicon_misses() -> None:
-    # No lexicon term in it; the score comes from bigrams of the urgent training examples.
-    text = "那个男老师总是在午休时叫女孩子去他宿舍，说是补课。"
+    # No lexicon term in it; the score comes from n-grams of the urgent training examples.
+    text = "那个男老师总是午休时叫女孩子陪他，说是补课。"
     assert detect.lexicon_hits(text) == {}
     hit = flagged(text)
     assert hit is not None and hit.source == "model" and hit.categories == ["sexual"]
+
+
+def test_traditional_characters_are_read_as_simplified_and_quoted_as_written() -> None:
+    hit = flagged("老師打了我女兒一巴掌，臉都腫了。")
+    assert hit is not None and "corporal" in hit.categories and "一巴掌" in hit.evidence
+
+
+LONG_LETTER = (
+    "尊敬的校长：您好！我是三年级的家长，感谢老师们这学期的付出，孩子的阅读进步很大。"
+    "学校的午休安排也很合理，孩子中午能睡一会儿。"
+    "{danger}"
+    "另外，希望学校能公布一下这学期资料费的明细，家长们心里有个数。谢谢！"
+)
+
+
+def test_a_long_letter_is_flagged_by_its_one_dangerous_sentence() -> None:
+    danger = "那个男老师总是午休时叫女孩子陪他，说是补课。"
+    hit = flagged(LONG_LETTER.format(danger=danger))
+    assert hit is not None and hit.source == "model" and hit.evidence == [danger[:-1]]
+    assert flagged(LONG_LETTER.format(danger="")) is None
+
+
+def test_prevention_talk_skips_only_its_own_sentence() -> None:
+    text = "学校开展过防欺凌主题教育。可是那个男老师总是午休时叫女孩子陪他，说是补课。"
+    hit = flagged(text)
+    assert hit is not None and hit.categories == ["sexual"]
+
+
+def test_the_shipped_model_file_is_the_one_trained_on_the_shipped_examples() -> None:
+    # Fails once the examples or the tagger's corpus change: `yijian alerts retrain --shipped`.
+    stored = detect.from_bytes(detect.SHIPPED_MODEL_PATH.read_bytes())
+    assert stored.version == shipped_version()
+    trained = train_shipped_model()
+    assert stored.vocab == trained.vocab
+    assert np.allclose(stored.weights, trained.weights, atol=1e-3)
+
+
+def test_a_stored_model_scores_like_the_trained_one() -> None:
+    model = shipped_model()
+    again = detect.from_bytes(detect.to_bytes(model))
+    text = LONG_LETTER.format(danger="孩子最近总说活着没意思。")
+    assert detect.model_score(again, text) == pytest.approx(detect.model_score(model, text))

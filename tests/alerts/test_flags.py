@@ -17,6 +17,7 @@ from tests.helpers import login, signed_in_admin, soup
 
 URGENT = "班主任因为孩子作业没写完，扇了他两个耳光，孩子不敢上学了。"
 ORDINARY = "希望学校食堂多做几个素菜，价格也可以再便宜一点。"
+SIMILAR = "老师叫女学生晚上陪他，说是补课。"  # no lexicon term: the learned part decides
 
 
 def flag_of(engine: Engine, sid: int) -> UrgentFlag | None:
@@ -111,7 +112,7 @@ def test_an_admin_clears_a_false_alarm_with_a_reason(
 
 def test_a_cleared_false_alarm_trains_the_learned_part(engine: Engine, demo: None) -> None:
     # Flagged by the learned part only (no lexicon term); an admin says it is harmless.
-    text = "那个男老师总是在午休时叫女孩子去他宿舍，说是补课。"
+    text = "那个男老师总是午休时叫女孩子陪他，说是补课。"
     assert detect.lexicon_hits(text) == {}
     with session_scope(engine) as s:
         sid = add_submission(s, new=new_submission(text=text))
@@ -128,10 +129,8 @@ def test_a_cleared_false_alarm_trains_the_learned_part(engine: Engine, demo: Non
             sid2 = add_submission(s, new=new_submission(text=text + "（再次反映）"))
         assert flag_of(engine, sid2) is None
         with session_scope(engine) as s:  # another sender's similar incident still is
-            sid3 = add_submission(
-                s, new=new_submission(text="老师叫女学生晚上去他宿舍，说是补课。")
-            )
-        assert flag_of(engine, sid3) is not None
+            sid3 = add_submission(s, new=new_submission(text=SIMILAR))
+        assert flag_of(engine, sid3) is not None and detect.lexicon_hits(SIMILAR) == {}
         with session_scope(engine) as s:  # the lexicon still decides what it knows
             assert (
                 flag_new_items(s, items=[(sid2, hit) for hit in scan_urgent([URGENT]) if hit]) == 1
