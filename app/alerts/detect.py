@@ -265,24 +265,19 @@ def _l2_rows(raw: FloatArray, rows: IntArray, n: int) -> FloatArray:
     return out
 
 
-def _scores(
-    w: FloatArray, b: FloatArray, rows: IntArray, ids: IntArray, vals: FloatArray, n: int
-) -> FloatArray:
-    contrib = w[ids] * vals[:, None]
-    out = np.stack(
-        [np.bincount(rows, weights=contrib[:, c], minlength=n) for c in range(w.shape[1])], axis=1
-    ).astype(np.float32)
-    return out + b
-
-
 def sentence_scores(model: Model, norm: str, spans: list[tuple[int, int]]) -> FloatArray:
-    """Per sentence span, the probability of each class (ordinary first)."""
-    if not spans:
-        return np.zeros((0, len(_CLASSES)), dtype=np.float32)
-    id_lists = [[model.vocab[g] for g in _grams(norm[a:b]) if g in model.vocab] for a, b in spans]
-    rows, ids = _sparse(id_lists)
-    vals = _l2_rows(model.idf[ids], rows, len(spans))
-    return _softmax(_scores(model.weights, model.bias, rows, ids, vals, len(spans)))
+    """Per sentence span, the probability of each class (ordinary first).
+
+    One sentence at a time: a letter has a few, and a handful of numpy calls on each costs
+    less than building one sparse batch (the scan runs in the write path).
+    """
+    scores = np.tile(model.bias, (len(spans), 1))
+    for row, (a, b) in zip(scores, spans, strict=True):
+        ids = [model.vocab[g] for g in _grams(norm[a:b]) if g in model.vocab]
+        if ids:
+            raw = model.idf[ids]
+            row += (raw / max(float(np.sqrt(raw @ raw)), 1e-9)) @ model.weights[ids]
+    return _softmax(scores)
 
 
 def model_score(
