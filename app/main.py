@@ -37,6 +37,7 @@ from app.deadlines import routes as deadlines_routes
 from app.dialogue import api as dialogue_api
 from app.dialogue import routes as dialogue_routes
 from app.digest import routes as digest_routes
+from app.dispatch import routes as dispatch_routes
 from app.groups import routes as groups_routes
 from app.inbox import routes as inbox_routes
 from app.intake import api, api_docs, slip_routes
@@ -77,6 +78,7 @@ ROUTERS = (
     deadlines_routes.router,
     signoff_routes.router,
     bureau_routes.router,
+    dispatch_routes.router,
     workdays_routes.router,
     groups_routes.router,
     api.router,

@@ -45,6 +45,12 @@ def not_held_by_bureau() -> ColumnElement[bool]:
     return or_(col(Submission.to_bureau).is_(False), col(Submission.masked_text).is_not(None))
 
 
+def held_by_bureau_only(submission: Submission) -> bool:
+    """Whether the bureau holds the item and its school has no copy: no account of the school
+    may see it, so none may be given it."""
+    return submission.to_bureau and submission.masked_text is None
+
+
 def is_masked_for(submission: Submission, *, user: AdminUser) -> bool:
     """Whether this admin reads the item only as the bureau's masked copy."""
     return submission.to_bureau and user.role != AdminRole.bureau_admin

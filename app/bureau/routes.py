@@ -14,6 +14,7 @@ from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import UserError
 from app.core.render import render_error
 from app.core.time import today_local
+from app.dispatch.service import Mailing
 
 router = APIRouter(prefix="/admin/items", include_in_schema=False)
 
@@ -44,7 +45,10 @@ def forward_form(
 ) -> HTMLResponse:
     proposal = propose_forward(session, user=admin.user, submission_id=item_id)
     return render_admin(
-        request, admin, "bureau/forward.html", {"item_id": item_id, "p": proposal, "error": None}
+        request,
+        admin,
+        "bureau/forward.html",
+        {"item_id": item_id, "p": proposal, "error": None, "instruction": "", "due_days": ""},
     )
 
 
@@ -56,6 +60,8 @@ def forward(
     session: SessionDep,
     settings: SettingsDep,
     masked_text: Annotated[str, Form(max_length=40000)] = "",
+    instruction: Annotated[str, Form(max_length=4000)] = "",
+    due_days: Annotated[str, Form(max_length=4)] = "",
 ) -> Response:
     try:
         forward_masked_item(
@@ -64,13 +70,23 @@ def forward(
             submission_id=item_id,
             masked_text=masked_text,
             max_chars=settings.max_text_chars,
+            instruction=instruction,
+            due_days=due_days,
+            today=today_local(),
+            mailing=Mailing(from_addr=settings.mail_from, base_url=settings.base_url),
         )
     except UserError as exc:
         session.rollback()
         # The form again with what the admin edited, so no adjustment is lost.
         original = propose_forward(session, user=admin.user, submission_id=item_id).original
         proposal = ForwardProposal(original=original, proposed=masked_text, masks=0)
-        context = {"item_id": item_id, "p": proposal, "error": exc.message}
+        context = {
+            "item_id": item_id,
+            "p": proposal,
+            "error": exc.message,
+            "instruction": instruction,
+            "due_days": due_days,
+        }
         return render_admin(request, admin, "bureau/forward.html", context, status=exc.status)
     session.commit()
     return RedirectResponse(f"/admin/items/{item_id}?done=forwarded_masked", status_code=303)

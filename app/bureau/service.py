@@ -12,6 +12,7 @@ from app.audit.service import record_audit
 from app.bureau.masking import find_masks, mask_text
 from app.core.errors import Conflict, Forbidden, Invalid
 from app.deadlines.events import record_event
+from app.dispatch.service import Mailing, dispatch_to_unit
 from app.intake.service import clean_text
 from app.models import AdminRole, AdminUser, Bureau, EventKind, Submission, Unit, utcnow
 from app.review.service import get_item
@@ -71,31 +72,37 @@ def propose_forward(session: Session, *, user: AdminUser, submission_id: int) ->
 
 
 def forward_masked_item(
-    session: Session, *, user: AdminUser, submission_id: int, masked_text: str, max_chars: int
+    session: Session,
+    *,
+    user: AdminUser,
+    submission_id: int,
+    masked_text: str,
+    max_chars: int,
+    instruction: str,
+    due_days: str,
+    today: date,
+    mailing: Mailing,
 ) -> None:
-    """Forward a bureau item to its school as the confirmed masked copy; the school sees only
-    that copy (no name, contact or files), the original stays with the bureau unchanged."""
+    """转办: forward a bureau item to its school as the confirmed masked copy, with an
+    instruction (交办意见) and optionally a wanted answer time; the school sees only that copy
+    (no name, contact or files), the original stays with the bureau unchanged."""
     sub = _bureau_item(session, user=user, submission_id=submission_id)
     text = clean_text(masked_text)
     if not text:
         raise Invalid("转给学校的内容不能为空。", field="masked_text")
     if len(text) > max_chars:
         raise Invalid(f"内容不能超过 {max_chars} 字。", field="masked_text")
-    assert sub.id is not None
     sub.masked_text = text
     sub.updated_at = utcnow()
     session.add(sub)
-    unit = session.get(Unit, sub.unit_id)
-    note = unit.name if unit is not None else None
-    record_event(
-        session, submission_id=sub.id, kind=EventKind.forwarded_masked, actor_id=user.id, note=note
-    )
-    record_audit(
+    dispatch_to_unit(
         session,
-        actor_id=user.id,
-        action="forward_masked",
-        unit_id=sub.unit_id,
-        submission_id=sub.id,
+        user=user,
+        submission=sub,
+        instruction=instruction,
+        due_days=due_days,
+        today=today,
+        mailing=mailing,
     )
 
 

@@ -16,6 +16,7 @@ from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import Forbidden, NotFound, UserError
 from app.core.render import render_error
 from app.core.time import today_local
+from app.deadlines.ack import list_unacknowledged
 from app.deadlines.service import (
     decide_extension,
     extend_item,
@@ -109,8 +110,11 @@ def decide(
 @router.get("/supervision", response_class=HTMLResponse)
 def supervision(request: Request, admin: BureauAdmin, session: SessionDep) -> HTMLResponse:
     """督办: every overdue item of every school."""
-    rows = list_overdue(session, user=admin.user, today=today_local())
-    return render_admin(request, admin, "deadlines/supervision.html", {"rows": rows})
+    today = today_local()
+    rows = list_overdue(session, user=admin.user, today=today)
+    unacked = list_unacknowledged(session, user=admin.user, today=today)
+    context = {"rows": rows, "unacked": unacked}
+    return render_admin(request, admin, "deadlines/supervision.html", context)
 
 
 def _settings_page(

@@ -252,10 +252,33 @@ def queue_to_holders(
     base_url: str,
 ) -> int:
     """Queue one mail to each holder with an email address; how many were queued."""
+    return queue_to_admins(
+        session,
+        submission=submission,
+        admins=holders(session, submission=submission),
+        subject=subject,
+        lines=lines,
+        from_addr=from_addr,
+        base_url=base_url,
+    )
+
+
+def queue_to_admins(
+    session: Session,
+    *,
+    submission: Submission,
+    admins: list[AdminUser],
+    subject: str,
+    lines: list[str],
+    from_addr: str,
+    base_url: str,
+) -> int:
+    """Queue one mail about the item to each of these admins with an email address; how
+    many were queued."""
     assert submission.id is not None
     link = f"{base_url.rstrip('/')}/admin/items/{submission.id}"
     queued = 0
-    for admin in holders(session, submission=submission):
+    for admin in admins:
         if not admin.email:
             continue
         message = deadline_email(

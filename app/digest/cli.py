@@ -82,9 +82,6 @@ def digest_settings(
     send_empty: Annotated[
         bool | None, typer.Option("--send-empty/--no-send-empty", help="Send when nothing new.")
     ] = None,
-    overdue_days: Annotated[
-        int | None, typer.Option(help="Working days without reply before an item is overdue.")
-    ] = None,
     enabled: Annotated[bool | None, typer.Option("--on/--off", help="Send at all.")] = None,
 ) -> None:
     """Show or change the (first) bureau's digest settings; only given options change."""
@@ -106,7 +103,6 @@ def digest_settings(
             clear_daily=clear_daily,
             clear_weekly=clear_weekly,
             send_when_empty=send_empty,
-            overdue_workdays=overdue_days,
             enabled=enabled,
         )
         typer.echo(f"{bureau.name} 摘要设置：")
@@ -119,7 +115,6 @@ def digest_settings(
         )
         typer.echo(f"  每周：{weekly_text}")
         typer.echo(f"  无新意见时：{'照常发送' if saved.send_when_empty else '不发送'}")
-        typer.echo(f"  超期：{saved.overdue_workdays} 个工作日未答复")
         typer.echo(f"  状态：{'开启' if saved.enabled else '关闭'}")
 
 

@@ -136,15 +136,12 @@ def update_settings(
     recipients: Annotated[str, Form(max_length=2000)] = "",
     daily_time: Annotated[str, Form(max_length=5)] = "",
     weekly_weekday: Annotated[str, Form(max_length=2)] = "",
-    overdue_workdays: Annotated[str, Form(max_length=3)] = "5",
     send_when_empty: Annotated[str | None, Form(max_length=3)] = None,
     enabled: Annotated[str | None, Form(max_length=3)] = None,
 ) -> Response:
     try:
         if weekly_weekday and not weekly_weekday.isdigit():
             raise Invalid("每周发送日应为周一到周日之一。", field="weekly_weekday")
-        if not overdue_workdays.isdigit():
-            raise Invalid("超期天数应为 1 到 60 之间的整数。", field="overdue_workdays")
         save_setting(
             session,
             bureau_id=admin.user.bureau_id,
@@ -153,7 +150,6 @@ def update_settings(
             clear_daily=not daily_time,
             weekly_weekday=int(weekly_weekday) if weekly_weekday else None,
             clear_weekly=not weekly_weekday,
-            overdue_workdays=int(overdue_workdays),
             send_when_empty=send_when_empty is not None,
             enabled=enabled is not None,
         )

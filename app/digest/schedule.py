@@ -159,7 +159,6 @@ def save_setting(
     daily_time: str | None = None,
     weekly_weekday: int | None = None,
     send_when_empty: bool | None = None,
-    overdue_workdays: int | None = None,
     enabled: bool | None = None,
     clear_daily: bool = False,
     clear_weekly: bool = False,
@@ -186,10 +185,6 @@ def save_setting(
         setting.weekly_weekday = weekly_weekday
     if send_when_empty is not None:
         setting.send_when_empty = send_when_empty
-    if overdue_workdays is not None:
-        if not 1 <= overdue_workdays <= 60:
-            raise Invalid("超期天数应在 1 到 60 个工作日之间。", field="overdue_workdays")
-        setting.overdue_workdays = overdue_workdays
     if enabled is not None:
         setting.enabled = enabled
     setting.updated_at = utcnow()

@@ -53,6 +53,7 @@ from app.models.dialogue import (
     ReplyRatingRow,
 )
 from app.models.digest import DIGEST_STATUS_LABELS, Digest, DigestKind, DigestSetting, DigestStatus
+from app.models.dispatch import Dispatch, DispatchLevel
 from app.models.groups import ConcernBand, ConcernGroup, ConcernMember
 from app.models.inbox import (
     INBOUND_STATUS_LABELS,
@@ -131,6 +132,8 @@ __all__ = [
     "DigestKind",
     "DigestSetting",
     "DigestStatus",
+    "Dispatch",
+    "DispatchLevel",
     "DraftState",
     "Evaluation",
     "EvaluationCode",

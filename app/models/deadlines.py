@@ -50,6 +50,9 @@ class EventKind(StrEnum):
     reply_returned = "reply_returned"
     handed_up = "handed_up"
     forwarded_masked = "forwarded_masked"
+    returned = "returned"
+    assigned = "assigned"
+    assignment_returned = "assignment_returned"
 
 
 EVENT_LABELS: dict[EventKind, str] = {
@@ -66,6 +69,9 @@ EVENT_LABELS: dict[EventKind, str] = {
     EventKind.reply_returned: "退回答复",
     EventKind.handed_up: "上报教体局",
     EventKind.forwarded_masked: "转给学校（已遮盖）",
+    EventKind.returned: "学校退回教体局",
+    EventKind.assigned: "交办承办人",
+    EventKind.assignment_returned: "承办人退回",
 }
 
 

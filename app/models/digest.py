@@ -41,7 +41,6 @@ class DigestSetting(SQLModel, table=True):
     daily_time: str | None = Field(default=None, max_length=5)  # 'HH:MM', Shanghai time
     weekly_weekday: int | None = None  # 0 = Monday ... 6 = Sunday
     send_when_empty: bool = False
-    overdue_workdays: int = 5
     enabled: bool = True
     updated_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
 

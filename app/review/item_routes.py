@@ -19,6 +19,7 @@ from app.core.errors import UserError
 from app.core.time import today_local
 from app.deadlines.views import item_deadline
 from app.dialogue.service import item_thread, mark_read
+from app.dispatch.views import item_dispatch
 from app.groups.service import load_group
 from app.models import CHANNEL_LABELS, STATUS_LABELS, Status
 from app.review.queue import parse_evidence
@@ -58,6 +59,7 @@ NOTICES = {
     "approved": "已批准答复，发件人可凭回执码查看；留了邮箱的会收到邮件。",
     "returned": "已退回答复，承办人修改后可重新提交。",
     "forwarded_masked": "已把遮盖后的内容转给学校；原文只有教育局能看到。",
+    "handed_back": "已退回，单位管理员会重新分配。",
 }
 # Types a browser could run or render as a page are always sent as opaque bytes.
 _ACTIVE_TYPES = ("html", "xml", "svg", "javascript", "ecmascript")
@@ -92,6 +94,7 @@ def _item_page(
             "thread": item_thread(session, user=admin.user, submission_id=item_id),
             "dl": item_deadline(session, user=admin.user, submission=sub, today=today_local()),
             "group": load_group(session, user=admin.user, submission_id=item_id),
+            "dp": item_dispatch(session, user=admin.user, submission=sub),
             "so": item_signoff(
                 session,
                 user=admin.user,

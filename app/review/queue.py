@@ -25,6 +25,7 @@ from app.alerts.service import is_urgent, urgent_labels, waiting_urgent_ids
 from app.core.errors import Invalid
 from app.core.time import local_midnight, parse_day, today_local
 from app.deadlines.service import DueLabel, due_label
+from app.dispatch.marks import MARKS, mark_condition, row_marks
 from app.models import (
     OPEN_STATUSES,
     AdminRole,
@@ -55,6 +56,7 @@ PARAMS = (
     "flag",
     "due",
     "group",
+    "mark",
 )
 # Where an item stands, as the statistics count it: answered (a reply, or 已答复/已办结),
 # open (new, classified or forwarded, and no reply yet), overdue (open past the promised
@@ -91,6 +93,7 @@ class QueueFilter:
     sort: Literal["new", "old", "due"] = "new"
     after: int | None = None  # the id of the last row of the page before
     group: int | None = None  # only the members of this similar-concern group (同类问题)
+    mark: str | None = None  # only the items with this handling mark (app.dispatch.marks)
 
     def params(self, **changes: Any) -> dict[str, str]:
         """The filter as URL parameters (for links, exports and the next page)."""
@@ -112,6 +115,7 @@ class QueueFilter:
             "sort": None if f.sort == "new" else f.sort,
             "after": None if f.after is None else str(f.after),
             "group": None if f.group is None else str(f.group),
+            "mark": f.mark,
         }
         return {k: v for k, v in values.items() if v is not None}
 
@@ -160,6 +164,7 @@ class QueuePage:
     urgent: dict[int, list[str]] = field(default_factory=dict)
     # Row id -> (its group, the group's members this admin sees), for rows in a group.
     groups: dict[int, tuple[int, int]] = field(default_factory=dict)
+    marks: dict[int, list[str]] = field(default_factory=dict)  # row id -> handling marks
 
 
 def decode_cursor(value: str) -> int:
@@ -228,6 +233,8 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
         raise Invalid("到期筛选只能是 today、soon 或 overdue。", field="due")
     if "group" in p and not _CURSOR.match(p["group"]):
         raise Invalid("同类问题编号不正确。", field="group")
+    if "mark" in p and p["mark"] not in MARKS:
+        raise Invalid("标记只能是 direct、handed_up、returned 或 unacked。", field="mark")
     if "unit" in p and len(p["unit"]) > 64:
         raise Invalid("没有这个单位。", field="unit")
     return QueueFilter(
@@ -248,6 +255,7 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
         sort=cast(Literal["new", "old", "due"], sort),
         after=decode_cursor(p["after"]) if "after" in p else None,
         group=int(p["group"]) if "group" in p else None,
+        mark=p.get("mark"),
     )
 
 
@@ -317,6 +325,8 @@ def _filtered(session: Session, *, user: AdminUser, f: QueueFilter) -> _Query:
                 col(ConcernMember.group_id) == f.group,
             )
         )
+    if f.mark is not None:
+        query = query.where(mark_condition(session, user=user, mark=f.mark, today=today_local()))
     return query
 
 
@@ -502,6 +512,7 @@ def queue_page(
         reopened={m.submission_id for m in marks if m.reopened},
         urgent=urgent_labels(session, submission_ids=[r.id for r in pinned]),
         groups=_group_sizes(session, user=user, ids=[r.id for r in pinned + rows]),
+        marks=row_marks(session, user=user, ids=[r.id for r in pinned + rows], today=today),
     )
 
 

@@ -16,6 +16,7 @@ from app.core.deps import SessionDep
 from app.core.errors import UserError
 from app.core.forms import form_text
 from app.core.time import TZ
+from app.dispatch.marks import marks_for
 from app.models import CHANNEL_LABELS, STATUS_LABELS, Role
 from app.review.export import export_queue
 from app.review.overview import OverviewCache
@@ -63,6 +64,7 @@ def _queue_page(
         "states": STATES,
         "flags": FLAGS,
         "dues": DUES,
+        "marks": marks_for(admin.user),
         "channel_labels": CHANNEL_LABELS,
         "roles": [r.value for r in Role],
         "assignees": view.assignees,

@@ -12,7 +12,12 @@ from sqlalchemy import insert, inspect, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from app.accounts.access import as_seen_by, is_masked_for, select_visible_submissions
+from app.accounts.access import (
+    as_seen_by,
+    held_by_bureau_only,
+    is_masked_for,
+    select_visible_submissions,
+)
 from app.audit.service import record_audit
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.deadlines.events import record_event
@@ -179,17 +184,31 @@ def assignable_users(session: Session, *, unit_ids: Sequence[int]) -> list[Admin
 
 
 def assign_items(
-    session: Session, *, user: AdminUser, items: Sequence[Submission], assignee_id: int | None
+    session: Session,
+    *,
+    user: AdminUser,
+    items: Sequence[Submission],
+    assignee_id: int | None,
+    instruction: str | None = None,
 ) -> None:
-    """Forward items to a reviewer of their unit (None takes them back)."""
+    """Forward items to a reviewer of their unit (None takes them back), each a step on the
+    item's timeline with the instruction (交办意见) if any."""
     if not may_assign(user):
         raise Forbidden("审核人不能分配意见。")
     # One look-up for all the items' units: (unit, admin) pairs an item may go to.
-    allowed: set[tuple[int | None, int | None]] = set()
+    allowed: dict[tuple[int | None, int | None], str] = {}
     if assignee_id is not None:
         units = list({sub.unit_id for sub in items})
-        allowed = {(u.unit_id, u.id) for u in assignable_users(session, unit_ids=units)}
+        allowed = {
+            (u.unit_id, u.id): u.display_name or u.username
+            for u in assignable_users(session, unit_ids=units)
+        }
     for sub in items:
+        if assignee_id is not None and held_by_bureau_only(sub):
+            raise Invalid(
+                "这条意见由教育局办理，学校的账号看不到它：请先遮盖后转给学校，再分配。",
+                field="assignee",
+            )
         if assignee_id is not None and (sub.unit_id, assignee_id) not in allowed:
             raise Invalid("只能分配给本单位的审核人或管理员。", field="assignee")
         old = sub.assignee_id
@@ -199,6 +218,14 @@ def assign_items(
         forwarded = assignee_id is not None and Status(sub.status) in _BEFORE_FORWARDED
         _touch(session, sub, Status.forwarded if forwarded else None)
         _audit(session, user, sub, "assign", {"from": old, "to": assignee_id})
+        name = allowed.get((sub.unit_id, assignee_id), "收回，不分配")
+        record_event(
+            session,
+            submission_id=sub.id or 0,
+            kind=EventKind.assigned,
+            actor_id=user.id,
+            note=f"{name}：{instruction}" if instruction else name,
+        )
 
 
 def add_note(
@@ -399,7 +426,7 @@ def load_item(session: Session, *, user: AdminUser, submission_id: int) -> ItemD
         duplicates=duplicates,
         names={u.id: u.display_name or u.username for u in users if u.id is not None},
         assignees=assignable_users(session, unit_ids=[submission.unit_id])
-        if may_assign(user)
+        if may_assign(user) and not held_by_bureau_only(submission)
         else [],
     )
 

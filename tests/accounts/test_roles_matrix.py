@@ -18,12 +18,39 @@ ITEMS = ("own_assigned", "own", "other")  # own/other: the demo unit (the staff'
 # The demo unit's items the bureau holds (局长信箱): sent to it, or forwarded back masked.
 BUREAU_ITEMS = ("bureau", "forwarded")
 OK, DENIED, HIDDEN = "ok", "denied", "hidden"
+CONFLICT, INVALID = "conflict", "invalid"
 
 READS = ("item", "file", "list", "export_csv", "export_xlsx")
 ACTIONS = ("retag", "status", "assign", "note", "reply", "duplicate", "bulk")
+# 转办 and 退回 (app/dispatch): assign with an instruction, return to the bureau or the admins.
+DISPATCH = ("dispatch_assign", "return", "hand_back")
+
+
+def expected_return(role: str, item: str) -> str:
+    """Only a school admin returns, and only the bureau's masked copy."""
+    if role != "unit_admin":
+        return DENIED
+    if item in ("other", "bureau"):
+        return HIDDEN
+    return OK if item == "forwarded" else CONFLICT
+
+
+def expected_hand_back(role: str, item: str) -> str:
+    """Only the handler the item is assigned to hands it back."""
+    if role != "bureau" and item in ("other", "bureau"):
+        return HIDDEN
+    return OK if (role, item) == ("reviewer", "own_assigned") else DENIED
 
 
 def expected(role: str, route: str, item: str) -> str:
+    if route == "return":
+        return expected_return(role, item)
+    if route == "hand_back":
+        return expected_hand_back(role, item)
+    if route == "dispatch_assign":
+        route = "assign"
+    if (role, route, item) == ("bureau", "assign", "bureau"):
+        return INVALID  # no school account sees an item the bureau holds: none may get it
     if role == "bureau":
         return OK
     if item in ("other", "bureau"):
@@ -87,6 +114,16 @@ def make_item(world: dict[str, object], kind: str) -> int:
     return sid
 
 
+def url_of(route: str, sid: int) -> str:
+    base = f"/admin/items/{sid}"
+    return {
+        "bulk": "/admin/bulk",
+        "dispatch_assign": f"{base}/dispatch/assign",
+        "return": f"{base}/dispatch/return",
+        "hand_back": f"{base}/dispatch/hand-back",
+    }.get(route, f"{base}/{route}")
+
+
 def call(client: TestClient, csrf: str, route: str, sid: int, world: dict[str, object]) -> int:
     users: dict[str, int] = world["users"]  # type: ignore[assignment]
     files: dict[int, int] = world["files"]  # type: ignore[assignment]
@@ -124,22 +161,31 @@ def call(client: TestClient, csrf: str, route: str, sid: int, world: dict[str, o
         "reply": {"body": "答复"},
         "duplicate": {"target": str(world["target"])},
         "bulk": {"ids": [sid], "action": "retag", "value_retag": "2"},
+        "dispatch_assign": {"assignee": str(assignee), "instruction": "请核实后答复"},
+        "return": {"reason": "不属于本校职责"},
+        "hand_back": {"reason": "不属于我的工作"},
     }[route]
-    url = "/admin/bulk" if route == "bulk" else f"{base}/{route}"
-    return client.post(url, data={"csrf": csrf, **data}, follow_redirects=False).status_code  # type: ignore[dict-item]
+    form = {"csrf": csrf, **data}
+    return client.post(url_of(route, sid), data=form, follow_redirects=False).status_code  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("role", "item"), list(itertools.product(ROLES, ITEMS + BUREAU_ITEMS)))
 def test_matrix(client: TestClient, world: dict[str, object], role: str, item: str) -> None:
     csrf = login(client, role, PASSWORD)
     wrong = []
-    for route in READS + ACTIONS:
+    for route in READS + ACTIONS + DISPATCH:
         sid = make_item(world, item)
         if item == "other":
             world.setdefault("others", set()).add(sid)  # type: ignore[attr-defined]
         status = call(client, csrf, route, sid, world)
         want = expected(role, route, item)
-        good = {OK: status in (200, 303), DENIED: status == 403, HIDDEN: status == 404}[want]
+        good = {
+            OK: status in (200, 303),
+            DENIED: status == 403,
+            HIDDEN: status == 404,
+            CONFLICT: status == 409,
+            INVALID: status == 422,
+        }[want]
         if not good:
             wrong.append((route, want, status))
     assert wrong == [], (role, item)
@@ -160,13 +206,13 @@ def test_login_required(client: TestClient, world: dict[str, object], route: str
     assert r.status_code == 303 and r.headers["location"].startswith("/admin/login")
 
 
-@pytest.mark.parametrize("route", ACTIONS)
+@pytest.mark.parametrize("route", ACTIONS + DISPATCH)
 def test_actions_need_csrf(client: TestClient, world: dict[str, object], route: str) -> None:
     login(client, "bureau", PASSWORD)
     sid = make_item(world, "own")
     assert call(client, "forged", route, sid, world) == 403
     r = client.post(
-        "/admin/bulk" if route == "bulk" else f"/admin/items/{sid}/{route}",
+        url_of(route, sid),
         data={"body": "x", "check": "1"},
         follow_redirects=False,
     )

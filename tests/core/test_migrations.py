@@ -127,3 +127,27 @@ def test_0014_gives_existing_items_their_promised_day(database_url: str, tmp_pat
         due = conn.execute(text("SELECT due_on FROM submission")).scalar_one()
     engine.dispose()
     assert str(due) == "2026-10-13"
+
+
+def test_0023_drops_the_digest_overdue_days_and_keeps_the_setting(
+    database_url: str, tmp_path: Path
+) -> None:
+    url = fresh_database_url(tmp_path)
+    config = alembic_config(url)
+    command.upgrade(config, "0022")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO bureau (name, created_at) VALUES ('局', '2026-09-01')"))
+        conn.execute(text(
+            "INSERT INTO digest_setting (bureau_id, recipients, send_when_empty, "
+            "overdue_workdays, enabled, updated_at) VALUES (1, 'a@x.test', false, 3, true, "
+            "'2026-09-01')"
+        ))
+    command.upgrade(config, "0023")
+    columns = {c["name"] for c in inspect(engine).get_columns("digest_setting")}
+    assert "overdue_workdays" not in columns and "dispatch" in inspect(engine).get_table_names()
+    command.downgrade(config, "0022")
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT recipients, overdue_workdays FROM digest_setting")).one()
+    engine.dispose()
+    assert tuple(row) == ("a@x.test", 5)

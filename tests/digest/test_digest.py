@@ -548,8 +548,7 @@ def test_settings_are_validated(engine: Engine, demo: None) -> None:
         bureau_id = default_bureau(s).id
         assert bureau_id is not None
         for kwargs in ({"recipients": "not-an-address"}, {"daily_time": "8:00"},
-                       {"daily_time": "24:00"}, {"weekly_weekday": 7},
-                       {"overdue_workdays": 0}):
+                       {"daily_time": "24:00"}, {"weekly_weekday": 7}):
             with pytest.raises(Invalid):
                 save_setting(s, bureau_id=bureau_id, **kwargs)  # type: ignore[arg-type]
         saved = save_setting(s, bureau_id=bureau_id, recipients="a@x.test；b@x.test",

@@ -68,7 +68,7 @@ def test_failure_is_shown_with_its_retry(admin_client: TestClient,
 def test_settings_form(admin_client: TestClient, engine: Engine) -> None:
     csrf = login(admin_client, "chief", PASSWORD)
     form = {"csrf": csrf, "recipients": "a@bureau.test, b@bureau.test", "daily_time": "",
-            "weekly_weekday": "0", "overdue_workdays": "3", "send_when_empty": "1",
+            "weekly_weekday": "0", "send_when_empty": "1",
             "enabled": "1"}
     r = admin_client.post("/admin/digest/settings", data=form)
     assert r.status_code == 200 and "设置已保存" in r.text
@@ -76,7 +76,7 @@ def test_settings_form(admin_client: TestClient, engine: Engine) -> None:
         saved = s.exec(select(DigestSetting)).one()
     assert (saved.recipients, saved.daily_time, saved.weekly_weekday) == (
         "a@bureau.test, b@bureau.test", None, 0)
-    assert saved.overdue_workdays == 3 and saved.send_when_empty and saved.enabled
+    assert saved.send_when_empty and saved.enabled
     selected = soup(r.text).select_one("#weekly_weekday option[selected]")
     assert selected is not None and selected.get_text() == "周一"
 
