@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.cli import cli_engine, cli_session
 from app.core.config import get_settings
 from app.tagging.base import Tagger
 from app.tagging.corrections import iter_corrections
 from app.tagging.evaluate import evaluate, format_report
-from app.tagging.registry import TAGGERS, load_tagger, read_examples, retrain
+from app.tagging.registry import TAGGERS, load_tagger, read_also, read_examples, retrain
 from app.tagging.text import validate_text
 
 __all__ = ["register", "tag_stream", "tagger_app", "validate_text"]
@@ -37,7 +38,16 @@ def _tagger(name: str, *, shipped: bool) -> Tagger:
     if shipped:
         return load_tagger(name)
     with cli_engine() as engine:
-        return load_tagger(name, engine)
+        try:
+            return load_tagger(name, engine)
+        except SQLAlchemyError:
+            # No tagger_model table yet (or no database): the shipped model is still useful.
+            typer.echo(
+                "提示：数据库不可用或未迁移（yijian db upgrade），改用随 Yijian 发布的模型。"
+                " / Database unavailable or not migrated: using the shipped model.",
+                err=True,
+            )
+            return load_tagger(name)
 
 
 def register(root: typer.Typer) -> None:
@@ -99,16 +109,19 @@ def tag_stream(tagger: Tagger, infile: TextIO, outfile: TextIO) -> int:
 
 @tagger_app.command("eval")
 def eval_command(
-    file: Annotated[Path, typer.Argument(help='JSON lines with "text" and "check".')],
+    file: Annotated[
+        Path, typer.Argument(help='JSON lines with "text", "check" and optionally "also".')
+    ],
     tagger: TaggerName = "ngram",
     shipped: Shipped = False,
 ) -> None:
     """Print accuracy, per-check precision/recall/F1 and the confusion matrix."""
     try:
-        examples = read_examples(file)
+        examples, also = read_examples(file), read_also(file)
     except (OSError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
-    typer.echo(format_report(evaluate(_tagger(tagger, shipped=shipped), examples)))
+    report = evaluate(_tagger(tagger, shipped=shipped), examples, also=also)
+    typer.echo(format_report(report))
 
 
 @tagger_app.command("tag")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from app.tagging.base import CHECKS, Tagger
@@ -26,17 +26,27 @@ class EvalReport:
     zero_rate: float  # share of real suggestions (label 1-5) tagged 0: those would be lost
     per_check: dict[int, CheckStats]
     confusion: list[list[int]]  # confusion[true][predicted]
+    # Share whose top-1 is the check or one of its acceptable second readings ("also").
+    acceptable: float | None = None
 
 
-def evaluate(tagger: Tagger, examples: Iterable[tuple[str, int]]) -> EvalReport:
+def evaluate(
+    tagger: Tagger,
+    examples: Iterable[tuple[str, int]],
+    *,
+    also: Sequence[Collection[int]] | None = None,
+) -> EvalReport:
+    """Accuracy of tagger on examples; also[i] lists example i's acceptable second readings."""
     data = list(examples)
     confusion = [[0] * len(CHECKS) for _ in CHECKS]
-    top2 = 0
+    top2 = ok = 0
     for start in range(0, len(data), BATCH):
         chunk = data[start : start + BATCH]
-        for (_, truth), s in zip(chunk, tagger.suggest_many([t for t, _ in chunk]), strict=True):
+        suggestions = tagger.suggest_many([t for t, _ in chunk])
+        for i, ((_, truth), s) in enumerate(zip(chunk, suggestions, strict=True), start):
             confusion[truth][s.check] += 1
             top2 += truth in (c for c, _ in s.ranked[:2])
+            ok += s.check == truth or (also is not None and s.check in also[i])
     n = len(data)
     per_check = {}
     for c in CHECKS:
@@ -55,6 +65,7 @@ def evaluate(tagger: Tagger, examples: Iterable[tuple[str, int]]) -> EvalReport:
         zero_rate=lost / real if real else 0.0,
         per_check=per_check,
         confusion=confusion,
+        acceptable=ok / n if n and also is not None else None,
     )
 
 
@@ -63,6 +74,7 @@ def format_report(report: EvalReport) -> str:
         f"examples: {report.n}",
         f"top-1 accuracy: {report.accuracy:.3f}",
         f"top-2 accuracy: {report.top2_accuracy:.3f}",
+        *([] if report.acceptable is None else [f"acceptable: {report.acceptable:.3f}"]),
         f"suggestions (1-5) tagged 0: {report.zero_rate:.3f}",
         "",
         "check  precision  recall     f1  support",

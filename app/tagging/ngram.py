@@ -55,6 +55,10 @@ _PUNCT = " \t\r\n,.;:!?，。；：！？、…·\"'“”‘’()（）[]【】
 _BITS = 21
 _MASK = (1 << _BITS) - 1
 _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
+# A letter's title line says what it is about more plainly than its body: its n-grams are
+# also features of their own, marked by the top bit (a 3-gram key uses only 63 bits).
+TITLE_BIT = np.uint64(1 << 63)
+TITLE_MAX_CHARS = 60
 U64Array = npt.NDArray[np.uint64]
 BoolArray = npt.NDArray[np.bool_]
 
@@ -68,6 +72,12 @@ class NgramModel:
     weights: FloatArray  # (F, 6), centred per feature: a feature's row sums to 0
     lex_weights: FloatArray  # (6, 6): lexicon-hit count of check i -> score of check j
     bias: FloatArray  # (6,)
+    # Title n-grams are features of their own (see TITLE_BIT), their tf-idf scaled by this;
+    # 0 leaves titles part of the body.
+    title_weight: float = 0.0
+    # Share of the probabilities taken from the text's sentences scored one by one (their
+    # length-weighted mean), so the one sentence that states a concern is heard.
+    sentence_weight: float = 0.0
 
     @property
     def file_name(self) -> str:
@@ -79,6 +89,7 @@ def new_version() -> str:
 
 
 def _decode(key: int) -> str:
+    key &= ~int(TITLE_BIT)
     chars = [key >> 2 * _BITS, (key >> _BITS) & _MASK, key & _MASK]
     return "".join(chr(c) for c in chars if c)
 
@@ -127,6 +138,33 @@ def _all_grams(wins: Windows) -> tuple[U64Array, IntArray]:
     return np.concatenate([k for k, _ in wins.values()]), np.concatenate(
         [r for _, r in wins.values()]
     )
+
+
+def split_title(text: str) -> tuple[str, str]:
+    """(title, body): the first line when a body with CJK text follows it, else ("", text)."""
+    head, sep, body = text.partition("\n")
+    if sep and len(head.strip()) <= TITLE_MAX_CHARS and has_cjk(head) and has_cjk(body):
+        return head, body
+    return "", text
+
+
+@dataclass
+class _Grams:
+    c: _Codes
+    wins: Windows  # the plain windows, also used to find lexicon terms
+    keys: U64Array  # every n-gram key, the title's ones again with TITLE_BIT
+    rows: IntArray
+
+
+def _grams(texts: Sequence[str], *, title: bool) -> _Grams:
+    c = _codes(texts)
+    wins = _gram_windows(c)
+    keys, rows = _all_grams(wins)
+    if title:
+        h_keys, h_rows = _all_grams(_gram_windows(_codes([split_title(t)[0] for t in texts])))
+        keys = np.concatenate([keys, h_keys | TITLE_BIT])
+        rows = np.concatenate([rows, h_rows])
+    return _Grams(c, wins, keys, rows)
 
 
 def _unique(a: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -181,13 +219,19 @@ class _Batch:
     terms: list[list[int]]  # lexicon term indices found in each row
 
 
-def _batch(gram_keys: U64Array, lex: _Lexicon, idf: FloatArray, texts: Sequence[str]) -> _Batch:
+def _batch(
+    gram_keys: U64Array,
+    lex: _Lexicon,
+    idf: FloatArray,
+    texts: Sequence[str],
+    *,
+    title_weight: float,
+) -> _Batch:
     b = len(texts)
-    c = _codes(texts)
-    wins = _gram_windows(c)
-    keys, rows = _all_grams(wins)
-    hit, pos = _lookup(gram_keys, keys)
-    t_rows, t_idx = lex.hits(c, wins)
+    g = _grams(texts, title=title_weight > 0)
+    rows = g.rows
+    hit, pos = _lookup(gram_keys, g.keys)
+    t_rows, t_idx = lex.hits(g.c, g.wins)
     n_feat = len(idf)
     term_base = 1 + len(gram_keys)
     # Each row gets feature 0 so that no row is empty; _unique makes features binary
@@ -204,6 +248,10 @@ def _batch(gram_keys: U64Array, lex: _Lexicon, idf: FloatArray, texts: Sequence[
     row_of, ids = pairs // n_feat, pairs % n_feat
     starts = np.searchsorted(row_of, np.arange(b))
     raw = idf[ids]
+    if title_weight > 0:
+        # Title keys carry the top bit, so they sort last among the n-gram features.
+        first_title = 1 + int(np.searchsorted(gram_keys, TITLE_BIT))
+        raw = np.where((ids >= first_title) & (ids < term_base), raw * title_weight, raw)
     norms = np.sqrt(np.add.reduceat(raw * raw, starts))
     vals: FloatArray = (raw / np.maximum(norms, 1e-9)[row_of]).astype(np.float32)
     counts = np.bincount(t_rows * N_CHECKS + lex.checks[t_idx], minlength=b * N_CHECKS)
@@ -231,6 +279,8 @@ def train(
     epochs: int = 150,
     lr: float = 0.05,
     zero_shift: float = ZERO_SHIFT,
+    title_weight: float = 0.0,
+    sentence_weight: float = 0.0,
 ) -> NgramModel:
     """Fit the model with full-batch Adam; later duplicates of a text override earlier ones."""
     labelled: dict[str, int] = {}
@@ -245,19 +295,18 @@ def train(
     y = np.asarray([labelled[t] for t in texts], dtype=np.int64)
 
     lex = _Lexicon(lexicon)
-    c = _codes(texts)
-    wins = _gram_windows(c)
-    keys, rows = _all_grams(wins)
+    g = _grams(texts, title=title_weight > 0)
+    keys, rows = g.keys, g.rows
     # Document frequency: count each (text, n-gram) pair once.
     doc_keys = np.unique(np.stack([rows.astype(np.uint64), keys], axis=1), axis=0)[:, 1]
     uniq, df = np.unique(doc_keys, return_counts=True)
     gram_keys = uniq[df >= MIN_DF]
     gram_df = df[df >= MIN_DF]
-    _, t_idx = lex.hits(c, wins)
+    _, t_idx = lex.hits(g.c, g.wins)
     term_df = np.bincount(t_idx, minlength=len(lex.terms))
     all_df = np.concatenate([gram_df, term_df]).astype(np.float64)
     idf = np.concatenate([[0.0], np.log((1 + n) / (1 + all_df)) + 1.0]).astype(np.float32)
-    batch = _batch(gram_keys, lex, idf, texts)
+    batch = _batch(gram_keys, lex, idf, texts, title_weight=title_weight)
     rows = np.repeat(np.arange(n), np.diff(np.append(batch.starts, len(batch.ids))))
 
     f = len(idf)
@@ -305,6 +354,8 @@ def train(
         weights=(w - w.mean(axis=1, keepdims=True)).astype(np.float32),
         lex_weights=lw.astype(np.float32),
         bias=b.astype(np.float32),
+        title_weight=title_weight,
+        sentence_weight=sentence_weight,
     )
 
 
@@ -319,6 +370,8 @@ def _write(model: NgramModel, fh: BinaryIO) -> None:
         bias=model.bias,
         lex_terms=np.asarray(list(model.lexicon)),
         lex_checks=np.asarray(list(model.lexicon.values()), dtype=np.int64),
+        title_weight=np.asarray(model.title_weight, dtype=np.float32),
+        sentence_weight=np.asarray(model.sentence_weight, dtype=np.float32),
     )
 
 
@@ -358,6 +411,9 @@ def load(source: Path | bytes) -> NgramModel:
             lex_weights=data["lex_weights"].astype(np.float32),
             bias=data["bias"].astype(np.float32),
             lexicon=dict(zip(data["lex_terms"].tolist(), data["lex_checks"].tolist(), strict=True)),
+            # Models from before titles and sentence scoring lack these fields.
+            title_weight=float(data["title_weight"]) if "title_weight" in data else 0.0,
+            sentence_weight=float(data["sentence_weight"]) if "sentence_weight" in data else 0.0,
         )
 
 
@@ -385,7 +441,7 @@ class NgramTagger:
 
     def _probs(self, norm: Sequence[str]) -> tuple[_Batch, FloatArray]:
         m = self.model
-        batch = _batch(m.gram_keys, self._lex, m.idf, norm)
+        batch = _batch(m.gram_keys, self._lex, m.idf, norm, title_weight=m.title_weight)
         scores = (
             np.add.reduceat(m.weights[batch.ids] * batch.vals[:, None], batch.starts)
             + batch.lex @ m.lex_weights
@@ -393,14 +449,25 @@ class NgramTagger:
         )
         return batch, _softmax(scores)
 
-    def _concerns(self, texts: Sequence[str], norm: Sequence[str]) -> list[list[Concern]]:
-        """Score each sentence of each text on its own; checks that lead enough text count."""
+    def _concerns(
+        self, texts: Sequence[str], norm: Sequence[str], whole: FloatArray
+    ) -> tuple[list[list[Concern]], FloatArray]:
+        """Score each sentence of each text on its own: the concerns (checks that lead
+        enough text) and the sentences' length-weighted mean probabilities (whole, the
+        texts' own probabilities, for texts of one sentence)."""
         spans = [split_sentences(t) for t in norm]
         flat = [(i, s, e) for i, sp in enumerate(spans) if len(sp) > 1 for s, e in sp]
         out: list[list[Concern]] = [[] for _ in texts]
         if not flat:
-            return out
+            return out, whole
         _, probs = self._probs([norm[i][s:e] for i, s, e in flat])
+        idx = np.asarray([i for i, _, _ in flat], dtype=np.int64)
+        length = np.asarray([e - s for _, s, e in flat], dtype=np.float32)
+        sums = np.zeros_like(whole)
+        np.add.at(sums, idx, probs * length[:, None])
+        mean = whole.copy()
+        has = np.unique(idx)
+        mean[has] = sums[has] / sums[has].sum(axis=1, keepdims=True)
         weight: list[dict[int, float]] = [{} for _ in texts]
         quotes: list[dict[int, list[tuple[float, str]]]] = [{} for _ in texts]
         for (i, s, e), p in zip(flat, probs.tolist(), strict=True):
@@ -415,7 +482,7 @@ class NgramTagger:
                 if w / total >= CONCERN_MIN_SHARE:
                     best = sorted(quotes[i][c], key=lambda q: -q[0])[:EVIDENCE_SENTENCES]
                     out[i].append(Concern(c, round(w / total, 4), [q for _, q in best]))
-        return out
+        return out, mean
 
     def suggest_many(self, texts: Sequence[str]) -> list[Suggestion]:
         if not texts:
@@ -423,7 +490,9 @@ class NgramTagger:
         m = self.model
         norm = [normalize(t) for t in texts]
         batch, probs = self._probs(norm)
-        concerns = self._concerns(texts, norm)
+        concerns, by_sentence = self._concerns(texts, norm, probs)
+        if m.sentence_weight:
+            probs = (1 - m.sentence_weight) * probs + m.sentence_weight * by_sentence
         chosen = probs.argmax(axis=1)
         ends = np.append(batch.starts[1:], len(batch.ids))
         rows = np.repeat(np.arange(len(texts)), ends - batch.starts)

@@ -24,9 +24,15 @@ log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).parent / "data"
 CORPUS_PATH = DATA_DIR / "corpus.jsonl"
+# Long letters in the register citizens write in (title line, body), beside the short corpus.
+LETTERS_GLOB = "letters-*.jsonl"
 LEXICON_PATH = DATA_DIR / "lexicon.json"
 TAGGERS = (ngram.NAME,)
 KEEP_MODELS = 5
+# Title n-grams count double, and half of a letter's score comes from its sentences scored
+# one by one: both measured on the letters (bench/tagging.py --levers).
+TITLE_WEIGHT = 2.0
+SENTENCE_WEIGHT = 0.5
 
 
 @cache
@@ -51,6 +57,29 @@ def read_examples(path: Path) -> list[tuple[str, int]]:
                 raise ValueError(f"{path}:{no}: 'text' must be a string and 'check' 0-5")
             examples.append((text, int(check)))
     return examples
+
+
+def read_also(path: Path) -> list[tuple[int, ...]]:
+    """The acceptable second readings ("also", may be absent) of each example in path."""
+    out = []
+    with path.open(encoding="utf-8") as fh:
+        for no, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            also = json.loads(line).get("also", [])
+            if not isinstance(also, list) or any(c not in CHECKS for c in also):
+                raise ValueError(f"{path}:{no}: 'also' must be a list of checks 0-5")
+            out.append(tuple(int(c) for c in also))
+    return out
+
+
+def corpus_paths() -> list[Path]:
+    """The shipped training files: the short corpus and the letters."""
+    return [CORPUS_PATH, *sorted(DATA_DIR.glob(LETTERS_GLOB))]
+
+
+def corpus_examples() -> list[tuple[str, int]]:
+    return [e for path in corpus_paths() for e in read_examples(path)]
 
 
 def _model_files(directory: Path, name: str) -> list[Path]:
@@ -112,7 +141,9 @@ def load_tagger(name: str = ngram.NAME, engine: Engine | None = None) -> Tagger:
 
 def train(examples: Iterable[tuple[str, int]]) -> ngram.NgramModel:
     """Train on examples with the shipped lexicon; later labels of a text override earlier."""
-    return ngram.train(examples, load_lexicon())
+    return ngram.train(
+        examples, load_lexicon(), title_weight=TITLE_WEIGHT, sentence_weight=SENTENCE_WEIGHT
+    )
 
 
 def retrain(session: Session, *, extra: Iterable[tuple[str, int]] = ()) -> str:
@@ -122,7 +153,7 @@ def retrain(session: Session, *, extra: Iterable[tuple[str, int]] = ()) -> str:
     extra comes after the corpus, so a correction of a corpus text replaces its label.
     Older retrained models beyond the last few are removed.
     """
-    model = train(chain(read_examples(CORPUS_PATH), extra))
+    model = train(chain(corpus_examples(), extra))
     session.add(
         TaggerModel(name=ngram.NAME, file_name=model.file_name, data=ngram.to_bytes(model))
     )

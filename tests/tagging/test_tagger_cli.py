@@ -4,6 +4,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from app.tagging import Tagger
@@ -66,3 +67,18 @@ def test_eval_command_bad_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(tagger_app, ["eval", str(data)])
     assert result.exit_code != 0
     assert "bad.jsonl:1" in result.output
+
+
+def test_eval_without_a_migrated_database_uses_the_shipped_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("YIJIAN_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    data = tmp_path / "eval.jsonl"
+    data.write_text(
+        '{"text": "老师办有偿补习班", "check": 4, "also": [3]}\n{"text": "谢谢老师", "check": 0}\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(tagger_app, ["eval", str(data)])
+    assert result.exit_code == 0, result.output
+    assert "未迁移" in result.output and "Traceback" not in result.output
+    assert "acceptable: 1.000" in result.output
