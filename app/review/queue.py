@@ -22,6 +22,7 @@ from app.accounts.access import (
     visible_units,
 )
 from app.alerts.service import is_urgent, urgent_labels, waiting_urgent_ids
+from app.concerns.service import secondary_checks, speaks_also_to
 from app.core.errors import Invalid
 from app.core.time import local_midnight, parse_day, today_local
 from app.deadlines.service import DueLabel, due_label
@@ -55,6 +56,7 @@ PARAMS = (
     "flag",
     "due",
     "group",
+    "also",
 )
 # Where an item stands, as the statistics count it: answered (a reply, or 已答复/已办结),
 # open (new, classified or forwarded, and no reply yet), overdue (open past the promised
@@ -91,6 +93,7 @@ class QueueFilter:
     sort: Literal["new", "old", "due"] = "new"
     after: int | None = None  # the id of the last row of the page before
     group: int | None = None  # only the members of this similar-concern group (同类问题)
+    also: int | None = None  # 兼涉: items of another primary check that speak to this one too
 
     def params(self, **changes: Any) -> dict[str, str]:
         """The filter as URL parameters (for links, exports and the next page)."""
@@ -112,6 +115,7 @@ class QueueFilter:
             "sort": None if f.sort == "new" else f.sort,
             "after": None if f.after is None else str(f.after),
             "group": None if f.group is None else str(f.group),
+            "also": None if f.also is None else str(f.also),
         }
         return {k: v for k, v in values.items() if v is not None}
 
@@ -160,6 +164,8 @@ class QueuePage:
     urgent: dict[int, list[str]] = field(default_factory=dict)
     # Row id -> (its group, the group's members this admin sees), for rows in a group.
     groups: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # Row id -> its secondary checks (兼涉), in rank order, for rows that have any.
+    secondary: dict[int, list[int]] = field(default_factory=dict)
 
 
 def decode_cursor(value: str) -> int:
@@ -230,6 +236,8 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
         raise Invalid("同类问题编号不正确。", field="group")
     if "unit" in p and len(p["unit"]) > 64:
         raise Invalid("没有这个单位。", field="unit")
+    if "also" in p and p["also"] not in {"1", "2", "3", "4", "5"}:
+        raise Invalid("兼涉类别只能是 1 到 5。", field="also")
     return QueueFilter(
         unit=p.get("unit"),
         check=check,
@@ -248,6 +256,7 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
         sort=cast(Literal["new", "old", "due"], sort),
         after=decode_cursor(p["after"]) if "after" in p else None,
         group=int(p["group"]) if "group" in p else None,
+        also=int(p["also"]) if "also" in p else None,
     )
 
 
@@ -317,6 +326,8 @@ def _filtered(session: Session, *, user: AdminUser, f: QueueFilter) -> _Query:
                 col(ConcernMember.group_id) == f.group,
             )
         )
+    if f.also is not None:
+        query = query.where(speaks_also_to(f.also))
     return query
 
 
@@ -502,6 +513,7 @@ def queue_page(
         reopened={m.submission_id for m in marks if m.reopened},
         urgent=urgent_labels(session, submission_ids=[r.id for r in pinned]),
         groups=_group_sizes(session, user=user, ids=[r.id for r in pinned + rows]),
+        secondary=secondary_checks(session, submission_ids=[r.id for r in pinned + rows]),
     )
 
 

@@ -127,3 +127,26 @@ def test_0014_gives_existing_items_their_promised_day(database_url: str, tmp_pat
         due = conn.execute(text("SELECT due_on FROM submission")).scalar_one()
     engine.dispose()
     assert str(due) == "2026-10-13"
+
+
+def test_0024_adds_concerns_beside_items_and_removes_them(
+    database_url: str, tmp_path: Path
+) -> None:
+    # A plain new table: the submission table (and its expression index) is not rebuilt.
+    url = fresh_database_url(tmp_path)
+    config = alembic_config(url)
+    command.upgrade(config, "0024")
+    engine = make_engine(url)
+    insp = inspect(engine)
+    assert insp.get_pk_constraint("submission_concern")["constrained_columns"] == [
+        "submission_id",
+        "check",
+    ]
+    assert ("ix_submission_concern_check", ["check", "submission_id"]) in [
+        (i["name"], i["column_names"]) for i in insp.get_indexes("submission_concern")
+    ]
+    submission = schema(engine)["submission"]
+    command.downgrade(config, "0022")
+    assert "submission_concern" not in inspect(engine).get_table_names()
+    assert schema(engine)["submission"] == submission
+    engine.dispose()
