@@ -14,6 +14,7 @@ from app.accounts import cli as accounts_cli
 from app.alerts import cli as alerts_cli
 from app.backup import cli as backup_cli
 from app.campaign import cli as campaign_cli
+from app.concerns import cli as concerns_cli
 from app.core.cli import LOG_CONFIG, configure_logging, user_errors
 from app.core.config import check_serve, get_settings
 from app.deadlines import cli as deadlines_cli
@@ -112,6 +113,7 @@ for package in (
     privacy_cli,
     signoff_cli,
     retention_cli,
+    concerns_cli,
 ):
     package.register(cli)
 

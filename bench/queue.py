@@ -33,7 +33,7 @@ from app.core.config import Settings
 from app.core.crypto import Keyring, generate_key
 from app.core.db import make_engine
 from app.main import create_app
-from app.models import AdminRole, Channel, Role, Status, Submission, Unit
+from app.models import AdminRole, Channel, Role, Status, Submission, SubmissionConcern, Unit
 from app.units.service import add_unit, ensure_demo
 
 # One key for the seed and the app, installed before seeding writes names and contacts.
@@ -69,6 +69,7 @@ def seed(url: str, rows: int) -> None:
     statuses = [s.value for s in Status]
     channels = [c.value for c in Channel]
     batch = []
+    concerns = []  # a third of the items also speak to a second check (兼涉)
     with engine.begin() as conn:
         for n in range(rows):
             at = start + timedelta(seconds=n * 40 + rng.randint(0, 30))
@@ -83,7 +84,7 @@ def seed(url: str, rows: int) -> None:
                     "name": None if anonymous else "张老师",
                     "contact": None,
                     "text": f"关于{rng.choice(WORDS)}的意见：希望学校改进{rng.choice(WORDS)}。" * 3,
-                    "check": rng.randint(0, 5),
+                    "check": (check := rng.randint(0, 5)),
                     "check_score": round(rng.random(), 3),
                     "check_evidence": '["改进"]',
                     "status": rng.choice(statuses),
@@ -92,11 +93,16 @@ def seed(url: str, rows: int) -> None:
                     "updated_at": at,
                 }
             )
+            concerns.append({"submission_id": n + 1, "check": check, "rank": 0})
+            if rng.random() < 0.3:
+                also = rng.choice([c for c in range(1, 6) if c != check])
+                concerns.append({"submission_id": n + 1, "check": also, "rank": 1})
             if len(batch) == 10_000:
                 conn.execute(insert(Submission.__table__), batch)  # type: ignore[attr-defined]
                 batch = []
         if batch:
             conn.execute(insert(Submission.__table__), batch)  # type: ignore[attr-defined]
+        conn.execute(insert(SubmissionConcern.__table__), concerns)  # type: ignore[attr-defined]
         conn.exec_driver_sql("ANALYZE")
     engine.dispose()
 
@@ -151,6 +157,8 @@ def main() -> None:
                 "filtered: date range, oldest first": (
                     "/admin?from=2025-04-01&to=2025-04-30&sort=old"
                 ),
+                "兼涉 filter: also=4": "/admin?also=4",
+                "兼涉 filter: also=4 + check=2 + unit": "/admin?also=4&check=2&unit=demo",
                 "text search q=校车 (substring scan)": "/admin?q=校车",
                 "text search, rare word": "/admin?q=不存在的词",
             }

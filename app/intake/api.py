@@ -131,11 +131,21 @@ class TagIn(BaseModel):
         return value
 
 
+class ConcernOut(BaseModel):
+    """One check the text speaks to: its share of the text and the sentences that show it."""
+
+    check: int
+    share: float
+    sentences: list[str]
+
+
 class TagOut(BaseModel):
     id: str | int | None
     check: int
     scores: dict[str, float]
     evidence: list[str]
+    # Every check the text speaks to, the suggested one first (兼涉).
+    concerns: list[ConcernOut] = []
 
 
 @router.post("/tag", response_model=TagOut, responses=ERRORS, dependencies=[TagLimit])
@@ -147,7 +157,8 @@ async def tag_text(request: Request, body: TagIn) -> TagOut:
         raise Invalid(str(exc), field="text") from exc
     tagger: Tagger = request.app.state.tagger
     suggestion = await run_in_threadpool(tagger.suggest, text)
-    return TagOut(**suggestion.to_json(body.id))
+    concerns = [ConcernOut(**vars(c)) for c in suggestion.concerns]
+    return TagOut(**suggestion.to_json(body.id), concerns=concerns)
 
 
 def publish_limits(app: FastAPI, *, max_text_chars: int) -> None:

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from app.alerts.detect import Hit
 from app.alerts.service import flag_new_items, scan_urgent
 from app.campaign.service import IntakeState, get_intake_state
+from app.concerns.service import add_concerns, concern_rows
 from app.core.errors import Conflict, Invalid, NotFound, UserError
 from app.core.time import TZ, to_minute
 from app.intake import receipts
@@ -151,6 +152,7 @@ class _Pending:
     receipt: str
     key_hash: str | None
     id: int | None = None
+    concerns: list[dict[str, object]] = field(default_factory=list)  # rows, without the id
 
 
 def store_submission(
@@ -309,6 +311,7 @@ def _rows(*, secret: str, fresh: list[_Pending], tagger: Tagger | None) -> list[
         now = to_minute(p.new.created_at or utcnow())
         data = p.new.data
         suggestion = suggestions[i] if suggestions is not None else None
+        p.concerns = concern_rows(suggestion=suggestion) if suggestion else []
         rows.append(
             {
                 "unit_id": p.state.unit_id,
@@ -360,10 +363,12 @@ def _insert(session: Session, *, fresh: list[_Pending], rows: list[dict[str, obj
     returned = conn.execute(_INSERT_NEW[conn.dialect.name], rows)
     ids = {rhash: int(sid) for rhash, sid in returned}
     attachments: list[dict[str, object]] = []
+    concerns: list[dict[str, object]] = []
     for p, row in zip(fresh, rows, strict=True):
         p.id = ids.get(str(row["receipt_hash"]))
         if p.id is None:
             continue
+        concerns.extend({"submission_id": p.id, **c} for c in p.concerns)
         attachments.extend(
             {
                 "submission_id": p.id,
@@ -378,6 +383,7 @@ def _insert(session: Session, *, fresh: list[_Pending], rows: list[dict[str, obj
         )
     if attachments:
         session.execute(_ATTACHMENT.insert(), attachments)
+    add_concerns(session, rows=concerns)
 
 
 @dataclass(frozen=True)

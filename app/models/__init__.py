@@ -35,6 +35,7 @@ from app.models.campaign import (
     RosterPerson,
     RosterSubmission,
 )
+from app.models.concerns import SubmissionConcern
 from app.models.deadlines import (
     EVENT_LABELS,
     EXTENSION_LABELS,
@@ -172,6 +173,7 @@ __all__ = [
     "RosterSubmission",
     "Status",
     "Submission",
+    "SubmissionConcern",
     "SubmissionEvent",
     "SubmissionFollowup",
     "TagCorrection",

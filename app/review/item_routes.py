@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from app.accounts.deps import Admin, AdminUser, CsrfAdmin
 from app.accounts.pages import render_admin
 from app.alerts.service import describe_flag
+from app.concerns.service import describe_concerns
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import UserError
 from app.core.time import today_local
@@ -95,6 +96,7 @@ def _item_page(
             "dl": item_deadline(session, user=admin.user, submission=sub, today=today_local()),
             "group": load_group(session, user=admin.user, submission_id=item_id),
             "dp": item_dispatch(session, user=admin.user, submission=sub),
+            "cp": describe_concerns(session, submission_id=item_id, text=sub.text),
             "so": item_signoff(
                 session,
                 user=admin.user,

@@ -22,6 +22,7 @@ from app.accounts.access import (
     visible_units,
 )
 from app.alerts.service import is_urgent, urgent_labels, waiting_urgent_ids
+from app.concerns.service import secondary_checks, speaks_also_to
 from app.core.errors import Invalid
 from app.core.time import local_midnight, parse_day, today_local
 from app.deadlines.service import DueLabel, due_label
@@ -57,6 +58,7 @@ PARAMS = (
     "due",
     "group",
     "mark",
+    "also",
 )
 # Where an item stands, as the statistics count it: answered (a reply, or 已答复/已办结),
 # open (new, classified or forwarded, and no reply yet), overdue (open past the promised
@@ -94,6 +96,7 @@ class QueueFilter:
     after: int | None = None  # the id of the last row of the page before
     group: int | None = None  # only the members of this similar-concern group (同类问题)
     mark: str | None = None  # only the items with this handling mark (app.dispatch.marks)
+    also: int | None = None  # 兼涉: items of another primary check that speak to this one too
 
     def params(self, **changes: Any) -> dict[str, str]:
         """The filter as URL parameters (for links, exports and the next page)."""
@@ -116,6 +119,7 @@ class QueueFilter:
             "after": None if f.after is None else str(f.after),
             "group": None if f.group is None else str(f.group),
             "mark": f.mark,
+            "also": None if f.also is None else str(f.also),
         }
         return {k: v for k, v in values.items() if v is not None}
 
@@ -165,6 +169,8 @@ class QueuePage:
     # Row id -> (its group, the group's members this admin sees), for rows in a group.
     groups: dict[int, tuple[int, int]] = field(default_factory=dict)
     marks: dict[int, list[str]] = field(default_factory=dict)  # row id -> handling marks
+    # Row id -> its secondary checks (兼涉), in rank order, for rows that have any.
+    secondary: dict[int, list[int]] = field(default_factory=dict)
 
 
 def decode_cursor(value: str) -> int:
@@ -237,6 +243,8 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
         raise Invalid("标记只能是 direct、handed_up、returned 或 unacked。", field="mark")
     if "unit" in p and len(p["unit"]) > 64:
         raise Invalid("没有这个单位。", field="unit")
+    if "also" in p and p["also"] not in {"1", "2", "3", "4", "5"}:
+        raise Invalid("兼涉类别只能是 1 到 5。", field="also")
     return QueueFilter(
         unit=p.get("unit"),
         check=check,
@@ -256,6 +264,7 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
         after=decode_cursor(p["after"]) if "after" in p else None,
         group=int(p["group"]) if "group" in p else None,
         mark=p.get("mark"),
+        also=int(p["also"]) if "also" in p else None,
     )
 
 
@@ -327,6 +336,8 @@ def _filtered(session: Session, *, user: AdminUser, f: QueueFilter) -> _Query:
         )
     if f.mark is not None:
         query = query.where(mark_condition(session, user=user, mark=f.mark, today=today_local()))
+    if f.also is not None:
+        query = query.where(speaks_also_to(f.also))
     return query
 
 
@@ -513,6 +524,7 @@ def queue_page(
         urgent=urgent_labels(session, submission_ids=[r.id for r in pinned]),
         groups=_group_sizes(session, user=user, ids=[r.id for r in pinned + rows]),
         marks=row_marks(session, user=user, ids=[r.id for r in pinned + rows], today=today),
+        secondary=secondary_checks(session, submission_ids=[r.id for r in pinned + rows]),
     )
 
 

@@ -19,6 +19,7 @@ from app.accounts.access import (
     select_visible_submissions,
 )
 from app.audit.service import record_audit
+from app.concerns.service import promote_check
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.deadlines.events import record_event
 from app.models import (
@@ -298,6 +299,8 @@ def _apply(
         check = _number(value, "请选择五查类别。", "check")
         for sub in items:
             retag_item(session, user=user, submission=sub, check=check)
+        # The corrected check leads each item's concerns (兼涉), in one pass for all.
+        promote_check(session, submission_ids=[s.id for s in items if s.id], check=check)
     elif action == ItemAction.status:
         if value not in {s.value for s in SETTABLE_STATUSES}:
             raise Invalid("请选择办理状态。", field="status")

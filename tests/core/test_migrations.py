@@ -151,3 +151,26 @@ def test_0023_drops_the_digest_overdue_days_and_keeps_the_setting(
         row = conn.execute(text("SELECT recipients, overdue_workdays FROM digest_setting")).one()
     engine.dispose()
     assert tuple(row) == ("a@x.test", 5)
+
+
+def test_0024_adds_concerns_beside_items_and_removes_them(
+    database_url: str, tmp_path: Path
+) -> None:
+    # A plain new table: the submission table (and its expression index) is not rebuilt.
+    url = fresh_database_url(tmp_path)
+    config = alembic_config(url)
+    command.upgrade(config, "0024")
+    engine = make_engine(url)
+    insp = inspect(engine)
+    assert insp.get_pk_constraint("submission_concern")["constrained_columns"] == [
+        "submission_id",
+        "check",
+    ]
+    assert ("ix_submission_concern_check", ["check", "submission_id"]) in [
+        (i["name"], i["column_names"]) for i in insp.get_indexes("submission_concern")
+    ]
+    submission = schema(engine)["submission"]
+    command.downgrade(config, "0022")
+    assert "submission_concern" not in inspect(engine).get_table_names()
+    assert schema(engine)["submission"] == submission
+    engine.dispose()
