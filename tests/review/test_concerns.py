@@ -79,7 +79,7 @@ def test_the_secondary_filter_finds_it_and_shows_chips(
     assert queue_ids(client, f"also={secondary}&unit=demo2") == []
     page = soup(client.get(f"/admin?also={secondary}").text)
     assert f"兼涉：{CHECK_NAMES[secondary]}" in page.select_one("#also-filter").text
-    chips = page.select(f'#queue li[data-id="{sub.id}"] a.check.also')
+    chips = page.select(f'#queue li[data-id="{sub.id}"] a.also-link')
     assert chips and chips[0].text == f"兼涉：{CHECK_NAMES[secondary]}"
     chosen = page.select_one("#also-select option[selected]")
     assert chosen is not None and chosen["value"] == str(secondary)

@@ -50,3 +50,15 @@ def test_tag_stream_one_output_line_per_input_line(lines: list[str]) -> None:
     results = [json.loads(x) for x in out.getvalue().split("\n")[:-1]]
     assert len(results) == len(lines)
     assert errors == sum("error" in r for r in results)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet="0123456789０１２３４５６７８９", min_size=1, max_size=20))
+def test_digits_say_nothing_about_the_check(digits: str) -> None:
+    # A named sender's phone number or a fee's amount must not pull a letter towards
+    # 未归类 (check 0), where digit runs of tests and spam would otherwise lead it.
+    letter = "我是张伟，电话{}，反映校长收受家长礼品，我的孩子在三年级二班。"
+    plain = TAGGER.suggest(letter.format("13812345678"))
+    other = TAGGER.suggest(letter.format(digits))
+    assert plain.check == 4
+    assert other.scores == plain.scores
