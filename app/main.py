@@ -51,6 +51,7 @@ from app.review import public_routes as review_public_routes
 from app.signoff import routes as signoff_routes
 from app.stats import public_routes as stats_public_routes
 from app.stats import routes as stats_routes
+from app.stats.store import ItemStore
 from app.storage import start_writer
 from app.tagging import start_tagger
 from app.workdays import routes as workdays_routes
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tagger = tagger = await run_in_threadpool(
             start_tagger, settings.tagger, engine=engine
         )
+        await run_in_threadpool(app.state.stats_store.preload, engine)
         # What start-up loaded (model, tables, routes) lives as long as the process; left to
         # the collector, every full collection walked it and paused requests ~90 ms.
         gc.collect()
@@ -131,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.stats_store = ItemStore()
     app.state.submit_limiter = RateLimiter(settings.rate(settings.rate_limit), namespace="submit")
     app.state.tag_limiter = RateLimiter(settings.rate(settings.rate_limit), namespace="tag")
     app.state.lookup_limiter = RateLimiter(

@@ -22,6 +22,7 @@ from app.groups import jobs as groups_jobs
 from app.inbox import jobs as inbox_jobs
 from app.outbox.service import sender_from_settings
 from app.retention import jobs as retention_jobs
+from app.stats import jobs as stats_jobs
 from app.tagging import start_tagger
 
 # What each package offers; a new package with periodic work adds its jobs() here.
@@ -32,6 +33,7 @@ JOB_FACTORIES: tuple[JobFactory, ...] = (
     alerts_jobs.jobs,
     groups_jobs.jobs,
     retention_jobs.jobs,
+    stats_jobs.jobs,
 )
 
 

@@ -73,6 +73,7 @@ from app.models.signoff import (
     ReplySignoff,
     ReplyTemplate,
 )
+from app.models.stats import SubmissionChange
 from app.models.submission import (
     CHANNEL_LABELS,
     CHECK_NAMES,
@@ -173,6 +174,7 @@ __all__ = [
     "RosterSubmission",
     "Status",
     "Submission",
+    "SubmissionChange",
     "SubmissionConcern",
     "SubmissionEvent",
     "SubmissionFollowup",

@@ -9,7 +9,7 @@ from sqlalchemy import Column, Index, String, Text, false
 from sqlmodel import Field, SQLModel
 
 from app.core.crypto import EncryptedBytes, EncryptedText
-from app.models.base import UTCDateTime, local_day, utcnow
+from app.models.base import UTCDateTime, utcnow
 
 
 class Channel(StrEnum):
@@ -85,28 +85,6 @@ class Submission(SQLModel, table=True):
         Index("ix_submission_check_created", "check", "created_at", "id"),
         Index("ix_submission_status_created", "status", "created_at", "id"),
         Index("ix_submission_unit_check_status", "unit_id", "check", "status"),
-        # The stats page's counts read only these narrow indexes, in their order (no sort):
-        # by unit and check, and by channel and role.
-        Index(
-            "ix_submission_stats_unit",
-            "unit_id",
-            "check",
-            "status",
-            "created_at",
-            "first_reply_at",
-            "updated_at",
-            "due_on",
-        ),
-        Index(
-            "ix_submission_stats_source",
-            "channel",
-            "role",
-            "status",
-            "created_at",
-            "first_reply_at",
-            "unit_id",
-            "due_on",
-        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     # unit_id, check and status are looked up through the composite indexes above.
@@ -146,22 +124,6 @@ class Submission(SQLModel, table=True):
     # forwards (masked_text); the original text is never changed.
     to_bureau: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     masked_text: str | None = Field(default=None, sa_type=Text)
-
-
-# The stats page's days (receipt, first reply, last change) in their group order, with the
-# columns they come from so PostgreSQL can read them from the index alone.
-Index(
-    "ix_submission_stats_days",
-    local_day(Submission.__table__.c.created_at),  # type: ignore[attr-defined]
-    Submission.__table__.c.status,  # type: ignore[attr-defined]
-    local_day(Submission.__table__.c.first_reply_at),  # type: ignore[attr-defined]
-    local_day(Submission.__table__.c.updated_at),  # type: ignore[attr-defined]
-    Submission.__table__.c.due_on,  # type: ignore[attr-defined]
-    Submission.__table__.c.unit_id,  # type: ignore[attr-defined]
-    Submission.__table__.c.created_at,  # type: ignore[attr-defined]
-    Submission.__table__.c.first_reply_at,  # type: ignore[attr-defined]
-    Submission.__table__.c.updated_at,  # type: ignore[attr-defined]
-)
 
 
 class Attachment(SQLModel, table=True):

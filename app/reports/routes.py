@@ -22,6 +22,7 @@ from app.reports.service import (
     report_for_download,
     report_scope,
 )
+from app.stats.routes import item_store
 from app.stats.service import campaign_phases, choose_period
 
 router = APIRouter(prefix="/admin/reports", include_in_schema=False)
@@ -69,7 +70,13 @@ def report_download(request: Request, admin: AdminUser, session: SessionDep) -> 
         phase_id=_phase_id(q.get("phase")),
     )
     document = report_for_download(
-        session, actor_id=admin.user.id, kind=kind, scope=scope, period=period, fmt=fmt
+        session,
+        actor_id=admin.user.id,
+        kind=kind,
+        scope=scope,
+        period=period,
+        fmt=fmt,
+        store=item_store(request),
     )
     session.commit()
     # A plain def: FastAPI runs it in the thread pool, so setting a PDF (seconds) and the

@@ -58,6 +58,7 @@ from app.models import (
     Unit,
 )
 from app.stats.service import Period, Summary, current_campaign, summarize
+from app.stats.store import ItemStore
 
 CHECKS = (1, 2, 3, 4, 5)
 REPRESENTATIVE = 3  # opinions quoted per check in the summary
@@ -609,8 +610,10 @@ def build_report(
     scope: ReportScope,
     period: Period,
     today: date | None = None,
+    store: ItemStore | None = None,
 ) -> OfficialDocument:
-    """The report's content for this scope and period, ready to set as Word or PDF."""
+    """The report's content for this scope and period, ready to set as Word or PDF (counted
+    from the process's ItemStore when given)."""
     today = today or today_local()
     campaign = _campaign_title(session, scope)
     if kind == ReportKind.summary or kind == ReportKind.selfcheck:
@@ -620,6 +623,7 @@ def build_report(
             period=period,
             today=today,
             bureau_items=scope.is_bureau,
+            store=store,
         )
         build = _summary_blocks if kind == ReportKind.summary else _selfcheck_blocks
         blocks = build(session, scope, period, summary, campaign)
@@ -645,9 +649,10 @@ def report_for_download(
     scope: ReportScope,
     period: Period,
     fmt: ReportFormat,
+    store: ItemStore | None = None,
 ) -> OfficialDocument:
     """build_report for an admin's download, with an audit entry for it."""
-    document = build_report(session, kind=kind, scope=scope, period=period)
+    document = build_report(session, kind=kind, scope=scope, period=period, store=store)
     record_audit(
         session,
         actor_id=actor_id,

@@ -16,13 +16,13 @@ from app.stats.disclosure import Shown, show_row
 from app.stats.service import (
     CHECK_KEYS,
     Period,
-    StatsCache,
     Summary,
     campaign_period,
     check_label,
     current_campaign,
     summarize,
 )
+from app.stats.store import ItemStore
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def public_stats(
     bureau_id: int,
     unit_slug: str | None = None,
     today: date | None = None,
-    cache: StatsCache | None = None,
+    store: ItemStore | None = None,
 ) -> PublicStats:
     """What the public page of one unit (or, without a slug, the whole bureau) shows."""
     bureau = session.get(Bureau, bureau_id)
@@ -130,10 +130,14 @@ def public_stats(
     ids = [u.id for u in units if u.id is not None]
     today = today or today_local()
     period = campaign_period(session, bureau_id=bureau_id, today=today)
-    count = summarize if cache is None else cache.summarize
     # A school's own page leaves out what was sent past it to the bureau.
-    summary = count(
-        session, unit_ids=ids, period=period, today=today, bureau_items=unit_slug is None
+    summary = summarize(
+        session,
+        unit_ids=ids,
+        period=period,
+        today=today,
+        bureau_items=unit_slug is None,
+        store=store,
     )
     measures = _measures(session, ids)
     rows = [_unit(summary, u, measures[u.id]) for u in units if u.id is not None]

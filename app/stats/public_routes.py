@@ -13,7 +13,7 @@ from app.core.render import render
 from app.models import Bureau
 from app.stats.disclosure import LOW
 from app.stats.public import PublicStats, public_stats
-from app.stats.routes import stats_cache
+from app.stats.routes import item_store
 from app.stats.service import format_rate
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +38,7 @@ def _render(request: Request, stats: PublicStats, *, unit_slug: str | None) -> H
 def unit_stats(request: Request, slug: str, session: SessionDep) -> HTMLResponse:
     unit = get_unit(session, slug=slug)
     stats = public_stats(
-        session, bureau_id=unit.bureau_id, unit_slug=unit.slug, cache=stats_cache(request)
+        session, bureau_id=unit.bureau_id, unit_slug=unit.slug, store=item_store(request)
     )
     return _render(request, stats, unit_slug=unit.slug)
 
@@ -49,5 +49,5 @@ def bureau_stats(request: Request, session: SessionDep) -> HTMLResponse:
     bureau_id = session.exec(select(Bureau.id).order_by(col(Bureau.id))).first()
     if bureau_id is None:
         raise NotFound("还没有设置教育局。")
-    stats = public_stats(session, bureau_id=bureau_id, cache=stats_cache(request))
+    stats = public_stats(session, bureau_id=bureau_id, store=item_store(request))
     return _render(request, stats, unit_slug=None)

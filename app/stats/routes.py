@@ -22,13 +22,14 @@ from app.stats.charts import bar_chart, column_chart, heat_map
 from app.stats.service import (
     CHECK_KEYS,
     Row,
-    StatsCache,
     Summary,
     campaign_phases,
     check_label,
     choose_period,
     format_rate,
+    summarize,
 )
+from app.stats.store import ItemStore
 from app.workdays.service import DEFAULT_ANSWER_WORKING_DAYS
 
 router = APIRouter(prefix="/admin/stats", include_in_schema=False)
@@ -121,12 +122,10 @@ def _parse_request(request: Request) -> tuple[date | None, date | None, int | No
     return start, end, None if phase is None else int(phase)
 
 
-def stats_cache(request: Request) -> StatsCache:
-    """The app's StatsCache (one per process, made on first use)."""
-    cache: StatsCache | None = getattr(request.app.state, "stats_cache", None)
-    if cache is None:
-        cache = request.app.state.stats_cache = StatsCache()
-    return cache
+def item_store(request: Request) -> ItemStore:
+    """The process's ItemStore (app.state.stats_store, filled at start-up)."""
+    store: ItemStore = request.app.state.stats_store
+    return store
 
 
 def _summary(request: Request, admin: Admin, session: SessionDep) -> Summary:
@@ -143,8 +142,12 @@ def _summary(request: Request, admin: Admin, session: SessionDep) -> Summary:
         if not units:
             raise Invalid("没有这个单位，或您无权查看它的统计。", field="unit")
     unit_ids = [u.id for u in units if u.id is not None]
-    return stats_cache(request).summarize(
-        session, unit_ids=unit_ids, period=period, bureau_items=admin.is_bureau
+    return summarize(
+        session,
+        unit_ids=unit_ids,
+        period=period,
+        bureau_items=admin.is_bureau,
+        store=item_store(request),
     )
 
 

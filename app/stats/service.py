@@ -17,20 +17,15 @@ Definitions (the stats page and the reports say the same):
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, cast
 
-from sqlalchemy import and_, case, func, select, text, true
-from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
-from sqlalchemy.sql.operators import custom_op
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from app.accounts.access import not_held_by_bureau
 from app.core.errors import Invalid, NotFound
 from app.core.time import local_midnight, today_local
 from app.dialogue.service import reply_satisfaction
@@ -47,14 +42,11 @@ from app.models import (
     Measure,
     PhaseKind,
     Rating,
-    Reply,
     Role,
     Status,
-    Submission,
     Unit,
 )
-from app.models.base import local_day
-from app.review.overview import data_version
+from app.stats.store import Codes, Items, ItemStore
 from app.workdays.service import (
     DEFAULT_ANSWER_WORKING_DAYS,
     add_working_days,
@@ -65,7 +57,7 @@ UNTAGGED_KEY = "none"
 # The keys of by_check, in order: the five checks, 未归类 (0), then 待归类 (not tagged yet).
 CHECK_KEYS: tuple[str, ...] = (*(str(c) for c in (1, 2, 3, 4, 5, 0)), UNTAGGED_KEY)
 _CHANNEL_VALUES = frozenset(c.value for c in Channel)
-_STATES = ("closed", "answered", "overdue", "open", "other")
+_ROLE_VALUES = frozenset(r.value for r in Role)
 
 
 @dataclass(frozen=True)
@@ -112,26 +104,6 @@ class Summary:
     evaluations: int = 0
 
 
-@dataclass
-class _Tally:
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_STATES, 0))
-
-    def add(self, state: str, n: int) -> None:
-        self.counts[state] += n
-
-    def row(self, key: str, label: str) -> Row:
-        c = self.counts
-        return Row(
-            key=key,
-            label=label,
-            received=sum(c.values()),
-            answered=c["closed"] + c["answered"],
-            closed=c["closed"],
-            open=c["open"] + c["overdue"],
-            overdue=c["overdue"],
-        )
-
-
 def format_rate(value: float | None) -> str:
     """A rate as the pages show it: one decimal percent, or 暂无 when nothing was counted."""
     return "暂无" if value is None else f"{value * 100:.1f}%"
@@ -147,34 +119,6 @@ def check_label(key: str) -> str:
     return UNTAGGED_LABEL if key == UNTAGGED_KEY else CHECK_NAMES[int(key)]
 
 
-def _unary_plus(column: Any) -> ColumnElement[Any]:
-    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
-
-
-def _same(column: Any) -> ColumnElement[Any]:
-    return cast(ColumnElement[Any], column)
-
-
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
-def _weighted_median(pairs: Iterable[tuple[int, int]]) -> float | None:
-    values = sorted(pairs)
-    total = sum(n for _v, n in values)
-    if not total:
-        return None
-    wanted = [(total - 1) // 2, total // 2]
-    found: list[int] = []
-    seen = 0
-    for value, n in values:
-        while wanted and wanted[0] < seen + n:
-            found.append(value)
-            wanted.pop(0)
-        seen += n
-    return (found[0] + found[1]) / 2
-
-
 def _units(session: Session, unit_ids: Sequence[int]) -> list[Unit]:
     return list(
         session.scalars(
@@ -183,70 +127,85 @@ def _units(session: Session, unit_ids: Sequence[int]) -> list[Unit]:
     )
 
 
-def _late(today: date) -> ColumnElement[bool]:
-    """The definition of overdue (超期): still waiting, unanswered, and its promised answer
-    day (submission.due_on, on China's working-day calendar) before `today` — the queue's
-    state=overdue. Every count uses it; `_on_time` judges answered items by the same day."""
-    return and_(
-        col(Submission.status).in_(OPEN_STATUSES),
-        col(Submission.first_reply_at).is_(None),
-        col(Submission.due_on) < today,
+# Item states, each item in exactly one; rows sum them (see Row).
+_CLOSED, _ANSWERED, _OVERDUE, _OPEN, _OTHER = range(5)
+_STATES = 5
+# CHECK_KEYS' position of each stored check, indexed by check + 1 (-1: not tagged yet).
+_CHECK_AT = np.array([6, 5, 0, 1, 2, 3, 4], dtype=np.int64)
+
+
+def _row(key: str, label: str, states: npt.NDArray[np.int64]) -> Row:
+    closed, answered, overdue, waiting = (int(states[i]) for i in (0, 1, 2, 3))
+    return Row(
+        key=key,
+        label=label,
+        received=int(states.sum()),
+        answered=closed + answered,
+        closed=closed,
+        open=waiting + overdue,
+        overdue=overdue,
     )
 
 
-def _on_time(received: date, answered: date, due: date | None) -> bool:
-    """Answered by the end of the promised day (the other half of `_late`); an item stored
-    without one (none since migration 0014) is held to the default working days."""
-    return answered <= (due or add_working_days(received, DEFAULT_ANSWER_WORKING_DAYS))
+def _states(items: Items, store: ItemStore, today: date) -> npt.NDArray[np.int64]:
+    """Each item's state. The order matters: closed beats answered (a reply or 已答复), which
+    beats overdue: still waiting, unanswered and its promised day (due_on, on China's
+    working-day calendar) before today, as the queue's state=overdue."""
+    code = store.statuses.of
+    waiting = np.isin(items.status, [code(s) for s in OPEN_STATUSES])
+    state = np.where(waiting, _OPEN, _OTHER)
+    late = waiting & (items.replied == 0) & (items.due > 0) & (items.due < today.toordinal())
+    state[late] = _OVERDUE
+    state[(items.status == code(Status.replied.value)) | (items.replied > 0)] = _ANSWERED
+    state[items.status == code(Status.closed.value)] = _CLOSED
+    return state
 
 
-_CLOSED, _REPLIED, _OPEN = Status.closed.value, Status.replied.value, frozenset(OPEN_STATUSES)
-_DONE = frozenset(("closed", "answered"))
+def _counts(
+    keys: npt.NDArray[np.int64], state: npt.NDArray[np.int64], size: int
+) -> npt.NDArray[np.int64]:
+    """Items per key (0 .. size-1) and state: a size x 5 table."""
+    table = np.bincount(keys * _STATES + state, minlength=size * _STATES)
+    return table.reshape(size, _STATES).astype(np.int64)
 
 
-def _state(status: str, replied: bool, late: bool) -> str:
-    # The order matters: a closed item with a reply is closed, a replied one is answered.
-    # (Plain strings: an enum's .value per item cost a third of the page.)
-    if status == _CLOSED:
-        return "closed"
-    if status == _REPLIED or replied:
-        return "answered"
-    if late:
-        return "overdue"
-    return "open" if status in _OPEN else "other"
+def _median(values: npt.NDArray[np.int64]) -> float | None:
+    return float(np.median(values)) if len(values) else None
 
 
-def _split(status: str, n: int, replied: int, late: int) -> list[tuple[str, int]]:
-    """The states of a group of n items of one status, `replied` of them with a reply and
-    `late` of them overdue (late ones have no reply, so the three never overlap)."""
-    parts = (
-        (_state(status, True, False), replied),
-        (_state(status, False, True), late),
-        (_state(status, False, False), n - replied - late),
+def _timeliness(
+    items: Items, state: npt.NDArray[np.int64], today: date
+) -> tuple[float | None, float | None, float | None]:
+    """On-time rate (answered by the end of the promised day, among answered and overdue
+    items; an item stored without a promised day, none since migration 0014, is held to the
+    default working days) and the median working days to first reply and to close."""
+    done = state <= _ANSWERED
+    received = items.received[done]
+    answered = np.where(items.replied[done] > 0, items.replied[done], items.changed[done])
+    due = items.due[done].copy()
+    for day in np.unique(received[due == 0]):
+        promised = add_working_days(date.fromordinal(int(day)), DEFAULT_ANSWER_WORKING_DAYS)
+        due[(due == 0) & (received == day)] = promised.toordinal()
+    judged = len(received) + int(np.count_nonzero(state == _OVERDUE))
+    on_time = int(np.count_nonzero(answered <= due))
+    closed = state == _CLOSED
+    days = [received, answered, items.changed[closed], items.received[closed]]
+    if not any(len(d) for d in days):
+        return (on_time / judged if judged else None), None, None
+    first = min(int(d.min()) for d in days if len(d))
+    last = max(max(int(d.max()) for d in days if len(d)), today.toordinal())
+    numbers = working_day_numbers(date.fromordinal(first), date.fromordinal(last))
+    count = np.fromiter(numbers.values(), dtype=np.int64, count=len(numbers))
+
+    def waited(start: npt.NDArray[np.int64], end: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        spans: npt.NDArray[np.int64] = count[end - first] - count[start - first]
+        return np.maximum(spans, 0)
+
+    return (
+        on_time / judged if judged else None,
+        _median(waited(received, answered)),
+        _median(waited(items.received[closed], items.changed[closed])),
     )
-    return [(st, k) for st, k in parts if k]
-
-
-def _add_states(tally: _Tally, status: str, n: int, replied: int, late: int) -> None:
-    for st, k in _split(status, n, replied, late):
-        tally.add(st, k)
-
-
-@contextmanager
-def _in_index_order(session: Session) -> Iterator[None]:
-    """Let PostgreSQL group the days by walking ix_submission_stats_days, as SQLite does.
-
-    Its planner prices a hash aggregate lower (it does not see the cost of the day casts),
-    yet at 200,000 items that took twice as long as the ordered index-only scan.
-    """
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    if postgresql:
-        session.execute(text("SET LOCAL enable_hashagg = off"))
-    try:
-        yield
-    finally:
-        if postgresql:
-            session.execute(text("RESET enable_hashagg"))
 
 
 def summarize(
@@ -256,118 +215,45 @@ def summarize(
     period: Period,
     today: date | None = None,
     bureau_items: bool = True,
+    store: ItemStore | None = None,
 ) -> Summary:
-    """Every figure of the stats page for these units and local days, aggregated in SQL
-    (without bureau_items: not the bureau's own items, as a unit role sees them)."""
+    """Every figure of the stats page for these units and local days (without bureau_items:
+    not the bureau's own items, as a unit role sees them), from the process's ItemStore or,
+    without one, from a fresh read of every item."""
     today = today or today_local()
     units = _units(session, unit_ids)
     ids = [u.id for u in units if u.id is not None]
-    # SQLite walks an index in its group order only when no other index matches the
-    # filter better, so there the filter columns are hidden from the planner ("+x").
-    hide = _unary_plus if session.get_bind().dialect.name == "sqlite" else _same
-    # Every unit there is (a bureau's view): no filter at all, which spares a test per item.
-    everyone = len(ids) == session.execute(select(func.count()).select_from(Unit)).scalar_one()
-    unit: ColumnElement[bool] = true() if everyone else hide(col(Submission.unit_id)).in_(ids)
-    if not bureau_items:
-        unit = and_(unit, not_held_by_bureau())
-    counts = (
-        func.count(),
-        func.count(col(Submission.first_reply_at)),
-        func.coalesce(func.sum(case((_late(today), 1), else_=0)), 0),
+    store = store or ItemStore()
+    items = store.items(
+        session, unit_ids=ids, start=period.start, end=period.end, bureau_items=bureau_items
     )
-
-    def grouped(*keys: Any) -> Sequence[Any]:
-        # In the order of a covering index (ix_submission_stats_*): one pass over the
-        # index, no sort and no table rows.
-        return session.execute(
-            select(*keys, col(Submission.status), *counts)
-            .where(
-                unit,
-                hide(col(Submission.created_at)) >= local_midnight(period.start),
-                hide(col(Submission.created_at)) < local_midnight(period.end + timedelta(1)),
-            )
-            .group_by(*keys, col(Submission.status))
-            .order_by(*keys, col(Submission.status))
-        ).all()
-
-    total = _Tally()
-    checks: dict[str, _Tally] = {k: _Tally() for k in CHECK_KEYS}
-    channels: dict[str, _Tally] = {c.value: _Tally() for c in Channel}
-    roles: dict[str, _Tally] = {r.value: _Tally() for r in Role}
-    per_unit: dict[int, _Tally] = {i: _Tally() for i in ids}
-    cells: dict[tuple[int, str], _Tally] = {(i, k): _Tally() for i in ids for k in CHECK_KEYS}
-    for unit_id, check, status, n, replied, n_late in grouped(
-        col(Submission.unit_id), col(Submission.check)
-    ):
-        key = check_key(check)
-        for tally in (total, checks[key], per_unit[unit_id], cells[(unit_id, key)]):
-            _add_states(tally, status, n, replied, n_late)
-    for channel, role, status, n, replied, n_late in grouped(
-        col(Submission.channel), col(Submission.role)
-    ):
-        for tally in (channels.setdefault(channel, _Tally()), roles.setdefault(role, _Tally())):
-            _add_states(tally, status, n, replied, n_late)
-
-    # The days of receipt, first reply and last change, as a compact projection: one row
-    # per combination (a few thousand), read in the order of ix_submission_stats_days.
-    day_keys = (
-        local_day(col(Submission.created_at)),
-        col(Submission.status),
-        local_day(col(Submission.first_reply_at)),
-        local_day(col(Submission.updated_at)),
-        col(Submission.due_on),
-    )
-    # Whether a group is answered or late follows from its keys (as in `_late`), so the
-    # scan only counts: each aggregate more cost a quarter of this query's time.
-    with _in_index_order(session):
-        days = session.execute(
-            select(*day_keys, func.count())
-            .where(unit, day_keys[0].between(period.start, period.end))
-            .group_by(*day_keys)
-            .order_by(*day_keys)
-        ).all()
-    weeks: dict[date, _Tally] = {}
+    state = _states(items, store, today)
+    # Each item's unit as its place in `units` (ordered by name, not id).
+    order = np.argsort(np.asarray(ids, dtype=np.int64))
+    position = order[np.searchsorted(np.asarray(ids, dtype=np.int64)[order], items.unit)]
+    cells = _counts(position * len(CHECK_KEYS) + _CHECK_AT[items.check + 1], state, len(ids) * 7)
+    cells = cells.reshape(len(ids), len(CHECK_KEYS), _STATES)
+    by_channel = _counts(items.channel, state, len(store.channels.values))
+    by_role = _counts(items.role, state, len(store.roles.values))
     monday = period.start - timedelta(days=period.start.weekday())
-    while monday <= period.end:
-        weeks[monday] = _Tally()
-        monday += timedelta(days=7)
-    parsed: dict[Any, date] = {}  # a few hundred distinct days among thousands of groups
+    weeks = (period.end - monday).days // 7 + 1
+    weekly = _counts((items.received - monday.toordinal()) // 7, state, weeks)
+    on_time_rate, to_reply, to_close = _timeliness(items, state, today)
 
-    def day(value: Any) -> date:
-        found = parsed.get(value)
-        if found is None:
-            found = parsed[value] = _as_date(value)
-        return found
+    # Every channel and role we name, then any other stored for these items.
+    channels = [c.value for c in Channel] + [
+        v
+        for i, v in enumerate(store.channels.values)
+        if v not in _CHANNEL_VALUES and by_channel[i].any()
+    ]
+    roles = [r.value for r in Role] + [
+        v for i, v in enumerate(store.roles.values) if v not in _ROLE_VALUES and by_role[i].any()
+    ]
+    none = np.zeros(_STATES, dtype=np.int64)
 
-    rows = []
-    first, last = min(period.start, today), today
-    for received, status, replied, changed, due, n in days:
-        due_day = None if due is None else day(due)
-        late = replied is None and status in _OPEN and due_day is not None and due_day < today
-        st = _state(status, replied is not None, late)
-        answered = day(replied if replied is not None else changed) if st in _DONE else None
-        closed = day(changed) if status == _CLOSED else None
-        for known in (answered, closed):
-            if known is not None:
-                first, last = min(first, known), max(last, known)
-        rows.append((day(received), st, answered, closed, due_day, n))
-    numbers = working_day_numbers(first, last)
-    on_time = judged = 0
-    to_reply: dict[int, int] = {}
-    to_close: dict[int, int] = {}
-    for received, st, answered_on, closed_on, due_day, n in rows:
-        weeks[received - timedelta(days=received.weekday())].add(st, n)
-        if st == "overdue":
-            judged += n
-        if answered_on is not None:
-            judged += n
-            if _on_time(received, answered_on, due_day):
-                on_time += n
-            waited = max(0, numbers[answered_on] - numbers[received])
-            to_reply[waited] = to_reply.get(waited, 0) + n
-        if closed_on is not None:
-            waited = max(0, numbers[closed_on] - numbers[received])
-            to_close[waited] = to_close.get(waited, 0) + n
+    def counted(codes: Codes, table: npt.NDArray[np.int64], value: str) -> npt.NDArray[np.int64]:
+        code = codes.of(value)
+        return none if code < 0 else table[code]
 
     rated = session.execute(
         select(col(Evaluation.rating), func.count())
@@ -388,24 +274,33 @@ def summarize(
         start=local_midnight(period.start),
         end=local_midnight(period.end + timedelta(days=1)),
     )
-
-    slugs = {u.id: u.slug for u in units}
     return Summary(
-        totals=total.row("all", "合计"),
-        on_time_rate=on_time / judged if judged else None,
-        median_days_to_reply=_weighted_median(to_reply.items()),
-        median_days_to_close=_weighted_median(to_close.items()),
+        totals=_row("all", "合计", cells.sum(axis=(0, 1))),
+        on_time_rate=on_time_rate,
+        median_days_to_reply=to_reply,
+        median_days_to_close=to_close,
         satisfaction_rate=satisfied / rating_total if rating_total else None,
-        by_check=[checks[k].row(k, check_label(k)) for k in CHECK_KEYS],
-        by_channel=[
-            t.row(c, CHANNEL_LABELS[Channel(c)] if c in _CHANNEL_VALUES else c)
-            for c, t in channels.items()
+        by_check=[
+            _row(k, check_label(k), cells[:, i].sum(axis=0)) for i, k in enumerate(CHECK_KEYS)
         ],
-        by_role=[t.row(r, r) for r, t in roles.items()],
-        by_unit=[per_unit[u.id].row(u.slug, u.name) for u in units if u.id is not None],
-        weekly=[t.row(m.isoformat(), f"{max(m, period.start):%m-%d}起") for m, t in weeks.items()],
+        by_channel=[
+            _row(
+                c,
+                CHANNEL_LABELS[Channel(c)] if c in _CHANNEL_VALUES else c,
+                counted(store.channels, by_channel, c),
+            )
+            for c in channels
+        ],
+        by_role=[_row(r, r, counted(store.roles, by_role, r)) for r in roles],
+        by_unit=[_row(u.slug, u.name, cells[i].sum(axis=0)) for i, u in enumerate(units)],
+        weekly=[
+            _row(m.isoformat(), f"{max(m, period.start):%m-%d}起", weekly[w])
+            for w in range(weeks)
+            for m in [monday + timedelta(days=7 * w)]
+        ],
         by_unit_check={
-            slugs[i]: {k: cells[(i, k)].row(k, check_label(k)) for k in CHECK_KEYS} for i in ids
+            u.slug: {k: _row(k, check_label(k), cells[i, j]) for j, k in enumerate(CHECK_KEYS)}
+            for i, u in enumerate(units)
         },
         period=period,
         today=today,
@@ -413,51 +308,6 @@ def summarize(
         evaluation_rate=approving / evaluations if evaluations else None,
         evaluations=evaluations,
     )
-
-
-class StatsCache:
-    """Summaries reused while nothing they count has changed (and for at most `ttl_seconds`).
-
-    A full count reads every item of the period (seconds at 200,000 items on SQLite); the
-    version is a few O(1) lookups: the newest item and audit entry (every admin change is
-    audited, as for the queue's counts), reply and rating.
-    """
-
-    def __init__(self, ttl_seconds: float = 60.0) -> None:
-        self._ttl = ttl_seconds
-        self._lock = threading.Lock()
-        self._entries: dict[tuple[object, ...], tuple[float, tuple[object, ...], Summary]] = {}
-
-    def summarize(
-        self,
-        session: Session,
-        *,
-        unit_ids: Sequence[int],
-        period: Period,
-        today: date | None = None,
-        bureau_items: bool = True,
-    ) -> Summary:
-        """summarize(), from the cache when nothing has changed since it was counted."""
-        today = today or today_local()
-        key = (tuple(sorted(unit_ids)), period, today, bureau_items)
-        version = (
-            *data_version(session),
-            session.execute(select(func.max(col(Reply.id)))).scalar(),
-            session.execute(select(func.max(col(Evaluation.id)))).scalar(),
-        )
-        now = time.monotonic()
-        with self._lock:
-            hit = self._entries.get(key)
-        if hit is not None and hit[1] == version and now - hit[0] < self._ttl:
-            return hit[2]
-        fresh = summarize(
-            session, unit_ids=unit_ids, period=period, today=today, bureau_items=bureau_items
-        )
-        with self._lock:
-            if len(self._entries) > 200:
-                self._entries.clear()
-            self._entries[key] = (now, version, fresh)
-        return fresh
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
-"""The indexed counting (first_reply_at, ix_submission_stats_*) against a naive count.
+"""The in-memory counting (app/stats/store.py, first_reply_at) against a naive count.
 
 Random items (seeded) go in as every path leaves them; the naive count reads each item and
 its replies back from the database one by one and counts in Python, so it shares nothing
-with summarize() but the definitions.
+with summarize() but the definitions. One store then follows every kind of write.
 """
 
 from __future__ import annotations
@@ -14,13 +14,16 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, delete, func, insert, update
 from sqlmodel import Session, col, select
 
 from app.cli import alembic_config
 from app.core.db import make_engine, session_scope
-from app.models import Reply, Submission, Unit
+from app.models import Reply, Status, Submission, SubmissionChange, Unit
+from app.models.base import utcnow
+from app.stats.jobs import prune
 from app.stats.service import CHECK_KEYS, Period, Row, check_key, summarize
+from app.stats.store import RELOAD_AFTER_SECONDS, ItemStore
 from app.units.service import ensure_demo
 from tests.conftest import fresh_database_url, migrate
 from tests.factories import insert_submissions
@@ -94,8 +97,10 @@ def _figures(row: Row) -> dict[str, int]:
     return {f: getattr(row, f) for f in FIGURES}
 
 
-def _fast(session: Session, unit_ids: list[int], period: Period) -> dict[str, object]:
-    s = summarize(session, unit_ids=unit_ids, period=period, today=TODAY)
+def _fast(
+    session: Session, unit_ids: list[int], period: Period, items: ItemStore | None = None
+) -> dict[str, object]:
+    s = summarize(session, unit_ids=unit_ids, period=period, today=TODAY, store=items)
     slugs = {u.slug: str(u.id) for u in session.exec(select(Unit))}
     cells: dict[tuple[str, str], dict[str, int]] = {("all", "all"): _figures(s.totals)}
     for kind, rows in (("check", s.by_check), ("channel", s.by_channel), ("role", s.by_role)):
@@ -124,13 +129,7 @@ def test_fast_counts_equal_a_naive_count_on_random_items(
     store(engine, make_items(seed=seed, count=120))
     rng = random.Random(seed)
     period = Period(date(2026, 2, 2) + timedelta(rng.randint(0, 5)), date(2026, 3, 13))
-    ids = [u.id for u in session.exec(select(Unit)) if u.id is not None]
-    for unit_ids in (ids, ids[:1]):
-        naive = _naive(session, unit_ids, period)
-        fast = _fast(session, unit_ids, period)
-        assert fast["cells"] == naive["cells"]
-        assert fast["on_time"] == pytest.approx(naive["on_time"])
-        assert (fast["reply"], fast["close"]) == (naive["reply"], naive["close"])
+    _agree(engine, ItemStore(), period)
 
 
 def test_every_reply_insert_keeps_the_first_reply_time(engine: Engine, demo: None) -> None:
@@ -173,3 +172,119 @@ def test_migration_0015_fills_first_reply_times(database_url: str, tmp_path: Pat
         got = {sid: s.get(Submission, sid).first_reply_at for sid in (a, b)}  # type: ignore[union-attr]
     assert got == {a: t + timedelta(days=1), b: None}
     engine.dispose()
+
+
+def _units(engine: Engine) -> list[int]:
+    with Session(engine) as s:
+        return [u.id for u in s.exec(select(Unit)) if u.id is not None]
+
+
+def _agree(engine: Engine, items: ItemStore, period: Period) -> None:
+    with Session(engine) as s:
+        ids = _units(engine)
+        for unit_ids in (ids, ids[:1]):
+            fast, naive = _fast(s, unit_ids, period, items), _naive(s, unit_ids, period)
+            assert fast["cells"] == naive["cells"]
+            assert fast["on_time"] == pytest.approx(naive["on_time"])
+            assert (fast["reply"], fast["close"]) == (naive["reply"], naive["close"])
+
+
+def test_one_store_follows_every_kind_of_write(engine: Engine, demo: None) -> None:
+    # The store lives as long as the process; whoever writes, its next count must see it.
+    items = ItemStore()
+    period = Period(date(2026, 2, 2), date(2026, 3, 13))
+    store(engine, make_items(seed=4, count=60))
+    _agree(engine, items, period)  # the first count reads everything
+    store(engine, make_items(seed=5, count=25))  # core inserts, and replies by the trigger
+    _agree(engine, items, period)
+    with session_scope(engine) as s:  # the ORM, as the services write
+        subs = s.exec(select(Submission).order_by(col(Submission.id))).all()
+        subs[0].status, subs[1].check = Status.closed, 3
+        subs[2].unit_id = subs[3].unit_id if subs[2].unit_id != subs[3].unit_id else subs[4].unit_id
+        subs[5].created_at = subs[5].created_at - timedelta(days=20)  # out of the period
+        s.add(
+            Reply(submission_id=subs[6].id or 0, body="答复", created_at=subs[6].created_at + DAY)
+        )
+        first, last = subs[0].id, subs[-1].id
+    _agree(engine, items, period)
+    with session_scope(engine) as s:  # bulk statements, as retention and imports write
+        s.execute(update(Submission).where(col(Submission.id) % 3 == 0).values(status="new"))
+        s.execute(delete(Reply).where(col(Reply.submission_id) == last))
+        s.execute(delete(Submission).where(col(Submission.id).in_([first, last])))
+    _agree(engine, items, period)
+
+
+def test_a_write_that_commits_after_the_store_looked_is_seen_next_time(
+    engine: Engine, demo: None
+) -> None:
+    t = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
+    a, b = insert_submissions(engine, rows=[{"at": t}, {"at": t}])
+    items = ItemStore()
+    period = Period(date(2026, 3, 1), date(2026, 3, 31))
+
+    def closed() -> int:
+        with Session(engine) as s:
+            return summarize(s, unit_ids=_units(engine), period=period, store=items).totals.closed
+
+    assert closed() == 0
+    with engine.connect() as writer:
+        slow = writer.begin()
+        writer.execute(update(Submission).where(col(Submission.id) == a).values(status="closed"))
+        assert closed() == 0  # not committed yet: the store must look again later
+        if engine.dialect.name == "postgresql":
+            # A later transaction commits first: its log row is newer than the slow one's.
+            with session_scope(engine) as s:
+                s.execute(update(Submission).where(col(Submission.id) == b).values(status="closed"))
+            assert closed() == 1
+        slow.commit()
+    assert closed() == (2 if engine.dialect.name == "postgresql" else 1)
+
+
+def test_the_worker_prunes_the_log_and_a_store_idle_that_long_reads_everything(
+    engine: Engine, demo: None
+) -> None:
+    now = [0.0]
+    items = ItemStore(clock=lambda: now[0])
+    period = Period(date(2026, 3, 1), date(2026, 3, 31))
+    t = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
+    # Ten items, so that one change is too few to read them all again anyway.
+    a, *_others = insert_submissions(engine, rows=[{"at": t}] * 10)
+
+    def received() -> int:
+        with Session(engine) as s:
+            return summarize(s, unit_ids=_units(engine), period=period, store=items).totals.received
+
+    assert received() == 10
+    with session_scope(engine) as s:
+        # Out of the period; then the log rows of a and of this change grow old.
+        s.execute(update(Submission).where(col(Submission.id) == a).values(created_at=t - DAY * 30))
+        s.execute(update(SubmissionChange).values(changed_on=date(2000, 1, 1)))
+    (b,) = insert_submissions(engine, rows=[{"at": t}])
+    with session_scope(engine) as s:  # yesterday's rows stay
+        yesterday = utcnow().date() - DAY
+        s.execute(insert(SubmissionChange).values(submission_id=b, changed_on=yesterday))
+    assert prune(engine) == 11  # the ten inserts and the change
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(SubmissionChange)).one() == 2
+    # Half a day later the store no longer trusts the log (it lost the row that moved a),
+    # and reads every item again.
+    now[0] += RELOAD_AFTER_SECONDS + 1
+    assert received() == 10
+
+
+def test_a_change_after_the_log_was_pruned_empty_is_seen(engine: Engine, demo: None) -> None:
+    items = ItemStore()
+    period = Period(date(2026, 3, 1), date(2026, 3, 31))
+    t = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
+    insert_submissions(engine, rows=[{"at": t}] * 10)
+
+    def received() -> int:
+        with Session(engine) as s:
+            return summarize(s, unit_ids=_units(engine), period=period, store=items).totals.received
+
+    assert received() == 10
+    with session_scope(engine) as s:
+        s.execute(update(SubmissionChange).values(changed_on=date(2000, 1, 1)))
+    assert prune(engine) == 10
+    insert_submissions(engine, rows=[{"at": t}])  # its log id must not start again from 1
+    assert received() == 11
