@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -58,6 +59,7 @@ UNTAGGED_KEY = "none"
 CHECK_KEYS: tuple[str, ...] = (*(str(c) for c in (1, 2, 3, 4, 5, 0)), UNTAGGED_KEY)
 _CHANNEL_VALUES = frozenset(c.value for c in Channel)
 _ROLE_VALUES = frozenset(r.value for r in Role)
+Ints = npt.NDArray[np.signedinteger[Any]]
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ _STATES = 5
 _CHECK_AT = np.array([6, 5, 0, 1, 2, 3, 4], dtype=np.int64)
 
 
-def _row(key: str, label: str, states: npt.NDArray[np.int64]) -> Row:
+def _row(key: str, label: str, states: Ints) -> Row:
     closed, answered, overdue, waiting = (int(states[i]) for i in (0, 1, 2, 3))
     return Row(
         key=key,
@@ -147,7 +149,7 @@ def _row(key: str, label: str, states: npt.NDArray[np.int64]) -> Row:
     )
 
 
-def _states(items: Items, store: ItemStore, today: date) -> npt.NDArray[np.int64]:
+def _states(items: Items, store: ItemStore, today: date) -> Ints:
     """Each item's state. The order matters: closed beats answered (a reply or 已答复), which
     beats overdue: still waiting, unanswered and its promised day (due_on, on China's
     working-day calendar) before today, as the queue's state=overdue."""
@@ -162,19 +164,19 @@ def _states(items: Items, store: ItemStore, today: date) -> npt.NDArray[np.int64
 
 
 def _counts(
-    keys: npt.NDArray[np.int64], state: npt.NDArray[np.int64], size: int
-) -> npt.NDArray[np.int64]:
+    keys: Ints, state: Ints, size: int
+) -> Ints:
     """Items per key (0 .. size-1) and state: a size x 5 table."""
     table = np.bincount(keys * _STATES + state, minlength=size * _STATES)
     return table.reshape(size, _STATES).astype(np.int64)
 
 
-def _median(values: npt.NDArray[np.int64]) -> float | None:
+def _median(values: Ints) -> float | None:
     return float(np.median(values)) if len(values) else None
 
 
 def _timeliness(
-    items: Items, state: npt.NDArray[np.int64], today: date
+    items: Items, state: Ints, today: date
 ) -> tuple[float | None, float | None, float | None]:
     """On-time rate (answered by the end of the promised day, among answered and overdue
     items; an item stored without a promised day, none since migration 0014, is held to the
@@ -197,8 +199,8 @@ def _timeliness(
     numbers = working_day_numbers(date.fromordinal(first), date.fromordinal(last))
     count = np.fromiter(numbers.values(), dtype=np.int64, count=len(numbers))
 
-    def waited(start: npt.NDArray[np.int64], end: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        spans: npt.NDArray[np.int64] = count[end - first] - count[start - first]
+    def waited(start: Ints, end: Ints) -> Ints:
+        spans: Ints = count[end - first] - count[start - first]
         return np.maximum(spans, 0)
 
     return (
@@ -251,7 +253,7 @@ def summarize(
     ]
     none = np.zeros(_STATES, dtype=np.int64)
 
-    def counted(codes: Codes, table: npt.NDArray[np.int64], value: str) -> npt.NDArray[np.int64]:
+    def counted(codes: Codes, table: Ints, value: str) -> Ints:
         code = codes.of(value)
         return none if code < 0 else table[code]
 

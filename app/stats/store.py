@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -33,7 +33,7 @@ from sqlmodel import Session, col
 from app.models import Status, Submission, SubmissionChange
 from app.models.base import day_number
 
-Array = npt.NDArray[np.int64]
+Array = npt.NDArray[np.int32]
 
 # The worker prunes the log after a day or more (app/stats/jobs.py); a store that has not
 # looked for half a day reloads everything rather than trust a log that may have lost rows.
@@ -41,6 +41,7 @@ RELOAD_AFTER_SECONDS = 12 * 3600
 # Past this share of the items changed, one full read is cheaper than reading by id.
 _RELOAD_SHARE = 0.25
 _BY_ID = 500  # ids per IN (...) when reloading changed items
+_BATCH = 20_000  # rows read at a time
 
 
 def _query(*, ids: Sequence[int] | None = None) -> Select[Any]:
@@ -120,7 +121,7 @@ class ItemStore:
         self.statuses = Codes(s.value for s in Status)
         self._columns: dict[str, Array] = {}
         self._held = np.zeros(0, dtype=bool)
-        self._row: dict[int, int] = {}
+        self._row = np.zeros(0, dtype=np.int32)  # each item id's row, -1: none
         self._size = 0
         self._watermark: int | None = None
         self._looked = 0.0
@@ -149,7 +150,7 @@ class ItemStore:
             chosen = (
                 (received >= start.toordinal())
                 & (received <= end.toordinal())
-                & np.isin(c["unit"], np.asarray(unit_ids, dtype=np.int64))
+                & np.isin(c["unit"], np.asarray(unit_ids, dtype=np.int32))
             )
             if not bureau_items:
                 chosen &= ~self._held[:n]
@@ -183,11 +184,14 @@ class ItemStore:
         ids = sorted(changed)
         for i in range(0, len(ids), _BY_ID):
             part = ids[i : i + _BY_ID]
-            rows = _fetch(session, ids=part)
-            self._put(rows)
-            gone = set(part) - {row[0] for row in rows}
-            for item_id in gone & self._row.keys():
-                self._columns["received"][self._row[item_id]] = 0  # deleted: in no period
+            found: set[int] = set()
+            for rows in _fetch(session, ids=part):
+                self._put(rows)
+                found.update(row[0] for row in rows)
+            gone = np.asarray(sorted(set(part) - found), dtype=np.int64)
+            gone = gone[gone < len(self._row)]
+            at = self._row[gone]
+            self._columns["received"][at[at >= 0]] = 0  # deleted: in no period
         self._watermark, self._looked = watermark, self._clock()
 
     def _reload(self, session: Session, dialect: str) -> None:
@@ -195,10 +199,11 @@ class ItemStore:
             watermark = _oldest_running(session)
         else:
             watermark = session.execute(select(func.max(col(SubmissionChange.id)))).scalar() or 0
-        self._columns = {name: np.zeros(0, dtype=np.int64) for name in _FIELDS}
+        self._columns = {name: np.zeros(0, dtype=np.int32) for name in _FIELDS}
         self._held = np.zeros(0, dtype=bool)
-        self._row, self._size = {}, 0
-        self._put(_fetch(session))
+        self._row, self._size = np.zeros(0, dtype=np.int32), 0
+        for rows in _fetch(session):
+            self._put(rows)
         self._watermark, self._looked = watermark, self._clock()
 
     def _put(self, rows: Sequence[Sequence[Any]]) -> None:
@@ -218,23 +223,28 @@ class ItemStore:
             "status": self.statuses.codes(status),
             **dict(zip(("received", "replied", "changed", "due"), days, strict=True)),
         }
-        fresh = [i for i in ids if i not in self._row]
-        self._row.update(zip(fresh, range(self._size, self._size + len(fresh)), strict=True))
+        item_ids = np.asarray(ids, dtype=np.int64)
+        if item_ids.max() >= len(self._row):
+            grown = np.full(max(int(item_ids.max()) + 1, 2 * len(self._row)), -1, dtype=np.int32)
+            grown[: len(self._row)] = self._row
+            self._row = grown
+        fresh = item_ids[self._row[item_ids] < 0]
+        self._row[fresh] = np.arange(self._size, self._size + len(fresh), dtype=np.int32)
         self._size += len(fresh)
         if self._size > len(self._held):
             capacity = max(self._size, 2 * len(self._held), 1024)
             for name, array in self._columns.items():
                 self._columns[name] = np.resize(array, capacity)
             self._held = np.resize(self._held, capacity)
-        where = np.fromiter(map(self._row.__getitem__, ids), dtype=np.int64, count=len(ids))
+        where = self._row[item_ids]
         for name, column in values.items():
-            self._columns[name][where] = np.asarray(column, dtype=np.int64)
+            self._columns[name][where] = np.asarray(column, dtype=np.int32)
         self._held[where] = np.asarray(held, dtype=bool)
 
 
-def _fetch(session: Session, *, ids: Sequence[int] | None = None) -> list[tuple[Any, ...]]:
-    """The rows of _query as the driver gives them: at 200,000 items, SQLAlchemy's result
-    rows cost more than the read itself."""
+def _fetch(session: Session, *, ids: Sequence[int] | None = None) -> Iterator[list[Any]]:
+    """The rows of _query as the driver gives them, in batches (at 200,000 items, SQLAlchemy's
+    result rows cost more than the read itself, and all rows at once 150 MB)."""
     connection = session.connection()
     compiled = _query(ids=ids).compile(
         dialect=connection.dialect, compile_kwargs={"literal_binds": True}
@@ -242,7 +252,8 @@ def _fetch(session: Session, *, ids: Sequence[int] | None = None) -> list[tuple[
     cursor = connection.connection.cursor()
     try:
         cursor.execute(str(compiled))
-        return list(cursor.fetchall())
+        while rows := cursor.fetchmany(_BATCH):
+            yield list(rows)
     finally:
         cursor.close()
 
