@@ -14,6 +14,9 @@ it reads any item, so items are never older than the watermark says.
   transaction id and the watermark is the oldest transaction still running (the snapshot's
   xmin): everything logged by an older one is committed and visible, anything newer is read
   again next time (reloading an item twice is harmless).
+The store reads everything again when it cannot trust the log: on its first look, after half
+a day without one (the worker prunes the log after a day or more), when more than a quarter
+of the items changed, and when ids went back (an older backup restored under it).
 """
 
 from __future__ import annotations
@@ -123,6 +126,7 @@ class ItemStore:
         self._held = np.zeros(0, dtype=bool)
         self._row = np.zeros(0, dtype=np.int32)  # each item id's row, -1: none
         self._size = 0
+        self._newest = 0  # the highest item id read
         self._watermark: int | None = None
         self._looked = 0.0
 
@@ -161,23 +165,19 @@ class ItemStore:
         if self._watermark is None or self._clock() - self._looked > RELOAD_AFTER_SECONDS:
             self._reload(session, dialect)
             return
-        if dialect == "postgresql":
-            watermark = _oldest_running(session)
-            changed = set(
-                session.scalars(
-                    select(col(SubmissionChange.submission_id)).where(
-                        col(SubmissionChange.xid) >= self._watermark
-                    )
-                )
-            )
-        else:
-            logged = session.execute(
-                select(col(SubmissionChange.id), col(SubmissionChange.submission_id)).where(
-                    col(SubmissionChange.id) > self._watermark
-                )
-            ).all()
-            watermark = max((i for i, _s in logged), default=self._watermark)
-            changed = {s for _i, s in logged}
+        watermark = _watermark(session, dialect)
+        newest = session.execute(select(func.max(col(Submission.id)))).scalar() or 0
+        # Ids went back: an older copy of the database was restored under the running
+        # service (or its newest items were deleted). Nothing logged says what changed.
+        if newest < self._newest or (dialect == "sqlite" and watermark < self._watermark):
+            self._reload(session, dialect)
+            return
+        logged = (
+            col(SubmissionChange.xid) >= self._watermark
+            if dialect == "postgresql"
+            else col(SubmissionChange.id).between(self._watermark + 1, watermark)
+        )
+        changed = set(session.scalars(select(col(SubmissionChange.submission_id)).where(logged)))
         if len(changed) > _RELOAD_SHARE * max(self._size, 1):
             self._reload(session, dialect)
             return
@@ -195,10 +195,8 @@ class ItemStore:
         self._watermark, self._looked = watermark, self._clock()
 
     def _reload(self, session: Session, dialect: str) -> None:
-        if dialect == "postgresql":
-            watermark = _oldest_running(session)
-        else:
-            watermark = session.execute(select(func.max(col(SubmissionChange.id)))).scalar() or 0
+        watermark = _watermark(session, dialect)
+        self._newest = 0
         self._columns = {name: np.zeros(0, dtype=np.int32) for name in _FIELDS}
         self._held = np.zeros(0, dtype=bool)
         self._row, self._size = np.zeros(0, dtype=np.int32), 0
@@ -224,6 +222,7 @@ class ItemStore:
             **dict(zip(("received", "replied", "changed", "due"), days, strict=True)),
         }
         item_ids = np.asarray(ids, dtype=np.int64)
+        self._newest = max(self._newest, int(item_ids.max()))
         if item_ids.max() >= len(self._row):
             grown = np.full(max(int(item_ids.max()) + 1, 2 * len(self._row)), -1, dtype=np.int32)
             grown[: len(self._row)] = self._row
@@ -258,11 +257,13 @@ def _fetch(session: Session, *, ids: Sequence[int] | None = None) -> Iterator[li
         cursor.close()
 
 
-def _oldest_running(session: Session) -> int:
-    """PostgreSQL: the oldest transaction still running; every older one has ended."""
-    return int(
-        session.execute(text("SELECT txid_snapshot_xmin(txid_current_snapshot())")).scalar_one()
-    )
+def _watermark(session: Session, dialect: str) -> int:
+    """Everything logged before this is committed and visible: on PostgreSQL the oldest
+    transaction still running, on SQLite the newest log id."""
+    if dialect == "postgresql":
+        snapshot = text("SELECT txid_snapshot_xmin(txid_current_snapshot())")
+        return int(session.execute(snapshot).scalar_one())
+    return int(session.execute(select(func.max(col(SubmissionChange.id)))).scalar() or 0)
 
 
 def prune_log(session: Session, *, today_utc: date) -> int:

@@ -25,7 +25,7 @@ from app.stats.jobs import prune
 from app.stats.service import CHECK_KEYS, Period, Row, check_key, summarize
 from app.stats.store import RELOAD_AFTER_SECONDS, ItemStore
 from app.units.service import ensure_demo
-from tests.conftest import fresh_database_url, migrate
+from tests.conftest import fresh_database_url, migrate, run_cli, server_env
 from tests.factories import insert_submissions
 from tests.stats.data import OPEN, Item, deadline, local_day, make_items, store, working_days
 
@@ -288,3 +288,27 @@ def test_a_change_after_the_log_was_pruned_empty_is_seen(engine: Engine, demo: N
     assert prune(engine) == 10
     insert_submissions(engine, rows=[{"at": t}])  # its log id must not start again from 1
     assert received() == 11
+
+
+def test_a_restored_older_backup_under_the_running_service_is_counted_as_it_is(
+    engine: Engine, demo: None, database_url: str, tmp_path: Path
+) -> None:
+    items = ItemStore()
+    period = Period(date(2026, 3, 1), date(2026, 3, 31))
+    t = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
+    insert_submissions(engine, rows=[{"at": t}] * 10)
+
+    def received() -> int:
+        with Session(engine) as s:
+            return summarize(s, unit_ids=_units(engine), period=period, store=items).totals.received
+
+    assert received() == 10
+    nightly = tmp_path / "nightly.bak"
+    env = server_env(database_url)
+    assert run_cli(env, "backup", "--out", str(nightly)).returncode == 0
+    insert_submissions(engine, rows=[{"at": t}] * 5)
+    assert received() == 15
+    engine.dispose()  # pg_restore --clean waits for no connection
+    restored = run_cli(env, "restore", str(nightly), "--force")
+    assert restored.returncode == 0, restored.stderr
+    assert received() == 10
