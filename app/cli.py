@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from app.accounts import cli as accounts_cli
 from app.alerts import cli as alerts_cli
@@ -17,6 +19,8 @@ from app.campaign import cli as campaign_cli
 from app.concerns import cli as concerns_cli
 from app.core.cli import LOG_CONFIG, configure_logging, user_errors
 from app.core.config import check_serve, get_settings
+from app.core.db import make_engine
+from app.core.errors import Invalid
 from app.deadlines import cli as deadlines_cli
 from app.digest import cli as digest_cli
 from app.groups import cli as groups_cli
@@ -49,6 +53,25 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
+def require_current_schema(url: str) -> None:
+    """Refuse to serve a database that `yijian db upgrade` has not brought up to date (start-up
+    reads its tables: the tagger's model, every item for the stats page)."""
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+    if current != head:
+        raise Invalid(
+            f"数据库结构不是最新（当前 {current or '空'}，应为 {head}）："
+            "请先运行 yijian db upgrade。\n"
+            f"The database schema is at {current or 'nothing'}, not {head}: "
+            "run `yijian db upgrade`."
+        )
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -62,6 +85,7 @@ def serve(
     LOG_CONFIG["loggers"]["yijian"]["level"] = settings.log_level
     with user_errors():
         warnings = check_serve(settings, host=host)
+        require_current_schema(settings.database_url)
     logging.config.dictConfig(LOG_CONFIG)
     for warning in warnings:
         logging.getLogger("yijian.serve").warning(warning)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from app.core.config import Settings
-from tests.conftest import ROOT, LiveServer, run_cli, server_env
+from tests.conftest import ROOT, LiveServer, fresh_database_url, run_cli, server_env
 from tests.servers.dovecot import free_port
 
 
@@ -48,6 +48,15 @@ def test_the_dev_secret_on_loopback_starts_with_a_loud_warning(
     server.stop()
     warning = [line for line in log.read_text().splitlines() if "YIJIAN_SECRET_KEY" in line]
     assert len(warning) == 1 and "WARNING" in warning[0] and "公开的开发密钥" in warning[0]
+
+
+def test_a_database_not_upgraded_is_refused_in_plain_words(tmp_path: Path) -> None:
+    # Start-up reads the tagger's model and every item: a traceback used to say so.
+    env = server_env(fresh_database_url(tmp_path))
+    code, stderr = serve(env, "127.0.0.1")
+    assert code == 2, stderr
+    assert "yijian db upgrade" in stderr and "数据库结构不是最新" in stderr
+    assert "Traceback" not in stderr
 
 
 def test_trusting_every_forwarded_header_is_refused(database_url: str) -> None:
