@@ -1,9 +1,13 @@
-// A phone: an applied filter leaves the panel shut (its summary says 已筛选), so the
-// filtered opinions, not the form, fill the first screen.
+// A phone: the counts by check, status and unit (rows of cards; a bureau's units alone fill
+// screens) and an applied filter's form start shut, their summaries showing, so the
+// opinions fill the first screen. Without this script they stay open.
 (function () {
   "use strict";
-  var filters = document.getElementById("filters");
-  if (filters && window.matchMedia("(max-width: 40rem)").matches) { filters.open = false; }
+  if (!window.matchMedia("(max-width: 40rem)").matches) { return; }
+  ["overview", "filters"].forEach(function (id) {
+    var panel = document.getElementById(id);
+    if (panel) { panel.open = false; }
+  });
 })();
 // "Select all" for the queue's bulk form; the page works without it.
 (function () {

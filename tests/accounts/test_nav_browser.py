@@ -95,13 +95,16 @@ def test_admin_on_a_phone_and_a_laptop(
     small.click("#filters summary")
     assert small.is_visible("select[name=unit]")
     assert scroll_width(small) <= 360
-    # Filtered: the panel stays shut (its summary says so) and the counts scroll sideways,
-    # so the first opinion is well within the first screen.
+    # Filtered: the form and the counts stay shut (their summaries show), so the first
+    # opinion is well within the first screen; the counts open with a tap.
     small.goto(live_server.url + "/admin?status=new")
     assert "已筛选" in (small.text_content("#filters summary") or "")
     assert not small.is_visible("select[name=unit]")
+    assert not small.is_visible("#by-status")
     assert (small.locator("#queue li.item").first.bounding_box() or {"y": 1e9})["y"] < 740 / 2 + 100
     assert scroll_width(small) <= 360
+    small.click("#overview summary")
+    assert small.is_visible("#by-status a.on")
     small.goto(live_server.url + "/admin")
     small.click("#admin-menu summary")
     assert small.locator("#admin-menu a:has-text('宣传材料')").is_visible()
