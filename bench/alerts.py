@@ -6,7 +6,7 @@ git at BASELINE_COMMIT, trained the way it was) beside the current one:
   with the tagger's time for the same texts (both run in the write path);
 - a cross-validated sweep of the learned part's threshold on the shipped training data (how
   THRESHOLD was chosen: recall first, false alarms second);
-- recall and false alarms on the labelled set, fresh-1, fresh-2 and fresh-3, per category.
+- recall and false alarms on the labelled set and fresh-1 to fresh-4, per category.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ SETS = {
     "labelled": "urgent-eval.jsonl",  # the old lexicon was tuned on it
     "fresh-1": "urgent-fresh.jsonl",  # the old examples were extended after reading it
     "fresh-2": "urgent-fresh-2.jsonl",  # session 9 looked at it while building the new part
-    "fresh-3": "urgent-fresh-3.jsonl",  # written first in session 9, frozen, measured once
+    "fresh-3": "urgent-fresh-3.jsonl",  # written first in session 9, frozen; reused in session 10
+    "fresh-4": "urgent-fresh-4.jsonl",  # written first in session 10, frozen, never trained on
 }
 SWEEP = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7)
 FOLDS = 5

@@ -1,7 +1,9 @@
 """The lexicon and the learned score on the labelled sets in tests/alerts/data.
 
 urgent-fresh-3.jsonl was written before the detector of session 9 was built and never read
-while building it: its thresholds are the brief's goal (recall >= 90%, false alarms <= 10%).
+while building it; session 10 reused it to measure its changes. urgent-fresh-4.jsonl was written
+in session 10 before any change to the detector and is not read for training. On both the goal
+is recall >= 97% with no category below 18/21, and false alarms under 10%.
 """
 
 from __future__ import annotations
@@ -35,16 +37,22 @@ def test_the_labelled_set_is_big_enough() -> None:
     assert {r["category"] for r in urgent} == set(detect.URGENT_CATEGORIES)
 
 
-def test_the_frozen_fresh_set_is_big_and_varied_enough() -> None:
-    rows = labelled("urgent-fresh-3.jsonl")
+@pytest.mark.parametrize(
+    ("name", "ordinary", "long_ordinary"),
+    [("urgent-fresh-3.jsonl", 150, 3), ("urgent-fresh-4.jsonl", 160, 1)],
+)
+def test_the_frozen_fresh_sets_are_big_and_varied_enough(
+    name: str, ordinary: int, long_ordinary: int
+) -> None:
+    rows = labelled(name)
     per_category = Counter(str(r["category"]) for r in rows if r["urgent"])
     assert set(per_category) == set(detect.URGENT_CATEGORIES)
     assert min(per_category.values()) >= 20
-    assert sum(not r["urgent"] for r in rows) >= 150
+    assert sum(not r["urgent"] for r in rows) >= ordinary
     # Long letters, and traditional characters, on both sides.
-    for urgent in (True, False):
+    for urgent, long_letters in ((True, 3), (False, long_ordinary)):
         texts = [str(r["text"]) for r in rows if r["urgent"] is urgent]
-        assert sum(len(t) > 80 for t in texts) >= 3
+        assert sum(len(t) > 80 for t in texts) >= long_letters
         assert sum(t != normalize(t) for t in texts) >= 3
 
 
@@ -63,20 +71,18 @@ def test_recall_and_false_alarms_on_the_labelled_set() -> None:
     assert alarms <= 0.10
 
 
-def test_recall_on_the_frozen_fresh_set() -> None:
-    recall, alarms, missed = recall_and_alarms("urgent-fresh-3.jsonl")
-    assert recall >= 0.90, missed
-    # A guard at the level measured once (22/160 = 13.8%), not the goal: see the next test.
-    assert alarms <= 0.15
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="goal not met: measured once at 13.8% (22/160), mostly the learned part on short "
-    "ordinary sentences about the canteen, the school bus or a teacher",
-)
-def test_false_alarms_on_the_frozen_fresh_set_meet_the_goal() -> None:
-    assert recall_and_alarms("urgent-fresh-3.jsonl")[1] <= 0.10
+@pytest.mark.parametrize("name", ["urgent-fresh-3.jsonl", "urgent-fresh-4.jsonl"])
+def test_the_frozen_fresh_sets_meet_the_goal(name: str) -> None:
+    recall, alarms, missed = recall_and_alarms(name)
+    assert recall >= 0.97, missed
+    assert alarms < 0.10
+    caught: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for row in labelled(name):
+        if row["urgent"]:
+            total[str(row["category"])] += 1
+            caught[str(row["category"])] += flagged(str(row["text"])) is not None
+    assert all(caught[c] / total[c] >= 18 / 21 for c in total), caught
 
 
 @pytest.mark.parametrize(
@@ -112,6 +118,44 @@ def test_the_brief_phrases_are_flagged_with_their_category(text: str, category: 
 )
 def test_prevention_talk_and_harmless_uses_are_not_flagged(text: str) -> None:
     assert flagged(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "孩子的铅笔盒不见了，可能落在家里了。",
+        "孩子的红领巾找不到了。",
+        "学校办公室的电话总是打不通。",
+        "教室的窗帘坏了。",
+        "老旧宿舍楼的危房改造今年完工。",
+        "社区派出所的民警来学校讲防诈骗。",
+        "学校厕所有股臭味。",
+        "孩子住校，离家比较远。",
+        "校车司机提醒孩子们系好安全带。",
+        "同学们打扫卫生很积极。",
+        "老师提醒孩子们不要随便加网友。",
+    ],
+)
+def test_stems_do_not_fire_on_everyday_context(text: str) -> None:
+    assert detect.lexicon_hits(text) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("孩子留下纸条离家了。", "missing"),
+        ("孩子放学后就不见了。", "missing"),
+        ("女儿跟着网友走了，现在找不到。", "missing"),
+        ("孩子被陌生人带走了。", "missing"),
+        ("孩子手机关机，到处找。", "missing"),
+        ("食堂的肉有股臭味。", "food"),
+        ("校车没有安全带。", "building"),
+        ("教室的窗户玻璃碎了，窗框松了。", "building"),
+        ("几个同学打了我儿子。", "bullying"),
+    ],
+)
+def test_the_stricter_stems_still_fire_on_incidents(text: str, category: str) -> None:
+    assert category in detect.lexicon_hits(text)
 
 
 def test_the_learned_part_catches_what_the_lexicon_misses() -> None:
