@@ -71,6 +71,7 @@ ACTION_LABELS: dict[str, str] = {
     "export_sender_data": "导出发件人个人信息",
     "question": "向发件人追问",
     "reply_signoff": "设置答复审核",
+    "reply_signoff_default": "设置教育局默认答复审核",
     "reply_draft": "起草答复（待审核）",
     "reply_approved": "审核通过答复",
     "reply_returned": "退回答复草稿",

@@ -48,7 +48,13 @@ def forward_form(
         request,
         admin,
         "bureau/forward.html",
-        {"item_id": item_id, "p": proposal, "error": None, "instruction": "", "due_days": ""},
+        {
+            "item_id": item_id,
+            "p": proposal,
+            "error": None,
+            "instruction": proposal.instruction,
+            "due_days": proposal.due_days,
+        },
     )
 
 

@@ -12,7 +12,7 @@ from app.audit.service import record_audit
 from app.bureau.masking import find_masks, mask_text
 from app.core.errors import Conflict, Forbidden, Invalid
 from app.deadlines.events import record_event
-from app.dispatch.service import Mailing, dispatch_to_unit
+from app.dispatch.service import Mailing, dispatch_to_unit, previous_dispatch
 from app.intake.service import clean_text
 from app.models import AdminRole, AdminUser, Bureau, EventKind, Submission, Unit, utcnow
 from app.review.service import get_item
@@ -26,6 +26,8 @@ class ForwardProposal:
     original: str  # for the bureau admin's eyes only
     proposed: str  # the masked text the admin adjusts before confirming
     masks: int  # how many spans the proposal masked
+    instruction: str = ""  # the 交办意见 and working days of the last forward, if any
+    due_days: str = ""
 
 
 def hand_up_item(
@@ -64,10 +66,13 @@ def hand_up_item(
 def propose_forward(session: Session, *, user: AdminUser, submission_id: int) -> ForwardProposal:
     """The masks the system proposes before a bureau admin forwards an item to its school."""
     sub = _bureau_item(session, user=user, submission_id=submission_id)
+    before = previous_dispatch(session, submission=sub)
     return ForwardProposal(
         original=sub.text,
         proposed=sub.masked_text or mask_text(sub.text),
         masks=len(find_masks(sub.text)),
+        instruction=before.instruction,
+        due_days=before.due_days,
     )
 
 

@@ -1,5 +1,6 @@
 """The queue's handling marks: the bureau's items sent past the school (直送教体局) or handed
-up (学校上报), items returned (退回) and items not acknowledged in time (待受理超期)."""
+up (学校上报), the school's masked copies of them (教育局转办), items returned (退回) and items
+not acknowledged in time (待受理超期)."""
 
 from __future__ import annotations
 
@@ -23,18 +24,20 @@ from app.models import (
 MARKS = {
     "direct": "直送教体局",
     "handed_up": "学校上报",
+    "forwarded": "教育局转办",
     "returned": "退回",
     "unacked": "待受理超期",
 }
 # Marks that would tell a school how a bureau item reached the bureau: the bureau's alone.
 _BUREAU_ONLY = ("direct", "handed_up")
+# The school is told its copy is the bureau's, masked; the bureau's own view is unchanged.
+_UNIT_ONLY = ("forwarded",)
 
 
 def marks_for(user: AdminUser) -> dict[str, str]:
     """The marks this admin's queue shows and filters by."""
-    if user.role == AdminRole.bureau_admin:
-        return MARKS
-    return {k: v for k, v in MARKS.items() if k not in _BUREAU_ONLY}
+    hidden = _UNIT_ONLY if user.role == AdminRole.bureau_admin else _BUREAU_ONLY
+    return {k: v for k, v in MARKS.items() if k not in hidden}
 
 
 def _returned(level: DispatchLevel) -> ColumnElement[bool]:
@@ -60,6 +63,8 @@ def mark_condition(
         return and_(to_bureau, ~handed_up)
     if mark == "handed_up":
         return and_(to_bureau, handed_up)
+    if mark == "forwarded":
+        return and_(to_bureau, col(Submission.masked_text).is_not(None))
     if mark == "returned":
         # Back with the bureau (no copy at the school), or back with the school's admins.
         return or_(

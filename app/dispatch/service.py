@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from app.audit.service import record_audit
 from app.core.errors import Conflict, Forbidden, Invalid
+from app.core.time import TZ
 from app.deadlines.events import record_event
 from app.deadlines.service import holders, queue_to_admins
 from app.intake.service import clean_text
@@ -26,7 +27,7 @@ from app.models import (
     utcnow,
 )
 from app.review.service import assign_items, get_item
-from app.workdays.service import add_working_days
+from app.workdays.service import add_working_days, working_days_between
 
 MAX_INSTRUCTION = 1000
 MAX_REASON = 500
@@ -70,6 +71,34 @@ def _row(session: Session, submission: Submission, level: DispatchLevel) -> Disp
     assert submission.id is not None
     found = session.get(Dispatch, (submission.id, level.value))
     return found or Dispatch(submission_id=submission.id, level=level)
+
+
+def _end_assignment(session: Session, submission: Submission) -> None:
+    """Drop the unit admin's instruction to a handler: that assignment is over (the timeline
+    keeps it)."""
+    found = session.get(Dispatch, (submission.id, DispatchLevel.handler.value))
+    if found is not None:
+        session.delete(found)
+
+
+@dataclass(frozen=True)
+class PreviousDispatch:
+    instruction: str  # as the bureau last wrote it, to edit rather than retype
+    due_days: str  # the working days it gave then ("" for none)
+
+
+def previous_dispatch(session: Session, *, submission: Submission) -> PreviousDispatch:
+    """The bureau's last dispatch of the item to its school (after a 退回, say), as the
+    forward form's starting values."""
+    found = session.get(Dispatch, (submission.id, DispatchLevel.unit.value))
+    if found is None:
+        return PreviousDispatch(instruction="", due_days="")
+    days = (
+        str(working_days_between(found.sent_at.astimezone(TZ).date(), found.due_on))
+        if found.due_on
+        else ""
+    )
+    return PreviousDispatch(instruction=found.instruction or "", due_days=days)
 
 
 def _send(
@@ -134,6 +163,8 @@ def dispatch_to_unit(
         submission.status = Status.forwarded  # 已转办, as an assignment does
         session.add(submission)
     row = _row(session, submission, DispatchLevel.unit)
+    if row.returned_at is not None:  # back from the school: its old assignment is over
+        _end_assignment(session, submission)
     row.instruction = text
     row.due_on = add_working_days(today, days) if days else None
     row.sent_by, row.sent_at = user.id, utcnow()
@@ -176,6 +207,7 @@ def return_to_bureau(
     text = _reason(reason)
     sub.masked_text = None
     sub.assignee_id = None  # the school's handler can no longer see it
+    _end_assignment(session, sub)
     _returned(
         session,
         user=user,
@@ -247,9 +279,7 @@ def assign_with_instruction(
         instruction=text,
     )
     if not digits:  # taken back: no instruction stands any more
-        found = session.get(Dispatch, (sub.id, DispatchLevel.handler.value))
-        if found is not None:
-            session.delete(found)
+        _end_assignment(session, sub)
         return
     row = _row(session, sub, DispatchLevel.handler)
     row.instruction = text

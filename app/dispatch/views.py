@@ -57,9 +57,11 @@ def item_dispatch(session: Session, *, user: AdminUser, submission: Submission) 
         )
 
     forwarded = submission.to_bureau and submission.masked_text is not None
+    # An item back with the bureau alone has no assignment at the school any more.
+    at_school = forwarded or not submission.to_bureau
     return ItemDispatch(
         to_unit=view(DispatchLevel.unit) if submission.to_bureau else None,
-        to_handler=view(DispatchLevel.handler),
+        to_handler=view(DispatchLevel.handler) if at_school else None,
         can_return=forwarded and user.role == AdminRole.unit_admin,
         can_hand_back=submission.assignee_id == user.id,
     )

@@ -17,6 +17,7 @@ class Bureau(SQLModel, table=True):
     answer_days: int = 5
     ack_days: int = 1
     extension_needs_approval: bool = False
+    reply_signoff: bool = False  # 答复需审核 for units that have not chosen for themselves
 
 
 class Unit(SQLModel, table=True):

@@ -12,10 +12,12 @@ from app.models.base import UTCDateTime, utcnow
 
 
 class ReplySignoff(SQLModel, table=True):
-    """A unit whose handlers' replies wait for an admin's approval (a row: the setting is on)."""
+    """A unit's own choice whether its handlers' replies wait for an admin's approval (no
+    row: the unit follows its bureau's Bureau.reply_signoff)."""
 
     __tablename__ = "reply_signoff"
     unit_id: int = Field(foreign_key="unit.id", primary_key=True)
+    required: bool = True
 
 
 class DraftState(StrEnum):

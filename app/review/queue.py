@@ -240,7 +240,7 @@ def parse_filter(params: Mapping[str, str]) -> QueueFilter:
     if "group" in p and not _CURSOR.match(p["group"]):
         raise Invalid("同类问题编号不正确。", field="group")
     if "mark" in p and p["mark"] not in MARKS:
-        raise Invalid("标记只能是 direct、handed_up、returned 或 unacked。", field="mark")
+        raise Invalid(f"标记只能是 {'、'.join(MARKS)} 之一。", field="mark")
     if "unit" in p and len(p["unit"]) > 64:
         raise Invalid("没有这个单位。", field="unit")
     if "also" in p and p["also"] not in {"1", "2", "3", "4", "5"}:

@@ -12,10 +12,10 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.accounts.access import visible_units
-from app.accounts.deps import Admin, AdminUser, ManagerCsrfAdmin
+from app.accounts.deps import Admin, AdminUser, BureauCsrfAdmin, ManagerCsrfAdmin
 from app.accounts.pages import NavGroup, register_nav, render_admin
 from app.core.deps import SessionDep, SettingsDep
-from app.core.errors import Forbidden, UserError
+from app.core.errors import Forbidden, Invalid, UserError
 from app.core.render import render_error
 from app.models import AdminRole
 from app.review.replies import save_and_send
@@ -28,8 +28,9 @@ from app.signoff.service import (
     list_templates,
     return_draft,
     save_template,
+    set_bureau_signoff,
     set_signoff,
-    signoff_units,
+    signoff_settings,
 )
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -120,7 +121,8 @@ def _settings_page(
         "signoff/settings.html",
         {
             "units": units,
-            "required": signoff_units(session, unit_ids=ids),
+            "signoff": signoff_settings(session, bureau_id=admin.user.bureau_id, units=units),
+            "may_set_default": admin.is_bureau,
             "templates": {i: list_templates(session, unit_id=i) for i in ids},
             "notice": NOTICES.get(request.query_params.get("done", "")),
             "error": error,
@@ -145,14 +147,36 @@ def save_signoff(
     admin: ManagerCsrfAdmin,
     session: SessionDep,
     unit: Annotated[str, Form(max_length=64)] = "",
-    required: Annotated[str | None, Form(max_length=3)] = None,
+    required: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     try:
         found = find_unit(session, user=admin.user, slug=unit)
-        set_signoff(session, actor_id=admin.id, unit=found, required=required is not None)
+        set_signoff(session, actor_id=admin.id, unit=found, required=_choice(required))
     except UserError as exc:
         session.rollback()
         return _settings_page(request, admin, session, error=exc.message, status=exc.status)
+    return _saved(session, "saved")
+
+
+# A unit's choice on the form: on, off, or the bureau's default (empty).
+_CHOICES: dict[str, bool | None] = {"1": True, "0": False, "": None}
+
+
+def _choice(value: str) -> bool | None:
+    if value not in _CHOICES:
+        raise Invalid("请选择 需审核、不需审核 或 跟随教育局默认。", field="required")
+    return _CHOICES[value]
+
+
+@router.post("/reply-settings/signoff-default", response_class=HTMLResponse)
+def save_signoff_default(
+    admin: BureauCsrfAdmin,
+    session: SessionDep,
+    required: Annotated[str | None, Form(max_length=3)] = None,
+) -> Response:
+    set_bureau_signoff(
+        session, actor_id=admin.id, bureau_id=admin.user.bureau_id, required=required is not None
+    )
     return _saved(session, "saved")
 
 

@@ -15,6 +15,7 @@ from app.models import (
     DRAFT_STATE_LABELS,
     AdminRole,
     AdminUser,
+    Bureau,
     DraftState,
     EventKind,
     ReplyDraft,
@@ -59,20 +60,40 @@ def find_unit(session: Session, *, user: AdminUser, slug: str) -> Unit:
     return found
 
 
-def signoff_units(session: Session, *, unit_ids: list[int]) -> set[int]:
-    """Which of these units require sign-off of their handlers' replies."""
-    query = select(ReplySignoff.unit_id).where(col(ReplySignoff.unit_id).in_(unit_ids))
-    return set(session.exec(query).all())
+@dataclass(frozen=True)
+class SignoffSettings:
+    bureau_default: bool  # for the units that have not chosen
+    chosen: dict[int, bool]  # unit id -> its own choice
+    required: set[int]  # the units whose handlers' replies wait, either way
 
 
-def set_signoff(session: Session, *, actor_id: int | None, unit: Unit, required: bool) -> None:
-    """Turn 答复需审核 on or off for a unit (audited)."""
+def signoff_settings(session: Session, *, bureau_id: int, units: list[Unit]) -> SignoffSettings:
+    """Whether each of these units of the bureau requires sign-off, and why."""
+    ids = [u.id for u in units if u.id is not None]
+    query = select(ReplySignoff).where(col(ReplySignoff.unit_id).in_(ids))
+    chosen = {row.unit_id: row.required for row in session.exec(query).all()}
+    bureau = session.get(Bureau, bureau_id)
+    default = bureau is not None and bureau.reply_signoff
+    return SignoffSettings(
+        bureau_default=default,
+        chosen=chosen,
+        required={i for i in ids if chosen.get(i, default)},
+    )
+
+
+def set_signoff(
+    session: Session, *, actor_id: int | None, unit: Unit, required: bool | None
+) -> None:
+    """Turn 答复需审核 on or off for a unit, or let it follow the bureau (None; audited)."""
     assert unit.id is not None
     row = session.get(ReplySignoff, unit.id)
-    if required and row is None:
-        session.add(ReplySignoff(unit_id=unit.id))
-    elif not required and row is not None:
-        session.delete(row)
+    if required is None:
+        if row is not None:
+            session.delete(row)
+    else:
+        row = row or ReplySignoff(unit_id=unit.id)
+        row.required = required
+        session.add(row)
     record_audit(
         session,
         actor_id=actor_id,
@@ -82,12 +103,30 @@ def set_signoff(session: Session, *, actor_id: int | None, unit: Unit, required:
     )
 
 
+def set_bureau_signoff(
+    session: Session, *, actor_id: int | None, bureau_id: int, required: bool
+) -> None:
+    """Set the bureau's 答复需审核 default for the units that have not chosen (audited)."""
+    bureau = session.get(Bureau, bureau_id)
+    if bureau is None:
+        raise NotFound("没有找到这个教育局。")
+    bureau.reply_signoff = required
+    session.add(bureau)
+    record_audit(
+        session, actor_id=actor_id, action="reply_signoff_default", detail={"required": required}
+    )
+
+
 def needs_signoff(session: Session, *, user: AdminUser, submission: Submission) -> bool:
     """Whether this admin's reply on the item must wait for approval: a handler's, in a unit
-    that requires it; admins' own replies publish directly."""
+    that requires it (its own choice, else its bureau's default); admins' replies publish
+    directly."""
     if user.role != AdminRole.reviewer:
         return False
-    return session.get(ReplySignoff, submission.unit_id) is not None
+    unit = session.get(Unit, submission.unit_id)
+    assert unit is not None
+    found = signoff_settings(session, bureau_id=unit.bureau_id, units=[unit])
+    return submission.unit_id in found.required
 
 
 def draft_reply(

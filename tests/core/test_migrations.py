@@ -174,3 +174,34 @@ def test_0024_adds_concerns_beside_items_and_removes_them(
     assert "submission_concern" not in inspect(engine).get_table_names()
     assert schema(engine)["submission"] == submission
     engine.dispose()
+
+
+def test_0026_keeps_units_signoff_and_drops_only_their_explicit_off(
+    database_url: str, tmp_path: Path
+) -> None:
+    url = fresh_database_url(tmp_path)
+    config = alembic_config(url)
+    command.upgrade(config, "0025")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO bureau (name, created_at) VALUES ('局', '2026-09-01')"))
+        for slug in ("a", "b"):
+            conn.execute(text(
+                "INSERT INTO unit (bureau_id, slug, name, created_at) "
+                f"VALUES (1, '{slug}', '{slug}', '2026-09-01')"
+            ))
+        conn.execute(text("INSERT INTO reply_signoff (unit_id) VALUES (1)"))
+    submission = schema(engine)["submission"]
+    command.upgrade(config, "0026")
+    with engine.begin() as conn:
+        # The unit that had it on still has it on; the bureau's default starts off.
+        assert conn.execute(text("SELECT required FROM reply_signoff")).scalar_one()
+        assert not conn.execute(text("SELECT reply_signoff FROM bureau")).scalar_one()
+        conn.execute(text("INSERT INTO reply_signoff (unit_id, required) VALUES (2, false)"))
+    assert schema(engine)["submission"] == submission
+    command.downgrade(config, "0025")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT unit_id FROM reply_signoff")).scalars().all()
+    assert "reply_signoff" not in {c["name"] for c in inspect(engine).get_columns("bureau")}
+    engine.dispose()
+    assert rows == [1]

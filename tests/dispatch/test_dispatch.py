@@ -193,3 +193,44 @@ def test_the_bureau_cannot_give_its_item_to_an_account_that_cannot_see_it(
     with Session(engine) as s:
         assert s.get(Submission, held).assignee_id is None  # type: ignore[union-attr]
         assert s.get(Submission, forwarded).assignee_id == staff["teacher"]  # type: ignore[union-attr]
+
+
+def test_after_a_return_the_school_assignment_ends_and_the_forward_form_is_prefilled(
+    mailing_client: TestClient, engine: Engine, staff: dict[str, int]
+) -> None:
+    client = mailing_client
+    (sid,) = insert_submissions(engine, rows=[{"text": "反映校长收受礼品", "to_bureau": True}])
+    csrf = login(client, "chief", PASSWORD)
+    form = soup(client.get(f"/admin/items/{sid}/bureau/forward").text)
+    assert form.select_one("#instruction").get_text() == ""  # type: ignore[union-attr]
+    assert dispatch(client, csrf, sid, instruction="请核实并答复", due_days="3") == 303
+    csrf = login(client, "head", PASSWORD)
+    data = {"csrf": csrf, "assignee": str(staff["teacher"]), "instruction": "三天内答复"}
+    r = client.post(f"/admin/items/{sid}/dispatch/assign", data=data, follow_redirects=False)
+    assert r.status_code == 303
+    r = client.post(
+        f"/admin/items/{sid}/dispatch/return",
+        data={"csrf": csrf, "reason": "不属于本校职责"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+
+    csrf = login(client, "chief", PASSWORD)
+    panel = soup(client.get(f"/admin/items/{sid}").text).select_one("#dispatch")
+    assert panel is not None
+    assert [i.get_text().split(" ")[0] for i in panel.select(".instruction")] == ["请核实并答复"]
+    assert "三天内答复" not in panel.get_text()
+    assert "三天内答复" in timeline(client, sid)  # the history stays
+    # The bureau edits its last 交办意见 and deadline rather than retyping them.
+    form = soup(client.get(f"/admin/items/{sid}/bureau/forward").text)
+    assert form.select_one("#instruction").get_text() == "请核实并答复"  # type: ignore[union-attr]
+    assert form.select_one("#due_days")["value"] == "3"  # type: ignore[index]
+    assert dispatch(client, csrf, sid, instruction="请再核实", due_days="3") == 303
+    with Session(engine) as s:
+        assert s.get(Dispatch, (sid, "handler")) is None
+        item = s.get(Submission, sid)
+        assert item is not None and item.assignee_id is None
+    login(client, "head", PASSWORD)
+    panel = soup(client.get(f"/admin/items/{sid}").text).select_one("#dispatch")
+    assert panel is not None and "三天内答复" not in panel.get_text()
+    assert panel.select_one(".instruction").get_text().startswith("请再核实")  # type: ignore[union-attr]

@@ -45,7 +45,7 @@ def test_the_bureau_sees_how_its_items_came_and_filters_by_it(
     # The school is offered neither mark, and asking for one finds nothing.
     page = soup(client.get("/admin").text)
     assert [o["value"] for o in page.select("select[name=mark] option")] == [
-        "", "returned", "unacked",
+        "", "forwarded", "returned", "unacked",
     ]
     assert marked(client, "?mark=direct") == {}
     login(client, "chief", PASSWORD)
@@ -98,3 +98,28 @@ def test_the_last_day_an_item_could_come_and_be_late(
     today: date, ack_days: int, last: date
 ) -> None:
     assert last_late_day(today=today, ack_days=ack_days) == last
+
+
+def test_the_school_sees_which_items_are_the_bureaus_masked_copies(
+    client: TestClient, engine: Engine, staff: None
+) -> None:
+    now = datetime.now(UTC)
+    copy, own = insert_submissions(
+        engine,
+        rows=[
+            {"text": "举报", "to_bureau": True, "masked_text": "举报〔姓名〕", "at": now},
+            {"text": "食堂", "at": now},
+        ],
+    )
+    login(client, "head", PASSWORD)
+    assert marked(client) == {copy: ["教育局转办"], own: []}
+    assert set(marked(client, "?mark=forwarded")) == {copy}
+    page = soup(client.get("/admin").text)
+    option = page.select_one("select[name=mark] option[value=forwarded]")
+    assert option is not None and option.get_text() == "教育局转办"
+    # The bureau's own view is unchanged: its item is 直送教体局, not a 转办件 to it.
+    login(client, "chief", PASSWORD)
+    assert marked(client)[copy] == ["直送教体局"]
+    assert marked(client, "?mark=forwarded") == {}
+    options = soup(client.get("/admin").text).select("select[name=mark] option")
+    assert "forwarded" not in [o["value"] for o in options]

@@ -128,7 +128,7 @@ def test_anonymous_letter_to_bureau_handled_by_school_and_reopened(
     head.click("#assign-form button")
     head.wait_for_selector("#notice")
     head.goto(url + "/admin/reply-settings")
-    head.check("#unit-demo .signoff-form input[name=required]")
+    head.select_option("#unit-demo .signoff-form select[name=required]", label="需审核")
     head.click("#unit-demo .signoff-form button")
     head.wait_for_selector("#notice")
 

@@ -242,6 +242,47 @@ def test_setting_off_and_admins_own_replies_publish_directly(world: World) -> No
     assert len(world.smtp.messages) == 3
 
 
+def test_the_bureau_default_applies_to_units_that_have_not_chosen(world: World) -> None:
+    add_admin(world.engine, username="chief")
+    csrf = world.as_("head")
+    default = "/admin/reply-settings/signoff-default"
+    assert world.client.post(default, data={"csrf": csrf, "required": "1"}).status_code == 403
+    csrf = world.as_("chief")
+    r = world.client.post(default, data={"csrf": csrf, "required": "1"})
+    assert r.status_code == 200 and r.url.path == "/admin/reply-settings"
+    page = soup(r.text)
+    assert page.select_one("#signoff-default input[name=required]").has_attr("checked")  # type: ignore[union-attr]
+    demo = page.select_one("#unit-demo")
+    assert demo is not None
+    assert demo.select_one("option[selected]").get_text() == "跟随教育局默认（需审核）"  # type: ignore[union-attr]
+    assert demo.select_one(".signoff-state").get_text() == "现在：需审核"  # type: ignore[union-attr]
+    world.reply(world.as_("handler"), "草稿。")  # the unit follows the bureau: a draft
+    assert replies(world.engine) == [] and len(drafts(world.engine)) == 1
+
+    # The unit's own "off" wins over the bureau's default; "" follows the bureau again.
+    csrf = world.as_("head")
+    page = soup(client_post_signoff(world, csrf, "0"))
+    assert page.select_one("#signoff-default") is None  # the default is the bureau's to set
+    assert page.select_one("#unit-demo .signoff-state").get_text() == "现在：不需审核"  # type: ignore[union-attr]
+    world.reply(world.as_("handler"), "直接答复。")
+    assert [r.body for r in replies(world.engine)] == ["直接答复。"]
+    client_post_signoff(world, world.as_("head"), "")
+    world.reply(world.as_("handler"), "又一稿。")
+    assert len(replies(world.engine)) == 1
+    r = world.client.post(
+        "/admin/reply-settings/signoff",
+        data={"csrf": world.as_("head"), "unit": "demo", "required": "maybe"},
+    )
+    assert r.status_code == 422 and "跟随教育局默认" in r.text
+
+
+def client_post_signoff(world: World, csrf: str, required: str) -> str:
+    data = {"csrf": csrf, "unit": "demo", "required": required}
+    r = world.client.post("/admin/reply-settings/signoff", data=data)
+    assert r.status_code == 200 and r.url.path == "/admin/reply-settings", r.text
+    return r.text
+
+
 def test_only_admins_of_the_unit_manage_signoff_and_templates(world: World) -> None:
     csrf = world.as_("handler")
     r = world.client.post(
