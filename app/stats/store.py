@@ -132,8 +132,8 @@ class ItemStore:
 
     def preload(self, engine: Engine) -> None:
         """Read every item now (at start-up), so that the first page need not."""
-        with Session(engine) as session:
-            self.items(session, unit_ids=[], start=date.max, end=date.max, bureau_items=True)
+        with Session(engine) as session, self._lock:
+            self._catch_up(session)
 
     def items(
         self,

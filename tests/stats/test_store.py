@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import statistics
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -179,6 +180,15 @@ def _units(engine: Engine) -> list[int]:
         return [u.id for u in s.exec(select(Unit)) if u.id is not None]
 
 
+MARCH = Period(date(2026, 3, 1), date(2026, 3, 31))
+
+
+def _received(engine: Engine, items: ItemStore) -> int:
+    """Items received in March 2026, as the store counts them now."""
+    with Session(engine) as s:
+        return summarize(s, unit_ids=_units(engine), period=MARCH, store=items).totals.received
+
+
 def _agree(engine: Engine, items: ItemStore, period: Period) -> None:
     with Session(engine) as s:
         ids = _units(engine)
@@ -212,6 +222,15 @@ def test_one_store_follows_every_kind_of_write(engine: Engine, demo: None) -> No
         s.execute(delete(Reply).where(col(Reply.submission_id) == last))
         s.execute(delete(Submission).where(col(Submission.id).in_([first, last])))
     _agree(engine, items, period)
+    with session_scope(engine) as s:  # one multi-row INSERT, as intake writes its batches
+        table = Submission.__table__  # type: ignore[attr-defined]
+        copies = s.execute(select(table).order_by(table.c.id).limit(5)).mappings().all()
+        batch = [
+            {k: v for k, v in c.items() if k != "id"} | {"receipt_hash": uuid.uuid4().hex}
+            for c in copies
+        ]
+        s.execute(insert(Submission).values(batch))
+    _agree(engine, items, period)
 
 
 def test_a_write_that_commits_after_the_store_looked_is_seen_next_time(
@@ -220,11 +239,10 @@ def test_a_write_that_commits_after_the_store_looked_is_seen_next_time(
     t = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
     a, b = insert_submissions(engine, rows=[{"at": t}, {"at": t}])
     items = ItemStore()
-    period = Period(date(2026, 3, 1), date(2026, 3, 31))
 
     def closed() -> int:
         with Session(engine) as s:
-            return summarize(s, unit_ids=_units(engine), period=period, store=items).totals.closed
+            return summarize(s, unit_ids=_units(engine), period=MARCH, store=items).totals.closed
 
     assert closed() == 0
     with engine.connect() as writer:
@@ -245,16 +263,11 @@ def test_the_worker_prunes_the_log_and_a_store_idle_that_long_reads_everything(
 ) -> None:
     now = [0.0]
     items = ItemStore(clock=lambda: now[0])
-    period = Period(date(2026, 3, 1), date(2026, 3, 31))
     t = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
     # Ten items, so that one change is too few to read them all again anyway.
     a, *_others = insert_submissions(engine, rows=[{"at": t}] * 10)
 
-    def received() -> int:
-        with Session(engine) as s:
-            return summarize(s, unit_ids=_units(engine), period=period, store=items).totals.received
-
-    assert received() == 10
+    assert _received(engine, items) == 10
     with session_scope(engine) as s:
         # Out of the period; then the log rows of a and of this change grow old.
         s.execute(update(Submission).where(col(Submission.id) == a).values(created_at=t - DAY * 30))
@@ -269,46 +282,45 @@ def test_the_worker_prunes_the_log_and_a_store_idle_that_long_reads_everything(
     # Half a day later the store no longer trusts the log (it lost the row that moved a),
     # and reads every item again.
     now[0] += RELOAD_AFTER_SECONDS + 1
-    assert received() == 10
+    assert _received(engine, items) == 10
 
 
 def test_a_change_after_the_log_was_pruned_empty_is_seen(engine: Engine, demo: None) -> None:
     items = ItemStore()
-    period = Period(date(2026, 3, 1), date(2026, 3, 31))
     t = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
     insert_submissions(engine, rows=[{"at": t}] * 10)
 
-    def received() -> int:
-        with Session(engine) as s:
-            return summarize(s, unit_ids=_units(engine), period=period, store=items).totals.received
-
-    assert received() == 10
+    assert _received(engine, items) == 10
     with session_scope(engine) as s:
         s.execute(update(SubmissionChange).values(changed_on=date(2000, 1, 1)))
     assert prune(engine) == 10
     insert_submissions(engine, rows=[{"at": t}])  # its log id must not start again from 1
-    assert received() == 11
+    assert _received(engine, items) == 11
 
 
 def test_a_restored_older_backup_under_the_running_service_is_counted_as_it_is(
     engine: Engine, demo: None, database_url: str, tmp_path: Path
 ) -> None:
     items = ItemStore()
-    period = Period(date(2026, 3, 1), date(2026, 3, 31))
     t = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
     insert_submissions(engine, rows=[{"at": t}] * 10)
 
-    def received() -> int:
-        with Session(engine) as s:
-            return summarize(s, unit_ids=_units(engine), period=period, store=items).totals.received
-
-    assert received() == 10
+    assert _received(engine, items) == 10
     nightly = tmp_path / "nightly.bak"
     env = server_env(database_url)
     assert run_cli(env, "backup", "--out", str(nightly)).returncode == 0
     insert_submissions(engine, rows=[{"at": t}] * 5)
-    assert received() == 15
+    assert _received(engine, items) == 15
     engine.dispose()  # pg_restore --clean waits for no connection
     restored = run_cli(env, "restore", str(nightly), "--force")
     assert restored.returncode == 0, restored.stderr
-    assert received() == 10
+    assert _received(engine, items) == 10
+
+
+def test_the_log_keeps_an_item_id_and_a_day_only(engine: Engine, demo: None) -> None:
+    # docs/threat-model.md: no time of an anonymous sender's letter, only its UTC day.
+    (a,) = insert_submissions(engine, rows=[{"at": datetime(2026, 3, 2, 4, 7, tzinfo=UTC)}])
+    with Session(engine) as s:
+        rows = s.exec(select(SubmissionChange)).all()
+    assert [(r.submission_id, type(r.changed_on)) for r in rows] == [(a, date)]
+    assert set(SubmissionChange.model_fields) == {"id", "submission_id", "xid", "changed_on"}
