@@ -163,9 +163,7 @@ def _states(items: Items, store: ItemStore, today: date) -> Ints:
     return state
 
 
-def _counts(
-    keys: Ints, state: Ints, size: int
-) -> Ints:
+def _counts(keys: Ints, state: Ints, size: int) -> Ints:
     """Items per key (0 .. size-1) and state: a size x 5 table."""
     table = np.bincount(keys * _STATES + state, minlength=size * _STATES)
     return table.reshape(size, _STATES).astype(np.int64)
@@ -189,11 +187,12 @@ def _timeliness(
         promised = add_working_days(date.fromordinal(int(day)), DEFAULT_ANSWER_WORKING_DAYS)
         due[(due == 0) & (received == day)] = promised.toordinal()
     judged = len(received) + int(np.count_nonzero(state == _OVERDUE))
-    on_time = int(np.count_nonzero(answered <= due))
+    rate = np.count_nonzero(answered <= due) / judged if judged else None
     closed = state == _CLOSED
-    days = [received, answered, items.changed[closed], items.received[closed]]
-    if not any(len(d) for d in days):
-        return (on_time / judged if judged else None), None, None
+    if not len(received):  # nothing answered, so nothing closed either
+        return rate, None, None
+    # Closed items are among the answered ones; their last change is the latest day needed.
+    days = [received, answered, items.changed[closed]]
     first = min(int(d.min()) for d in days if len(d))
     last = max(max(int(d.max()) for d in days if len(d)), today.toordinal())
     numbers = working_day_numbers(date.fromordinal(first), date.fromordinal(last))
@@ -204,7 +203,7 @@ def _timeliness(
         return np.maximum(spans, 0)
 
     return (
-        on_time / judged if judged else None,
+        rate,
         _median(waited(received, answered)),
         _median(waited(items.received[closed], items.changed[closed])),
     )
